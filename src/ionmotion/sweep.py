@@ -1,0 +1,92 @@
+"""Sweeps as independent dask.distributed tasks, each cached in `data/<slug>/<name>/`.
+
+Every task is a call `func(**params)` returning a dict of arrays. Finished tasks are written to
+`data/<slug>/<name>/<hash>.npz` + `.json` (manifest) as they complete, so an interrupted sweep
+resumes where it stopped: tasks whose manifest parameters match are not run again.
+
+Scheduler choice (argument `scheduler`, else the environment variable IONMOTION_SCHEDULER):
+- None or "local": a dask.distributed LocalCluster with one single-threaded worker process per core;
+- "tcp://host:port" (any address): an existing dask cluster;
+- "synchronous": run in this process without dask (tests, debugging).
+"""
+import os
+import time
+
+from tqdm.auto import tqdm
+
+from . import cache
+
+
+def _task_name(name, params):
+    return f"{name}/{cache.param_hash(params)}"
+
+
+def _run_one(func, params):
+    t0 = time.perf_counter()
+    out = func(**params)
+    return out, time.perf_counter() - t0
+
+
+def run_sweep(func, tasks, *, slug, name, scheduler=None, retries=2, progress=True,
+              seed_key="seed", n_workers=None, refresh=False):
+    """Run func(**p) for every p in `tasks`; return the list of result dicts in task order.
+
+    Results already in data/<slug>/<name>/ with matching parameters are reused (resume).
+    Failed tasks are retried `retries` times by dask before the sweep raises.
+    """
+    tasks = [dict(p) for p in tasks]
+    results = [None] * len(tasks)
+    todo = []
+    for i, p in enumerate(tasks):
+        hit = None if refresh else cache.load(slug, _task_name(name, p), p)
+        if hit is None:
+            todo.append(i)
+        else:
+            results[i] = hit
+    (cache.data_dir(slug) / name).mkdir(parents=True, exist_ok=True)
+    if not todo:
+        return results
+    scheduler = scheduler or os.environ.get("IONMOTION_SCHEDULER") or "local"
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{slug}/{name}",
+               disable=not progress)
+
+    def store(i, out, wall):
+        p = tasks[i]
+        cache.save(slug, _task_name(name, p), p, out, seed=p.get(seed_key), wall_time=wall)
+        results[i] = cache.load(slug, _task_name(name, p), p)
+        bar.update(1)
+
+    try:
+        if scheduler == "synchronous":
+            for i in todo:
+                out, wall = _run_one(func, tasks[i])
+                store(i, out, wall)
+        else:
+            from dask.distributed import Client, LocalCluster, as_completed
+            if scheduler == "local":
+                nw = n_workers or max(1, min(len(todo), os.cpu_count() or 1))
+                cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+                client = Client(cluster)
+            else:
+                cluster, client = None, Client(scheduler)
+            try:
+                futs = {client.submit(_run_one, func, tasks[i], retries=retries, pure=False): i
+                        for i in todo}
+                for fut in as_completed(futs):
+                    out, wall = fut.result()
+                    store(futs[fut], out, wall)
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+    finally:
+        bar.close()
+    return results
+
+
+def sweep_manifests(slug, name):
+    """Manifests of every cached task of a sweep (parameters, seed, version, wall time)."""
+    import json
+    d = cache.data_dir(slug) / name
+    return [json.loads(p.read_text()) for p in sorted(d.glob("*.json"))]

@@ -1,0 +1,76 @@
+"""Physical constants and conversions for the meV–Å–ps unit system.
+
+The book works in meV (energy), Å (length) and ps (time). The derived mass unit is
+1 meV·ps²/Å² = 1e-3·e·1e-24 s² / 1e-20 m² / u ≈ 9.6485 Da (e / u in SI).
+"""
+import math
+
+HBAR = 0.6582119569
+"""Reduced Planck constant ħ in meV·ps."""
+KB = 0.08617333262
+"""Boltzmann constant k_B in meV/K."""
+KB_EV = 8.617333262e-5
+"""Boltzmann constant k_B in eV/K (used by the hopping chapters, which quote energies in eV)."""
+
+_E_CHARGE = 1.602176634e-19  # C
+_DALTON = 1.66053906660e-27  # kg
+
+DA_PER_MASS_UNIT = 1e-3 * _E_CHARGE * 1e-24 / 1e-20 / _DALTON
+"""Daltons in one meV·ps²/Å² (≈ 9.6485)."""
+
+
+def mass_from_dalton(m_da):
+    """Mass in meV·ps²/Å² from Daltons."""
+    return m_da / DA_PER_MASS_UNIT
+
+
+def mass_to_dalton(m):
+    """Mass in Daltons from meV·ps²/Å²."""
+    return m * DA_PER_MASS_UNIT
+
+
+def kelvin_to_mev(T):
+    """Thermal energy k_B T in meV for T in K."""
+    return KB * T
+
+
+def mev_to_kelvin(E):
+    """Temperature in K whose k_B T equals E (meV)."""
+    return E / KB
+
+
+def thermal_frequency(T):
+    """Ω_T = k_B T / ħ in ps⁻¹ for T in K (rodin2025 Eq. (23))."""
+    return KB * T / HBAR
+
+
+def angular_to_thz(omega):
+    """Cycle frequency in THz from an angular frequency in ps⁻¹ (f = Ω/2π)."""
+    return omega / (2.0 * math.pi)
+
+
+def thz_to_angular(f):
+    """Angular frequency in ps⁻¹ from a cycle frequency in THz."""
+    return 2.0 * math.pi * f
+
+
+def angular_to_mev(omega):
+    """Phonon energy ħΩ in meV from an angular frequency in ps⁻¹."""
+    return HBAR * omega
+
+
+def mev_to_ev(E):
+    return E * 1e-3
+
+
+def ev_to_mev(E):
+    return E * 1e3
+
+
+def speed_to_m_per_s(v):
+    """Å/ps to m/s (1 Å/ps = 100 m/s)."""
+    return v * 100.0
+
+
+MOBILITY_CM2_PER_VS = 1e-16 / 1e-12 * 1e4
+"""1 Å²/(V·ps) in cm²/(V·s) (= 1e-16 m² / 1e-12 s → 1e-4 m²/(V·s) → 1 cm²/(V·s))."""

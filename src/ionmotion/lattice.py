@@ -1,0 +1,477 @@
+"""Lattice dynamics of the framework: dynamical matrices, phonons, sound, drag and recoil.
+
+Two frameworks appear in the papers:
+
+* :class:`CubicLattice` - a simple cubic Bravais lattice (one mass per cell) with central springs
+  to the 6 nearest (k1) and 12 next-nearest (k2) neighbours, rodin2025 Eq. (21) = rodin2024
+  Eq. (19). A bond along the unit vector e contributes k e eᵀ (1 - cos q·b) to m D(q).
+* :class:`Chain` - the confined chain of rodin2024 Fig. 1 / Eq. (12): masses on the z axis, each
+  held by on-site springs (kappa) and coupled to its two neighbours (k), moving in 3D.
+
+Both share one set of methods (dynamical matrix, frequencies, mode grids, recoil kernel W(t) of
+rodin2025 Eq. (22), static response W(0) = V⁻¹ block of rodin2024 Eq. (29)). Units: mass in
+meV·ps²/Å², lengths in Å, force constants in meV/Å², frequencies in ps⁻¹ - or, with mass 1/4π²,
+rodin2024's dimensionless units (time in periods, frequencies in radians per period).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from ._validate import finite_array, integer_in, positive, nonnegative
+
+# --------------------------------------------------------------------------------------------
+# Numba kernels (with NumPy references used by the tests)
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _cos_sum_kernel(amp, omega, t, out):
+    """out[k] = Σ_j amp[j] cos(omega[j] t[k]) for 3×3 amplitudes amp (M, 3, 3)."""
+    nt = t.shape[0]
+    m = omega.shape[0]
+    for k in range(nt):
+        acc = np.zeros((3, 3))
+        tk = t[k]
+        for j in range(m):
+            c = np.cos(omega[j] * tk)
+            for a in range(3):
+                for b in range(3):
+                    acc[a, b] += amp[j, a, b] * c
+        out[k] = acc
+    return out
+
+
+def _cos_sum_reference(amp, omega, t):
+    """Plain NumPy version of :func:`_cos_sum_kernel`."""
+    return np.einsum("jab,kj->kab", amp, np.cos(np.outer(t, omega)))
+
+
+def cos_sum(amp, omega, t):
+    """Σ_j amp[j] cos(omega[j] t) for every t: the time dependence of mode sums like W(t)."""
+    amp = np.ascontiguousarray(amp, dtype=float)
+    omega = np.ascontiguousarray(omega, dtype=float)
+    t = np.ascontiguousarray(np.atleast_1d(t), dtype=float)
+    out = np.empty((t.shape[0], 3, 3))
+    return _cos_sum_kernel(amp, omega, t, out)
+
+
+# --------------------------------------------------------------------------------------------
+# Brillouin-zone quadrature
+# --------------------------------------------------------------------------------------------
+
+
+def bz_quadrature(a, n, dim=3):
+    """Nodes and weights for averages over the Brillouin zone [-π/a, π/a)^dim, weights sum to 1.
+
+    The phonon sums of this module have a 1/q² singularity at Γ (W ∝ D⁻¹). In 3D the cube is
+    split into six pyramids with apex at Γ; in each, q = x (1, u, v) (axes permuted, signs
+    flipped) with x ∈ [0, π/a], u, v ∈ [-1, 1] and Jacobian x², so the integrand x²·f(q) is smooth
+    and Gauss-Legendre converges exponentially for analytic f·q². In 1D the interval is split at 0
+    and Gauss-Legendre nodes are used on each half (for a 1/q² singularity in 1D the integral
+    itself diverges; the 1D chain needs confinement kappa > 0 for W(0) to exist).
+    """
+    a = positive("a", a)
+    n = integer_in("n", n, 2)
+    x, w = np.polynomial.legendre.leggauss(n)
+    if dim == 1:
+        h = np.pi / a
+        q = np.concatenate([0.5 * h * (x - 1), 0.5 * h * (x + 1)])
+        wt = np.concatenate([w, w]) * 0.5 * h / (2 * np.pi / a)
+        return q[:, None], wt
+    if dim != 3:
+        raise ValueError(f"dim must be 1 or 3, got {dim!r}")
+    h = np.pi / a
+    r = 0.5 * h * (x + 1)          # radial-like coordinate in [0, π/a]
+    wr = 0.5 * h * w
+    R, U, V = np.meshgrid(r, x, x, indexing="ij")
+    W = (wr[:, None, None] * w[None, :, None] * w[None, None, :]) * R**2
+    base = np.stack([R, R * U, R * V], axis=-1).reshape(-1, 3)
+    wb = W.reshape(-1)
+    qs, ws = [], []
+    for axis in range(3):
+        perm = [axis] + [i for i in range(3) if i != axis]
+        inv = np.argsort(perm)
+        for sign in (1.0, -1.0):
+            p = base.copy()
+            p[:, 0] *= sign
+            qs.append(p[:, inv])
+            ws.append(wb)
+    q = np.concatenate(qs)
+    wt = np.concatenate(ws) / (2 * np.pi / a) ** 3
+    return q, wt
+
+
+def periodic_grid(a, n_grid, dim=3, drop_gamma=True):
+    """The allowed wave vectors of a periodic n_grid^dim lattice, q = 2π k/(n_grid a), folded into
+    [-π/a, π/a); q = 0 dropped by default. Weights are 1/n_grid^dim each."""
+    a = positive("a", a)
+    n_grid = integer_in("n_grid", n_grid, 1)
+    k = np.arange(n_grid)
+    k = np.where(k >= (n_grid + 1) // 2, k - n_grid, k)  # fold
+    q1 = 2 * np.pi * k / (n_grid * a)
+    if dim == 1:
+        q = q1[:, None]
+    else:
+        q = np.stack(np.meshgrid(q1, q1, q1, indexing="ij"), axis=-1).reshape(-1, 3)
+    if drop_gamma:
+        q = q[np.any(q != 0, axis=1)]
+    return q, np.full(len(q), 1.0 / n_grid**dim)
+
+
+@dataclass(frozen=True)
+class ModeGrid:
+    """Phonon modes on a set of wave vectors: q (M, d), weights (M,), omega (M, 3) ascending in
+    ps⁻¹, eta (M, 3, 3) with eta[j, :, u] the polarization of branch u (real, orthonormal)."""
+    q: np.ndarray
+    weights: np.ndarray
+    omega: np.ndarray
+    eta: np.ndarray
+
+    @property
+    def n_modes(self):
+        return self.omega.size
+
+
+# --------------------------------------------------------------------------------------------
+# Shared machinery
+# --------------------------------------------------------------------------------------------
+
+
+class _Framework:
+    """Methods common to every framework with one mass per cell and 3×3 dynamical matrix."""
+
+    dim = 3
+    mass = 1.0
+    a = 1.0
+
+    def dynamical_matrix(self, q):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _q(self, q):
+        return finite_array("q", q, shape_tail=(self.dim,))
+
+    def _eig(self, q):
+        D = self.dynamical_matrix(q)
+        w2, eta = np.linalg.eigh(D)
+        tol = 1e-9 * max(1.0, float(np.max(np.abs(w2)))) if w2.size else 0.0
+        if np.any(w2 < -tol):
+            raise ValueError("the lattice is mechanically unstable: the dynamical matrix has a "
+                             f"negative eigenvalue (min ω² = {w2.min():.3g})")
+        return np.clip(w2, 0.0, None), eta
+
+    def frequencies(self, q):
+        """Angular frequencies (…, 3) in ascending order for wave vectors q (…, dim)."""
+        w2, _ = self._eig(q)
+        return np.sqrt(w2)
+
+    def modes(self, q, weights=None):
+        """ModeGrid with frequencies and polarizations at the given wave vectors."""
+        q = self._q(q)
+        w2, eta = self._eig(q)
+        if weights is None:
+            weights = np.full(q.shape[0], 1.0 / q.shape[0])
+        return ModeGrid(q=q, weights=np.asarray(weights, float), omega=np.sqrt(w2), eta=eta)
+
+    def mode_grid(self, n_grid, drop_gamma=True):
+        """Modes of the periodic n_grid^dim lattice (q = 0 dropped): the normal modes used for
+        thermal sampling and for finite-lattice sums (rodin2025: 20³ grid, 23997 modes)."""
+        q, w = periodic_grid(self.a, n_grid, self.dim, drop_gamma)
+        return self.modes(q, w)
+
+    def quadrature_modes(self, n):
+        """Modes on the Γ-regularised Gauss quadrature of the infinite-lattice Brillouin zone."""
+        q, w = bz_quadrature(self.a, n, self.dim)
+        return self.modes(q, w)
+
+    def _separation(self, separation):
+        s = finite_array("separation", separation)
+        s = np.atleast_1d(s).astype(float)
+        if s.shape != (self.dim,):
+            raise ValueError(f"separation must be {self.dim} integers (lattice vector in units "
+                             f"of a), got shape {s.shape}")
+        if np.any(s != np.round(s)):
+            raise ValueError(f"separation must be an integer lattice vector, got {separation!r}")
+        return s * self.a
+
+    def _kernel_amplitudes(self, grid, separation, static_power=2):
+        """amp[j] = w_j cos(q_j·L) η η†/(m Ω²) for every branch of every mode (flattened)."""
+        L = self._separation(separation)
+        phase = np.cos(grid.q @ L)
+        om = grid.omega
+        if np.any(om <= 0):
+            raise ValueError("a mode with zero frequency makes W diverge (an unconfined chain "
+                             "or q = 0 kept); use kappa > 0 or drop Γ")
+        coef = grid.weights[:, None] * phase[:, None] / (self.mass * om**static_power)
+        amp = np.einsum("ju,jau,jbu->juab", coef, grid.eta, grid.eta).reshape(-1, 3, 3)
+        return amp, om.reshape(-1)
+
+    def _check_kernel_exists(self):
+        """Hook: frameworks whose W(0) diverges raise here."""
+
+    def _default_quadrature(self):
+        return 40 if self.dim == 3 else 400
+
+    def recoil_kernel(self, t, separation, n_grid=None, n_quad=None):
+        """W(t) of rodin2025 Eq. (22) between masses `separation` (integer lattice vector) apart.
+
+        W_jk(t) = Σ_l η_l η_lᵀ cos(q_l·(L_j - L_k)) cos(Ω_l t) / (m Ω_l² N). With `n_grid` the sum
+        runs over the periodic n_grid^dim lattice without q = 0; with n_grid=None it is the
+        infinite-lattice Brillouin-zone integral, evaluated with :func:`bz_quadrature` of order
+        `n_quad` (default 40 per direction in 3D; ≈1e-6 relative accuracy for W(0) of the
+        rodin2025 lattice, see the tests). Returns (len(t), 3, 3), or (3, 3) for scalar t.
+        """
+        self._check_kernel_exists()
+        t_arr = finite_array("t", t)
+        scalar = t_arr.ndim == 0
+        grid = (self.mode_grid(n_grid) if n_grid is not None
+                else self.quadrature_modes(n_quad or self._default_quadrature()))
+        amp, om = self._kernel_amplitudes(grid, separation)
+        out = cos_sum(amp, om, np.atleast_1d(t_arr))
+        return out[0] if scalar else out
+
+    def static_response(self, separation, n_grid=None, n_quad=None):
+        """W(0) between masses `separation` apart: the block of V⁻¹ (rodin2024 Eq. (29)), i.e.
+        the static displacement of one mass per unit force on the other (Å²/meV)."""
+        return self.recoil_kernel(0.0, separation, n_grid=n_grid, n_quad=n_quad)
+
+    def static_response_matrix(self, sites, n_grid=None, n_quad=None):
+        """The (3n × 3n) static response V⁻¹ among n framework sites (integer lattice vectors)."""
+        sites = np.atleast_2d(np.asarray(sites))
+        n = len(sites)
+        cache = {}
+        out = np.zeros((3 * n, 3 * n))
+        for i in range(n):
+            for j in range(n):
+                d = tuple(int(v) for v in (sites[i] - sites[j]))
+                if d not in cache:
+                    cache[d] = self.static_response(np.array(d), n_grid=n_grid, n_quad=n_quad)
+                out[3 * i:3 * i + 3, 3 * j:3 * j + 3] = cache[d]
+        return out
+
+    def dos(self, n_grid=40, bins=200, omega_max=None):
+        """Phonon density of states g(Ω) normalised to ∫g dΩ = 1 per branch-averaged mode, from a
+        histogram of all branch frequencies on the periodic n_grid^dim mode grid.
+        Returns (bin centres, g)."""
+        grid = self.mode_grid(n_grid)
+        om = grid.omega.reshape(-1)
+        top = omega_max or 1.0001 * om.max()
+        g, edges = np.histogram(om, bins=bins, range=(0.0, top), density=True)
+        return 0.5 * (edges[1:] + edges[:-1]), g
+
+
+# --------------------------------------------------------------------------------------------
+# Simple cubic lattice
+# --------------------------------------------------------------------------------------------
+
+HIGH_SYMMETRY = {"G": (0.0, 0.0, 0.0), "X": (0.5, 0.0, 0.0), "M": (0.5, 0.5, 0.0),
+                 "R": (0.5, 0.5, 0.5)}
+"""High-symmetry points of the simple cubic Brillouin zone in units of 2π/a."""
+LABELS = {"G": "Γ", "X": "X", "M": "M", "R": "R"}
+
+
+class CubicLattice(_Framework):
+    """Simple cubic lattice, central springs k1 (6 nearest) and k2 (12 next-nearest neighbours).
+
+    rodin2025 Eq. (21): m D(q) = 2 k1 diag(1 - cos q_α a)
+    + 2 k2 [δ_αβ (2 - Σ_{γ≠α} cos q_α a cos q_γ a) + (1 - δ_αβ) sin q_α a sin q_β a].
+    Requires k2 > 0: with k2 = 0 the Cartesian directions decouple, the transverse sound
+    velocity along the cube axes vanishes and the drag matrix 𝓛 diverges.
+    """
+
+    dim = 3
+
+    def __init__(self, mass, a, k1, k2):
+        self.mass = positive("mass", mass)
+        self.a = positive("a", a)
+        self.k1 = positive("k1", k1)
+        self.k2 = positive("k2", k2)
+
+    def __repr__(self):
+        return f"CubicLattice(mass={self.mass}, a={self.a}, k1={self.k1}, k2={self.k2})"
+
+    @property
+    def density(self):
+        """Mass density ρ = m/a³ (meV·ps²/Å⁵)."""
+        return self.mass / self.a**3
+
+    def dynamical_matrix(self, q):
+        """D(q) of rodin2025 Eq. (21) in ps⁻², shape (…, 3, 3), for q (…, 3) in Å⁻¹."""
+        q = self._q(q)
+        c = np.cos(q * self.a)
+        s = np.sin(q * self.a)
+        D = np.zeros(q.shape[:-1] + (3, 3))
+        f1 = 2 * self.k1 / self.mass
+        f2 = 2 * self.k2 / self.mass
+        for al in range(3):
+            others = [g for g in range(3) if g != al]
+            D[..., al, al] = (f1 * (1 - c[..., al])
+                              + f2 * (2 - c[..., al] * (c[..., others[0]] + c[..., others[1]])))
+            for be in others:
+                D[..., al, be] = f2 * s[..., al] * s[..., be]
+        return D
+
+    def _bonds(self):
+        """Neighbour vectors b (Å) and force constants: 6 at k1, 12 at k2."""
+        nn = [np.eye(3)[i] * sgn for i in range(3) for sgn in (1, -1)]
+        nnn = []
+        for i in range(3):
+            for j in range(i + 1, 3):
+                for si in (1, -1):
+                    for sj in (1, -1):
+                        v = np.zeros(3)
+                        v[i], v[j] = si, sj
+                        nnn.append(v)
+        b = np.array(nn + nnn) * self.a
+        k = np.array([self.k1] * 6 + [self.k2] * 12)
+        return b, k
+
+    def long_wave_matrix(self, direction):
+        """D₁(n̂) with D(q n̂) = q² D₁(n̂) + O(q⁴): (1/2m) Σ_b k_b ê_b ê_bᵀ (n̂·b)² (Å²/ps²)."""
+        n = finite_array("direction", direction, shape_tail=(3,))
+        norm = np.linalg.norm(n, axis=-1, keepdims=True)
+        if np.any(norm == 0):
+            raise ValueError("direction must be a non-zero vector")
+        n = n / norm
+        b, k = self._bonds()
+        e = b / np.linalg.norm(b, axis=1, keepdims=True)
+        proj = (n @ b.T) ** 2  # (…, 18)
+        return np.einsum("...b,b,bi,bj->...ij", proj, k, e, e) / (2 * self.mass)
+
+    def sound_velocities(self, direction=(1.0, 0.0, 0.0)):
+        """The three sound speeds (Å/ps, ascending) along `direction` from the small-q expansion."""
+        return np.sqrt(np.linalg.eigvalsh(self.long_wave_matrix(direction)))
+
+    @property
+    def max_frequency(self):
+        """Ω_max in ps⁻¹: the largest phonon frequency (at X for this lattice, equal to
+        √(4k1/m + 8k2/m), rodin2025 Sec. III); found as the maximum over a 32³ grid and the
+        high-symmetry points."""
+        q, _ = periodic_grid(self.a, 32, 3, drop_gamma=False)
+        hs = np.array(list(HIGH_SYMMETRY.values())) * 2 * np.pi / self.a
+        return float(self.frequencies(np.concatenate([q, hs])).max())
+
+    def drag_matrix(self, n_quad=48):
+        """𝓛 = Σ_u ∫dS ψ_u ψ_uᵀ/(16π² ρ v_u³) of rodin2025 Eq. (15), in Å²·ps/meV.
+
+        Uses Σ_u ψ_u ψ_uᵀ v_u⁻³ = D₁(n̂)^(-3/2), a smooth function of direction, integrated with a
+        Gauss-Legendre (cos θ) × trapezoid (φ) product rule of order n_quad (relative accuracy
+        better than 1e-10 at the default for the rodin2025 lattice; the tests compare orders).
+        With a Hessian H in meV/Å², the drag tensor γ = H𝓛H is in meV·ps/Å², so γṙ is a force.
+        """
+        n_quad = integer_in("n_quad", n_quad, 4)
+        x, w = np.polynomial.legendre.leggauss(n_quad)
+        phi = 2 * np.pi * np.arange(2 * n_quad) / (2 * n_quad)
+        wphi = 2 * np.pi / (2 * n_quad)
+        st = np.sqrt(1 - x**2)
+        n = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
+                      np.broadcast_to(x[:, None], (n_quad, 2 * n_quad))], axis=-1)
+        D1 = self.long_wave_matrix(n.reshape(-1, 3))
+        lam, vec = np.linalg.eigh(D1)
+        if np.any(lam <= 0):
+            raise ValueError("a sound velocity vanishes in some direction; 𝓛 diverges")
+        f = np.einsum("jau,ju,jbu->jab", vec, lam**-1.5, vec)
+        wts = (w[:, None] * np.full(2 * n_quad, wphi)[None, :]).reshape(-1)
+        integral = np.einsum("j,jab->ab", wts, f)
+        return integral / (16 * np.pi**2 * self.density)
+
+    def band_path(self, points=("G", "X", "M", "G", "R"), n_per_segment=60):
+        """Wave vectors along a path of high-symmetry points. Returns (q (M, 3), distance (M,),
+        tick positions, tick labels)."""
+        n_per_segment = integer_in("n_per_segment", n_per_segment, 2)
+        for p in points:
+            if p not in HIGH_SYMMETRY:
+                raise ValueError(f"points must be among {sorted(HIGH_SYMMETRY)}, got {p!r}")
+        corners = [np.array(HIGH_SYMMETRY[p]) * 2 * np.pi / self.a for p in points]
+        qs, ds, ticks = [], [], [0.0]
+        d0 = 0.0
+        for i, (p0, p1) in enumerate(zip(corners[:-1], corners[1:])):
+            s = np.linspace(0, 1, n_per_segment, endpoint=(i == len(corners) - 2))
+            seg = p0 + s[:, None] * (p1 - p0)
+            L = np.linalg.norm(p1 - p0)
+            qs.append(seg)
+            ds.append(d0 + s * L)
+            d0 += L
+            ticks.append(d0)
+        return np.concatenate(qs), np.concatenate(ds), np.array(ticks), [LABELS[p] for p in points]
+
+
+def isotropic_drag(rho, vL, vT):
+    """𝓛 of an isotropic medium: (1/12πρ)(1/v_L³ + 2/v_T³) times the 3×3 identity
+    (rodin2022 Eq. (43); the isotropic limit of rodin2025 Eq. (15))."""
+    rho = positive("rho", rho)
+    vL = positive("vL", vL)
+    vT = positive("vT", vT)
+    return np.eye(3) * (1.0 / vL**3 + 2.0 / vT**3) / (12 * np.pi * rho)
+
+
+# --------------------------------------------------------------------------------------------
+# Confined chain
+# --------------------------------------------------------------------------------------------
+
+
+class Chain(_Framework):
+    """The confined chain of rodin2024 Fig. 1 / Eq. (12), along z, masses moving in 3D.
+
+    m D(q) = diag(κ⊥ + 2k⊥(1 - cos qa), κ⊥ + 2k⊥(1 - cos qa), κ∥ + 2k∥(1 - cos qa)), so
+    ω_u² = (κ_u + 4 k_u sin²(qa/2))/m: with m = 1/4π² (rodin2024's units) the cycle frequencies
+    per period are √(κ_u + 4k_u sin²(πj/N)), Eq. (12). Branch order in `frequencies` is ascending;
+    `branch_frequencies` returns them in (x, y, z) order.
+    """
+
+    dim = 1
+
+    def __init__(self, mass, a, k_par, k_perp, kappa_par=0.0, kappa_perp=0.0):
+        self.mass = positive("mass", mass)
+        self.a = positive("a", a)
+        self.k_par = positive("k_par", k_par)
+        self.k_perp = positive("k_perp", k_perp)
+        self.kappa_par = nonnegative("kappa_par", kappa_par)
+        self.kappa_perp = nonnegative("kappa_perp", kappa_perp)
+
+    def __repr__(self):
+        return (f"Chain(mass={self.mass}, a={self.a}, k_par={self.k_par}, k_perp={self.k_perp}, "
+                f"kappa_par={self.kappa_par}, kappa_perp={self.kappa_perp})")
+
+    @property
+    def density(self):
+        """Linear mass density m/a."""
+        return self.mass / self.a
+
+    def _q(self, q):
+        q = finite_array("q", q)
+        if q.ndim >= 1 and q.shape[-1] == 1:
+            return q
+        return q[..., None]
+
+    def _check_kernel_exists(self):
+        if self.kappa_par == 0 or self.kappa_perp == 0:
+            raise ValueError("W(t) of an unconfined chain (kappa_par or kappa_perp = 0) diverges: "
+                             "its zero-frequency modes have finite weight in 1D; use kappa > 0")
+
+    def branch_frequencies(self, q):
+        """(…, 3) frequencies for the x, y (transverse) and z (longitudinal) branches."""
+        q = self._q(q)[..., 0]
+        s2 = np.sin(0.5 * q * self.a) ** 2
+        perp = (self.kappa_perp + 4 * self.k_perp * s2) / self.mass
+        par = (self.kappa_par + 4 * self.k_par * s2) / self.mass
+        return np.sqrt(np.stack([perp, perp, par], axis=-1))
+
+    def dynamical_matrix(self, q):
+        om = self.branch_frequencies(q)
+        D = np.zeros(om.shape[:-1] + (3, 3))
+        for i in range(3):
+            D[..., i, i] = om[..., i] ** 2
+        return D
+
+    def sound_velocities(self, direction=None):
+        """Sound speeds (transverse, transverse, longitudinal) a√(k/m); only for kappa = 0."""
+        if self.kappa_par > 0 or self.kappa_perp > 0:
+            raise ValueError("a confined chain (kappa > 0) has gapped branches and no sound")
+        return np.sort(self.a * np.sqrt(np.array([self.k_perp, self.k_perp, self.k_par])
+                                        / self.mass))
+
+    @property
+    def max_frequency(self):
+        return float(np.sqrt(max(self.kappa_perp + 4 * self.k_perp,
+                                 self.kappa_par + 4 * self.k_par) / self.mass))

@@ -1,10 +1,8 @@
-"""Shared pytest configuration: markers, and a fixed numba/matplotlib environment."""
-import os
+"""Shared pytest configuration: markers and the Agg backend."""
 
 import matplotlib
 
 matplotlib.use("Agg")
-os.environ.setdefault("IONMOTION_SCHEDULER", "synchronous")
 
 
 def pytest_configure(config):

@@ -1,0 +1,312 @@
+"""Assignment versions of chapters (solutions removed, exercises and checks kept, still executes)
+and the reproduce-everything command (one dask task per chapter, summary, failures reported)."""
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from ionmotion.coursework import (exercise_labels, make_assignment, reproduce_all,
+                                  solution_count, strip_solutions)
+
+REPO = Path(__file__).resolve().parents[1]
+HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
+# A small chapter using every solution form the book allows. Strings containing SECRET exist
+# only inside solutions; the assignment must contain none of them.
+SYNTHETIC = HEADER + """
+(toy)=
+# A toy chapter
+
+Prose with $x^2$.
+
+```{code-cell} ipython3
+:tags: [parameters]
+quality = "draft"
+```
+
+```{code-cell} ipython3
+import numpy as np
+from ionmotion.checks import check
+SLUG = "toy"
+omega = np.sqrt(4.0)
+```
+
+````{exercise}
+:label: toy-ex-1
+Compute $\\omega$ twice.
+````
+
+````{solution-start} toy-ex-1
+:class: dropdown
+````
+
+The answer follows. SECRET_PROSE_1
+
+```{code-cell} ipython3
+SECRET_VALUE = 2 * omega
+print("SECRET_OUTPUT", SECRET_VALUE)
+```
+
+```{code-cell} ipython3
+assert SECRET_VALUE == 4.0
+```
+
+````{solution-end}
+````
+
+```{exercise}
+:label: toy-ex-2
+Why is $\\omega = 2$?
+```
+
+```{solution} toy-ex-2
+:class: dropdown
+Because SECRET_PROSE_2 $\\sqrt{4} = 2$.
+```
+
+:::{exercise}
+:label: toy-ex-3
+A colon-fenced exercise.
+:::
+
+:::{solution} toy-ex-3
+:class: dropdown
+SECRET_PROSE_3
+:::
+
+````{exercise-start}
+:label: toy-ex-4
+````
+
+Fill in the gated exercise.
+
+```{code-cell} ipython3
+omega_squared = omega**2
+```
+
+````{exercise-end}
+````
+
+````{solution-start} toy-ex-4
+````
+
+```{code-cell} ipython3
+SECRET_FOUR = omega_squared
+```
+
+````{solution-end}
+````
+
+```{code-cell} ipython3
+check("omega", book=omega, paper=2.0, rtol=1e-12, chapter=SLUG, quality=quality)
+```
+"""
+
+
+def _all_text(nb):
+    return "\n".join(c.source for c in nb.cells)
+
+
+def test_strip_solutions_removes_every_form_and_keeps_exercises():
+    out, removed = strip_solutions(SYNTHETIC)
+    assert "SECRET" not in out
+    assert removed == ["toy-ex-1", "toy-ex-2", "toy-ex-3", "toy-ex-4"]
+    assert solution_count(SYNTHETIC) == 4 and solution_count(out) == 0
+    assert "solution-end" not in out
+    assert exercise_labels(out) == exercise_labels(SYNTHETIC) == [
+        "toy-ex-1", "toy-ex-2", "toy-ex-3", "toy-ex-4"]
+    # the gated exercise's own code cell and the check cell survive
+    assert "omega_squared = omega**2" in out and 'check("omega"' in out
+    # code solutions leave an answer cell, prose solutions an answer line
+    assert out.count("# Your answer to exercise") == 2
+    assert out.count("(Your answer to exercise") == 2
+
+
+@pytest.mark.parametrize("bad, match", [
+    ("````{solution-start} a\n````\n\ntext\n", "no solution-end"),
+    ("````{solution-end}\n````\n", "without solution-start"),
+    ("````{exercise}\n:label: a\ntext\n", "never closed"),
+])
+def test_strip_solutions_rejects_malformed_text(bad, match):
+    with pytest.raises(ValueError, match=match):
+        strip_solutions(bad)
+
+
+def test_make_assignment_rejects_unknown_slug(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    with pytest.raises(ValueError, match="slug"):
+        make_assignment("no-such-chapter", tmp_path / "out", root=tmp_path)
+
+
+def test_synthetic_assignment_has_no_solutions_and_executes(tmp_path, monkeypatch):
+    import papermill as pm
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (tmp_path / "notebooks" / "toy.md").write_text(SYNTHETIC)
+    out = make_assignment("toy", tmp_path / "assignments", root=tmp_path)
+    assert out == tmp_path / "assignments" / "toy.ipynb"
+    assert (tmp_path / "assignments" / "toy.md").exists()
+    nb = nbformat.read(out, as_version=4)
+    text = _all_text(nb)
+    assert "SECRET" not in text
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assert nb.metadata["ionmotion"]["solutions_removed"] == [
+        "toy-ex-1", "toy-ex-2", "toy-ex-3", "toy-ex-4"]
+    for label in ("toy-ex-1", "toy-ex-2", "toy-ex-3", "toy-ex-4"):
+        assert f":label: {label}" in text
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    # the .md written beside it round-trips to the same cells
+    md = jupytext.read(tmp_path / "assignments" / "toy.md")
+    assert [c.source for c in md.cells] == [c.source for c in nb.cells]
+
+    monkeypatch.setenv("IONMOTION_ROOT", str(tmp_path))
+    executed = tmp_path / "executed.ipynb"
+    pm.execute_notebook(str(out), str(executed), parameters={"quality": "draft"},
+                        cwd=str(tmp_path / "notebooks"), kernel_name="python3",
+                        progress_bar=False)
+    enb = nbformat.read(executed, as_version=4)
+    errors = [o for c in enb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert not errors
+    assert "SECRET_OUTPUT" not in json.dumps(enb)
+    rec = json.loads((tmp_path / "data" / "checks" / "toy.draft.json").read_text())
+    assert [r["quantity"] for r in rec] == ["omega"] and rec[0]["passed"]
+
+
+REAL = sorted((REPO / "notebooks").glob("*.md"))
+
+
+@pytest.mark.parametrize("src", REAL, ids=[p.stem for p in REAL])
+def test_real_chapters_assignment_structure(src, tmp_path):
+    """Every chapter's assignment keeps every exercise, parameter and check cell, and contains
+    none of the code or prose of its solutions."""
+    text = src.read_text()
+    out = make_assignment(src.stem, tmp_path, root=REPO)
+    nb = nbformat.read(out, as_version=4)
+    atext = _all_text(nb)
+    assert solution_count(atext) == 0
+    assert "solution-end" not in atext
+    assert exercise_labels(atext) == exercise_labels(text)
+    orig = jupytext.reads(text, fmt="md:myst")
+    orig_code = [c.source for c in orig.cells if c.cell_type == "code"]
+    new_code = [c.source for c in nb.cells if c.cell_type == "code"]
+    # code cells kept are exactly the original ones outside solutions, in order
+    stripped, removed = strip_solutions(text)
+    kept = [c.source for c in jupytext.reads(stripped, fmt="md:myst").cells
+            if c.cell_type == "code" and not c.source.startswith("# Your answer to exercise")]
+    assert [s for s in new_code if not s.startswith("# Your answer to exercise")] == kept
+    assert all(s in orig_code for s in kept)
+    n_checks = lambda srcs: sum(len(re.findall(r"\bcheck\(", s)) for s in srcs)
+    solution_checks = n_checks(orig_code) - n_checks(kept)
+    assert n_checks(new_code) == n_checks(kept) and solution_checks >= 0
+    assert len(removed) == solution_count(text)
+    assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# reproduce_all on a synthetic three-chapter book (one worker, draft quality)
+
+CH_SWEEP = HEADER + """
+# Sweeps on the passed scheduler
+
+```{code-cell} ipython3
+:tags: [parameters]
+quality = "draft"
+scheduler = None
+```
+
+```{code-cell} ipython3
+from ionmotion.checks import check
+from ionmotion.sweep import run_sweep
+def square(x):
+    return {"y": x * x}
+res = run_sweep(square, [{"x": 2.0}, {"x": 3.0}], slug="sweepy", name="sq",
+                scheduler=scheduler, progress=False)
+check("sum of squares", book=float(res[0]["y"] + res[1]["y"]), paper=13.0, rtol=1e-12,
+      chapter="sweepy", quality=quality)
+check("got a scheduler address", book=str(scheduler), passed=str(scheduler).startswith("tcp://"),
+      chapter="sweepy", quality=quality)
+```
+"""
+
+CH_PLAIN = HEADER + """
+# No scheduler parameter
+
+```{code-cell} ipython3
+:tags: [parameters]
+quality = "draft"
+```
+
+```{code-cell} ipython3
+from ionmotion.checks import check
+check("quality passed", book=quality, passed=quality == "draft", chapter="plain",
+      quality=quality)
+check("no scheduler injected", book=0, passed="scheduler" not in globals(), chapter="plain",
+      quality=quality)
+```
+"""
+
+CH_FAIL = HEADER + """
+# A check that fails
+
+```{code-cell} ipython3
+:tags: [parameters]
+quality = "draft"
+```
+
+```{code-cell} ipython3
+from ionmotion.checks import check
+check("pi", book=3.0, paper=3.14159, rtol=1e-3, chapter="failing", quality=quality)
+```
+"""
+
+
+def test_reproduce_all_runs_chapters_on_one_cluster_and_reports_failures(tmp_path):
+    import io
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n"
+        "  - file: book/generated/sweepy\n  - file: book/generated/plain\n"
+        "  - file: book/generated/failing\n")
+    for slug, text in [("sweepy", CH_SWEEP), ("plain", CH_PLAIN), ("failing", CH_FAIL)]:
+        (tmp_path / "notebooks" / f"{slug}.md").write_text(text)
+    buf = io.StringIO()
+    with pytest.raises(SystemExit, match="failing"):
+        reproduce_all(None, quality="draft", n_workers=1, build_html=False, root=tmp_path,
+                      out=buf)
+    log = buf.getvalue()
+    recs = {(r["chapter"], r["quantity"]): r
+            for f in (tmp_path / "data" / "checks").glob("*.json")
+            for r in json.loads(f.read_text())}
+    # the chapter declaring `scheduler` got the cluster's address and ran its sweep on it
+    # (one single-threaded worker: this deadlocks unless the chapter task secedes)
+    assert recs[("sweepy", "sum of squares")]["passed"]
+    assert recs[("sweepy", "got a scheduler address")]["passed"]
+    assert len(list((tmp_path / "data" / "sweepy" / "sq").glob("*.npz"))) == 2
+    # the chapter without it was not given one
+    assert recs[("plain", "no scheduler injected")]["passed"]
+    assert recs[("plain", "quality passed")]["passed"]
+    # the failing check is recorded, shown, and fails the command
+    assert not recs[("failing", "pi")]["passed"]
+    assert "FAIL" in log and "chapter failing failed" in log
+    page = (tmp_path / "book" / "generated" / "reproduction.md").read_text()
+    assert "**FAIL**" in page and "5 checks recorded, 4 passed, 1 failed" in page
+    for slug in ("sweepy", "plain", "failing"):
+        assert (tmp_path / "book" / "generated" / f"{slug}.ipynb").exists()

@@ -1,0 +1,376 @@
+"""Time-local equation of motion of a mobile particle in a harmonic framework (rodin2025 Eqs. 18-20).
+
+The particle (mass M, position R) interacts through a pair potential u with n framework masses
+whose equilibrium positions are `sites` s_i and whose displacements are r_i:
+U(r, R) = Σ_i u(x_i),  x_i = R - s_i - r_i.  With g_i = ∇u(x_i) and H_i = ∇∇u(x_i) evaluated at the
+homogeneous (thermal) framework motion r_i = r_H,i, every force evaluation does exactly
+
+1. rodin2025 Eq. (19):  r_eff = r_H - W(0) ∇_r U(r_H, R) = r_H + W0 g,  because ∇_{r_i} U = -g_i;
+   W0 is the (3n x 3n) static response V⁻¹ among the interacting masses.
+2. rodin2025 Eq. (20):  R_eff = R + 𝓛 ∇_R [dU(r_H, R)/dt].  The total time derivative along the
+   motion is dU/dt = ∇_R U·Ṙ + Σ_i ∇_{r_i} U·ṙ_H,i = Σ_i g_i·(Ṙ - ṙ_H,i); its gradient with
+   respect to R (velocities held fixed) is G = Σ_i H_i (Ṙ - ṙ_H,i), so R_eff = R + 𝓛 G.
+3. rodin2025 Eq. (18):  M R̈ = -∇_R U(r_eff, R_eff) = -Σ_i ∇u(R_eff - s_i - r_eff,i).
+
+No expansion in the deformation is made: the force is evaluated at the shifted arguments. To first
+order in W0 and 𝓛 this is F ≈ -Σg + Σ_i H_i (W0 g)_i - H𝓛H (Ṙ - ṙ_H) (H = Σ H_i): the gradient of
+the relaxed ("softened") potential U - ½ gᵀW0 g plus a drag H𝓛H.  rodin2024 Eq. (26), read
+literally, differentiates the whole bracket U - gᵀW0 g and so carries twice that softening; it is
+available as ``form="rodin2024"`` (F = -Σg + 2 Σ_i H_i (W0 g)_i - H𝓛H Ṙ, framework at rest) so the
+two readings can be compared.  The drag terms of the two forms agree to first order.
+
+The deterministic case (r_H = ṙ_H = 0, rodin2025 Sec. V, rodin2024 Fig. 6) is :func:`integrate`;
+:mod:`ionmotion.thermal` extends the same force routine with thermal r_H, ṙ_H of the corner masses.
+Time stepping is Butcher's six-stage fifth-order Runge-Kutta method (:data:`BUTCHER_A` ...), as in
+the authors' code. It is stable for oscillations up to dt·Ω ≈ 0.87 (|R(iy)| ≤ 1 for y ≤ 0.87);
+public functions refuse dt·Ω > :data:`STABILITY_LIMIT`.
+
+Units are whatever the inputs use consistently (meV, Å, ps for rodin2025; rodin2024's
+dimensionless units with M = μ/4π² and 𝓛 → 𝓜 work the same way).
+"""
+import numpy as np
+from numba import njit
+
+from ._validate import finite_array, integer_in, positive, choice
+from .potentials import pair_derivatives
+
+# Butcher (1964) sixth-stage, fifth-order Runge-Kutta tableau.
+BUTCHER_C = np.array([0.0, 0.25, 0.25, 0.5, 0.75, 1.0])
+BUTCHER_A = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.25, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.125, 0.125, 0.0, 0.0, 0.0, 0.0],
+    [0.0, -0.5, 1.0, 0.0, 0.0, 0.0],
+    [3.0 / 16.0, 0.0, 0.0, 9.0 / 16.0, 0.0, 0.0],
+    [-3.0 / 7.0, 2.0 / 7.0, 12.0 / 7.0, -12.0 / 7.0, 8.0 / 7.0, 0.0],
+])
+BUTCHER_B = np.array([7.0, 0.0, 32.0, 12.0, 32.0, 7.0]) / 90.0
+
+STABILITY_LIMIT = 0.85
+"""Largest dt·Ω accepted: Butcher's RK5 amplifies oscillations of frequency Ω once dt·Ω ≳ 0.87."""
+
+FORMS = {"rodin2025": 0, "rodin2024": 1}
+
+
+# --------------------------------------------------------------------------------------------
+# Numba kernels
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _acceleration(R, V, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H, reff, out):
+    """Acceleration R̈ of rodin2025 Eqs. (18)-(20) (form 0) or rodin2024 Eq. (26) (form 1).
+
+    sites (n, 3) equilibrium positions, rH, vH (n, 3) homogeneous displacement and velocity of the
+    interacting masses; g (n, 3), H (n, 3, 3), reff (3n,) work arrays; result written to out (3,).
+    """
+    n = sites.shape[0]
+    gi = np.empty(3)
+    hi = np.empty((3, 3))
+    Gv = np.zeros(3)
+    Htot = np.zeros((3, 3))
+    for i in range(n):
+        pair_derivatives(code, amp, lam, R[0] - sites[i, 0] - rH[i, 0],
+                         R[1] - sites[i, 1] - rH[i, 1], R[2] - sites[i, 2] - rH[i, 2], gi, hi)
+        for a in range(3):
+            g[i, a] = gi[a]
+            for b in range(3):
+                H[i, a, b] = hi[a, b]
+                Htot[a, b] += hi[a, b]
+                Gv[a] += hi[a, b] * (V[b] - vH[i, b])
+    # r_eff - r_H = W0 g  (Eq. 19)
+    m3 = 3 * n
+    for k in range(m3):
+        acc = 0.0
+        for l in range(m3):
+            acc += W0[k, l] * g[l // 3, l % 3]
+        reff[k] = acc
+    # 𝓛 G (Eq. 20)
+    LG = np.zeros(3)
+    for a in range(3):
+        for b in range(3):
+            LG[a] += drag[a, b] * Gv[b]
+    if form == 0:
+        for a in range(3):
+            out[a] = 0.0
+        for i in range(n):
+            pair_derivatives(code, amp, lam,
+                             R[0] + LG[0] - sites[i, 0] - rH[i, 0] - reff[3 * i],
+                             R[1] + LG[1] - sites[i, 1] - rH[i, 1] - reff[3 * i + 1],
+                             R[2] + LG[2] - sites[i, 2] - rH[i, 2] - reff[3 * i + 2], gi, hi)
+            for a in range(3):
+                out[a] -= gi[a]
+    else:
+        for a in range(3):
+            f = 0.0
+            for i in range(n):
+                f -= g[i, a]
+                for b in range(3):
+                    f += 2.0 * H[i, a, b] * reff[3 * i + b]
+            for b in range(3):
+                f -= Htot[a, b] * LG[b]
+            out[a] = f
+    for a in range(3):
+        out[a] /= M
+    return out
+
+
+@njit(cache=True)
+def _rk5_step(R, V, t, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, has_c,
+              kR, kV, g, H, reff, Rs, Vs, acc):
+    """One Butcher RK5 step of the deterministic equation (framework displacement rH, vH fixed)."""
+    for s in range(6):
+        for a in range(3):
+            Rs[a] = R[a]
+            Vs[a] = V[a]
+        for p in range(s):
+            c = _A[s, p]
+            if c != 0.0:
+                for a in range(3):
+                    Rs[a] += dt * c * kR[p, a]
+                    Vs[a] += dt * c * kV[p, a]
+        _acceleration(Rs, Vs, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H, reff, acc)
+        if has_c:
+            proj = acc[0] * cdir[0] + acc[1] * cdir[1] + acc[2] * cdir[2]
+            for a in range(3):
+                acc[a] = proj * cdir[a]
+        for a in range(3):
+            kR[s, a] = Vs[a]
+            kV[s, a] = acc[a]
+    for a in range(3):
+        dR = 0.0
+        dV = 0.0
+        for s in range(6):
+            dR += _B[s] * kR[s, a]
+            dV += _B[s] * kV[s, a]
+        R[a] += dt * dR
+        V[a] += dt * dV
+
+
+_A = BUTCHER_A
+_B = BUTCHER_B
+
+
+@njit(cache=True)
+def _integrate_kernel(R0, V0, M, code, amp, lam, sites, W0, drag, dt, n_steps, save_every,
+                      cdir, has_c, form, R_out, V_out):
+    n = sites.shape[0]
+    rH = np.zeros((n, 3))
+    vH = np.zeros((n, 3))
+    g = np.empty((n, 3))
+    H = np.empty((n, 3, 3))
+    reff = np.empty(3 * n)
+    kR = np.empty((6, 3))
+    kV = np.empty((6, 3))
+    Rs = np.empty(3)
+    Vs = np.empty(3)
+    acc = np.empty(3)
+    R = R0.copy()
+    V = V0.copy()
+    R_out[0] = R
+    V_out[0] = V
+    j = 1
+    for step in range(1, n_steps + 1):
+        _rk5_step(R, V, 0.0, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, has_c,
+                  kR, kV, g, H, reff, Rs, Vs, acc)
+        if step % save_every == 0:
+            R_out[j] = R
+            V_out[j] = V
+            j += 1
+    return j
+
+
+# --------------------------------------------------------------------------------------------
+# NumPy references (used by the tests)
+# --------------------------------------------------------------------------------------------
+
+
+def acceleration_reference(R, V, potential, sites, W0, drag, M, rH=None, vH=None,
+                           form="rodin2025"):
+    """Plain NumPy evaluation of rodin2025 Eqs. (18)-(20) (or rodin2024 Eq. (26)); see module doc."""
+    sites = np.asarray(sites, float)
+    n = len(sites)
+    rH = np.zeros((n, 3)) if rH is None else np.asarray(rH, float)
+    vH = np.zeros((n, 3)) if vH is None else np.asarray(vH, float)
+    x = R - sites - rH
+    g = potential.gradient(x)                       # (n, 3)
+    H = potential.hessian(x)                        # (n, 3, 3)
+    reff = (W0 @ g.reshape(-1)).reshape(n, 3)       # r_eff - r_H, Eq. (19)
+    G = np.einsum("iab,ib->a", H, V - vH)           # ∇_R dU/dt
+    LG = drag @ G                                   # R_eff - R, Eq. (20)
+    if form == "rodin2025":
+        F = -potential.gradient(R + LG - sites - rH - reff).sum(axis=0)
+    else:
+        F = -g.sum(0) + 2 * np.einsum("iab,ib->a", H, reff) - H.sum(0) @ LG
+    return F / M
+
+
+def integrate_reference(R0, V0, M, potential, sites, W0, drag, dt, n_steps, constrain=None,
+                        form="rodin2025"):
+    """Plain NumPy Butcher RK5 of the deterministic equation; returns (t, R, V) at every step."""
+    R = np.asarray(R0, float).copy()
+    V = np.asarray(V0, float).copy()
+    d = None if constrain is None else np.asarray(constrain, float) / np.linalg.norm(constrain)
+    out_R, out_V = [R.copy()], [V.copy()]
+
+    def f(R, V):
+        a = acceleration_reference(R, V, potential, sites, W0, drag, M, form=form)
+        return a if d is None else (a @ d) * d
+
+    for _ in range(n_steps):
+        kR, kV = [], []
+        for s in range(6):
+            Rs = R + dt * sum(BUTCHER_A[s, p] * kR[p] for p in range(s)) if s else R
+            Vs = V + dt * sum(BUTCHER_A[s, p] * kV[p] for p in range(s)) if s else V
+            kR.append(Vs)
+            kV.append(f(Rs, Vs))
+        R = R + dt * sum(b * k for b, k in zip(BUTCHER_B, kR))
+        V = V + dt * sum(b * k for b, k in zip(BUTCHER_B, kV))
+        out_R.append(R.copy())
+        out_V.append(V.copy())
+    return dt * np.arange(n_steps + 1), np.array(out_R), np.array(out_V)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def _validate_common(R0, V0, M, potential, sites, W0, drag, dt, form):
+    R0 = finite_array("R0", R0, shape_tail=(3,))
+    V0 = finite_array("V0", V0, shape_tail=(3,))
+    if R0.shape != (3,) or V0.shape != (3,):
+        raise ValueError("R0 and V0 must be single 3-vectors")
+    M = positive("M", M)
+    dt = positive("dt", dt)
+    sites = np.ascontiguousarray(finite_array("sites", np.atleast_2d(sites), shape_tail=(3,)),
+                                 dtype=float)
+    if sites.ndim != 2 or len(sites) < 1:
+        raise ValueError("sites must have shape (n, 3) with n >= 1")
+    n = len(sites)
+    W0 = np.ascontiguousarray(finite_array("W0", W0), dtype=float)
+    if W0.shape != (3 * n, 3 * n):
+        raise ValueError(f"W0 must have shape ({3 * n}, {3 * n}) for {n} sites, got {W0.shape}")
+    if not np.allclose(W0, W0.T, rtol=1e-8, atol=1e-14 * max(1.0, np.abs(W0).max())):
+        raise ValueError("W0 must be symmetric (it is a block of V⁻¹)")
+    drag = np.ascontiguousarray(finite_array("drag", drag), dtype=float)
+    if drag.shape != (3, 3):
+        raise ValueError(f"drag must be a 3x3 matrix, got shape {drag.shape}")
+    if np.linalg.eigvalsh(0.5 * (drag + drag.T)).min() < -1e-14 * max(1.0, np.abs(drag).max()):
+        raise ValueError("drag must be positive semi-definite (a negative eigenvalue would pump "
+                         "energy into the particle)")
+    if not hasattr(potential, "code") or potential.code < 0:
+        raise ValueError("potential must be an ionmotion.potentials pair potential "
+                         "(Yukawa or Gaussian)")
+    choice("form", form, FORMS)
+    return R0, V0, M, dt, sites, W0, drag
+
+
+def fastest_rate(R, V, potential, sites, drag, M, rH=None):
+    """Largest rate (1/time) the particle's equation carries at (R, V): the local oscillation
+    frequency √(|λ|max(H)/M) of the summed Hessian H = Σ H_i and the drag rate
+    λmax(H𝓛H)/M. Used for the time-step stability check."""
+    sites = np.atleast_2d(np.asarray(sites, float))
+    rH = np.zeros_like(sites) if rH is None else rH
+    H = potential.hessian(np.asarray(R, float) - sites - rH).sum(axis=0)
+    w = np.sqrt(np.abs(np.linalg.eigvalsh(H)).max() / M)
+    gamma = np.abs(np.linalg.eigvalsh(H @ drag @ H)).max() / M
+    return float(max(w, gamma))
+
+
+def check_time_step(dt, rate, what="the particle"):
+    """ValueError if dt·rate exceeds :data:`STABILITY_LIMIT` (Butcher RK5 on oscillations)."""
+    if dt * rate > STABILITY_LIMIT:
+        raise ValueError(f"dt = {dt:.4g} is above the stability limit for {what}: dt·Ω = "
+                         f"{dt * rate:.3g} > {STABILITY_LIMIT} (Ω = {rate:.4g}); use dt <= "
+                         f"{STABILITY_LIMIT / rate:.4g}")
+
+
+def integrate(R0, V0, M, potential, sites, W0, drag, dt, n_steps, constrain=None, save_every=1,
+              form="rodin2025"):
+    """Deterministic time-local trajectory: rodin2025 Eqs. (18)-(20) with r_H = ṙ_H = 0.
+
+    Parameters
+    ----------
+    R0, V0 : (3,) initial position and velocity of the particle.
+    M : particle mass.
+    potential : :class:`ionmotion.potentials.Yukawa` or :class:`~ionmotion.potentials.Gaussian`.
+    sites : (n, 3) equilibrium positions of the interacting framework masses (same length unit).
+    W0 : (3n, 3n) static response among them (``lattice.static_response_matrix(sites / a)`` or
+        :func:`static_response_block`); zero switches the softening off.
+    drag : (3, 3) 𝓛 of rodin2025 Eq. (15) (``lattice.drag_matrix()``), or 𝓜 in rodin2024 units;
+        zero switches the drag off.
+    dt, n_steps : time step and number of Butcher RK5 steps.
+    constrain : optional direction (3,): the acceleration is projected on it, so a particle started
+        along it stays on the line (rodin2024 Fig. 6, rodin2025 Fig. 4).
+    save_every : store every save_every-th step (the first and, if it falls on the grid, the last).
+    form : "rodin2025" (default; Eqs. 18-20 evaluated without expansion) or "rodin2024" (Eq. 26
+        literally; see the module docstring for the factor-2 difference of the softening).
+
+    Returns
+    -------
+    t (K,), R (K, 3), V (K, 3).
+    """
+    R0, V0, M, dt, sites, W0, drag = _validate_common(R0, V0, M, potential, sites, W0, drag, dt,
+                                                      form)
+    n_steps = integer_in("n_steps", n_steps, 1)
+    save_every = integer_in("save_every", save_every, 1)
+    if constrain is None:
+        cdir, has_c = np.zeros(3), False
+    else:
+        cdir = finite_array("constrain", constrain, shape_tail=(3,)).astype(float)
+        nrm = np.linalg.norm(cdir)
+        if cdir.shape != (3,) or nrm == 0:
+            raise ValueError("constrain must be a non-zero 3-vector (the allowed direction)")
+        cdir, has_c = cdir / nrm, True
+    check_time_step(dt, fastest_rate(R0, V0, potential, sites, drag, M))
+    n_out = n_steps // save_every + 1
+    R_out = np.empty((n_out, 3))
+    V_out = np.empty((n_out, 3))
+    _integrate_kernel(R0, V0, M, potential.code, float(potential.amp), float(potential.lam),
+                      sites, W0, drag, dt, n_steps, save_every, cdir, has_c, FORMS[form],
+                      R_out, V_out)
+    if not (np.all(np.isfinite(R_out)) and np.all(np.isfinite(V_out))):
+        raise ValueError("the trajectory diverged (non-finite values); reduce dt or check that "
+                         "the particle does not start on top of a framework mass")
+    t = dt * save_every * np.arange(n_out)
+    return t, R_out, V_out
+
+
+def energy(R, V, M, potential, sites):
+    """Kinetic plus bare interaction energy ½M|V|² + Σ_i u(R - s_i) (framework at rest) for each
+    row of R, V: the quantity the drag dissipates when W0 = 0."""
+    R = np.atleast_2d(R)
+    V = np.atleast_2d(V)
+    sites = np.atleast_2d(sites)
+    U = potential.value(R[:, None, :] - sites[None, :, :]).sum(axis=1)
+    return 0.5 * M * np.sum(V**2, axis=1) + U
+
+
+def static_response_block(lattice, offsets, n_grid=None, n_quad=None):
+    """(3n × 3n) static response V⁻¹ among sites at integer lattice vectors `offsets` (n, 3).
+
+    Same numbers as ``lattice.static_response_matrix`` but diagonalises the dynamical matrix once
+    for all separations (the quadrature/grid eigen-decomposition dominates the cost).
+    """
+    offsets = np.atleast_2d(np.asarray(offsets))
+    if np.any(offsets != np.round(offsets)):
+        raise ValueError("offsets must be integer lattice vectors")
+    offsets = offsets.astype(int)
+    grid = (lattice.mode_grid(n_grid) if n_grid is not None
+            else lattice.quadrature_modes(n_quad or lattice._default_quadrature()))
+    if np.any(grid.omega <= 0):
+        raise ValueError("a zero-frequency mode makes W(0) diverge")
+    base = np.einsum("ju,jau,jbu->jab", 1.0 / (lattice.mass * grid.omega**2), grid.eta, grid.eta)
+    base *= grid.weights[:, None, None]
+    n = len(offsets)
+    out = np.zeros((3 * n, 3 * n))
+    cache = {}
+    for i in range(n):
+        for j in range(n):
+            d = tuple(offsets[i] - offsets[j])
+            if d not in cache:
+                ph = np.cos(grid.q @ (np.array(d, float) * lattice.a))
+                cache[d] = np.einsum("j,jab->ab", ph, base)
+            out[3 * i:3 * i + 3, 3 * j:3 * j + 3] = cache[d]
+    return 0.5 * (out + out.T)

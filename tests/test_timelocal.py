@@ -1,0 +1,129 @@
+"""Tests of the deterministic time-local equation (rodin2025 Eqs. 18-20)."""
+import numpy as np
+import pytest
+from scipy.optimize import minimize_scalar
+
+from ionmotion import timelocal as tl
+from ionmotion.lattice import CubicLattice
+from ionmotion.potentials import Gaussian, Yukawa
+
+LAT = CubicLattice(3.5, 3.0, 520.0, 170.0)
+SITES = np.array([[0, 0, 3.0 * j] for j in range(8)], float)
+
+
+@pytest.fixture(scope="module")
+def w0_edge():
+    return tl.static_response_block(LAT, SITES / 3.0, n_grid=8)
+
+
+def test_kernel_matches_numpy_reference(w0_edge):
+    pot = Yukawa(150.0, 0.5)
+    drag = LAT.drag_matrix()
+    R0, V0 = np.array([0.3, -0.2, 10.5]), np.array([1.0, 0.5, 7.5])
+    for form in ("rodin2025", "rodin2024"):
+        t, R, V = tl.integrate(R0, V0, 0.7, pot, SITES, w0_edge, drag, 5e-3, 100, form=form)
+        tr, Rr, Vr = tl.integrate_reference(R0, V0, 0.7, pot, SITES, w0_edge, drag, 5e-3, 100,
+                                            form=form)
+        assert np.allclose(t, tr)
+        assert np.max(np.abs(R - Rr)) < 1e-10
+        assert np.max(np.abs(V - Vr)) < 1e-9
+
+
+def test_fifth_order_convergence_and_energy_conservation():
+    """Without softening and drag the particle moves in a static landscape: energy is conserved
+    and the global error of Butcher's RK5 falls as dt^5."""
+    pot = Yukawa(4000.0, 0.5)
+    sites = 3.0 * np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float)
+    R0, V0 = np.array([1.2, 1.6, 1.4]), np.array([3.0, -2.0, 1.0])
+    z = np.zeros((24, 24))
+    T = 0.4
+
+    def run(dt, every=1):
+        return tl.integrate(R0, V0, 0.7, pot, sites, z, np.zeros((3, 3)), dt, int(round(T / dt)),
+                            save_every=every)
+
+    _, Rref, _ = run(T / 1600)
+    errs = []
+    for n in (100, 200):
+        _, R, V = run(T / n)
+        errs.append(np.abs(R[-1] - Rref[-1]).max())
+        E = tl.energy(R, V, 0.7, pot, sites)
+        assert np.ptp(E) < 1e-4 * np.abs(E).max()
+    assert 20 < errs[0] / errs[1] < 45  # 2^5 = 32
+
+
+def test_drag_dissipates_at_the_rate_vHLHv():
+    """With W0 = 0 the energy loss rate is V·(H𝓛H)V to first order in 𝓛 (rodin2024 Eq. 26)."""
+    pot = Yukawa(150.0, 0.5)
+    R0, V0 = np.array([0.0, 0.0, 10.0]), np.array([0.0, 0.0, 7.5])
+    drag = 1e-3 * LAT.drag_matrix()
+    z = np.zeros((24, 24))
+    dt = 1e-4
+    t, R, V = tl.integrate(R0, V0, 0.7, pot, SITES, z, drag, dt, 4)
+    E = tl.energy(R, V, 0.7, pot, SITES)
+    rate = (E[2] - E[0]) / (2 * dt)
+    H = pot.hessian(R[1] - SITES).sum(0)
+    expect = -V[1] @ H @ drag @ H @ V[1]
+    assert expect < 0
+    assert abs(rate / expect - 1) < 1e-2
+    # and over a long run the energy only goes down
+    t, R, V = tl.integrate(R0, V0, 0.7, pot, SITES, z, LAT.drag_matrix(), 5e-3, 2000,
+                           constrain=[0, 0, 1])
+    E = tl.energy(R, V, 0.7, pot, SITES)
+    assert np.all(np.diff(E) <= 1e-9 * abs(E[0]))
+    assert E[-1] < 0.5 * E[0]
+
+
+@pytest.mark.parametrize("pot", [Yukawa(150.0, 0.5), Gaussian(40.0, 0.7)])
+def test_softened_force_is_the_relaxed_energy_gradient(pot):
+    """For one mass on a spring (W0 = w·1) the static force of Eqs. (18)-(19) approximates
+    -dE*/dR of the exactly relaxed energy E*(R) = min_r r²/2w + u(R - r) with an error O(w²);
+    the literal rodin2024 Eq. (26) (twice the softening) is off already at O(w)."""
+    R = np.array([0.0, 0.0, 1.0])
+    site = np.zeros((1, 3))
+
+    def exact_force(w):
+        def Estar(z):
+            return minimize_scalar(lambda r: r * r / (2 * w) + pot.value(np.array([0, 0, z - r])),
+                                   bracket=(-0.1, 0.0, 0.1), tol=1e-14).fun
+        h = 1e-4
+        return -(Estar(R[2] + h) - Estar(R[2] - h)) / (2 * h)
+
+    errs = {"rodin2025": [], "rodin2024": []}
+    bare = -pot.gradient(R)[2]
+    for w in (2e-4, 1e-4):
+        F = exact_force(w)
+        assert abs(F - bare) > 10 * 1e-8 * abs(bare)  # the softening is visible
+        for form in errs:
+            a = tl.acceleration_reference(R, np.zeros(3), pot, site, w * np.eye(3),
+                                          np.zeros((3, 3)), 1.0, form=form)
+            errs[form].append(abs(a[2] - F))
+    assert 3.0 < errs["rodin2025"][0] / errs["rodin2025"][1] < 5.0   # O(w²)
+    assert 1.6 < errs["rodin2024"][0] / errs["rodin2024"][1] < 2.4   # O(w)
+
+
+def test_static_response_block_matches_lattice():
+    off = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0]])
+    a = tl.static_response_block(LAT, off, n_grid=6)
+    b = LAT.static_response_matrix(off, n_grid=6)
+    assert np.allclose(a, b, rtol=1e-12, atol=1e-16)
+
+
+def test_bad_input(w0_edge):
+    pot = Yukawa(150.0, 0.5)
+    drag = LAT.drag_matrix()
+    R0, V0 = np.array([0, 0, 10.5]), np.array([0, 0, 7.5])
+    with pytest.raises(ValueError, match="stability limit"):
+        tl.integrate(R0, V0, 0.7, pot, SITES, w0_edge, drag, 0.5, 10)
+    with pytest.raises(ValueError, match="W0 must have shape"):
+        tl.integrate(R0, V0, 0.7, pot, SITES, np.eye(3), drag, 5e-3, 10)
+    bad = w0_edge.copy()
+    bad[0, 1] += 1.0
+    with pytest.raises(ValueError, match="symmetric"):
+        tl.integrate(R0, V0, 0.7, pot, SITES, bad, drag, 5e-3, 10)
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        tl.integrate(R0, V0, 0.7, pot, SITES, w0_edge, -drag, 5e-3, 10)
+    with pytest.raises(ValueError, match="n_steps"):
+        tl.integrate(R0, V0, 0.7, pot, SITES, w0_edge, drag, 5e-3, 0)
+    with pytest.raises(ValueError, match="form"):
+        tl.integrate(R0, V0, 0.7, pot, SITES, w0_edge, drag, 5e-3, 10, form="x")

@@ -1,0 +1,674 @@
+"""Full (time-nonlocal) equations of motion: a periodic harmonic lattice plus one mobile particle.
+
+rodin2024 Eqs. (3)-(4) / rodin2025 Eq. (1): the particle (mass M) interacts through a pair
+potential with a chosen set of framework masses (mass m) of a periodic N_x×N_y×N_z lattice (the
+:class:`~ionmotion.lattice.CubicLattice`, or the :class:`~ionmotion.lattice.Chain` as a 1×1×N
+lattice along z). One engine serves both unit systems: physical (meV, Å, ps, masses in
+meV·ps²/Å²) and rodin2024's dimensionless units (framework mass 1/4π², particle mass μ/4π², time
+in periods), because the equations only involve the masses, springs and the potential.
+
+Two integrators, both velocity Verlet (symplectic, second order):
+
+* :func:`simulate_lattice` - the whole periodic lattice is stepped (numba). Supports initial
+  framework displacements and velocities. Cost ∝ number of sites × steps: the reference for small
+  lattices and for the tests.
+* :func:`simulate_response` - the lattice is eliminated exactly. Because the framework is linear,
+  velocity Verlet applied to it is, mode by mode, the recursion ζ_{n+1} = 2cosθ ζ_n − ζ_{n−1}
+  + h² f_n/m with cos θ = 1 − Ω²h²/2, whose solution from rest is
+  ζ_n = (h²/m)[½ f_0 S_n + Σ_{k=1}^{n−1} f_k S_{n−k}], S_j = sin(jθ)/sin θ. Summing over the modes
+  of the periodic lattice gives the discrete Green's function R_{IJ}(n) among the interacting
+  masses (:func:`verlet_response_kernel`), and the interacting masses' displacements follow from
+  a convolution with their past forces. This reproduces :func:`simulate_lattice` (framework at
+  rest) to round-off while touching only the few interacting masses: cost ∝ modes × steps for
+  the kernel (once per lattice, sites and step) plus sites² × steps² for the convolution.
+
+Both return the particle trajectory; :func:`simulate_lattice` also returns the total energy
+(kinetic + lattice + interaction), conserved by the symplectic integrator up to O(h²)
+oscillations (tested).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from ._validate import finite_array, integer_in, positive
+from .lattice import Chain, CubicLattice
+from .potentials import pair_derivatives
+
+# --------------------------------------------------------------------------------------------
+# Lattice description: bonds (integer offsets, 3×3 stiffness) and on-site springs
+# --------------------------------------------------------------------------------------------
+
+
+def lattice_bonds(framework):
+    """(offsets (B, 3) int, K (B, 3, 3), onsite (3, 3)) with the framework force on site i
+    F_i = −onsite u_i − Σ_b K_b (u_i − u_{i+b}); then m D(q) = onsite + Σ_b K_b (1 − cos q·b).
+
+    CubicLattice: central springs k e eᵀ to 6 nearest and 12 next-nearest neighbours (rodin2024
+    Eq. (18)-(19)). Chain (along z): K = diag(k⊥, k⊥, k∥) to the two neighbours, on-site
+    diag(κ⊥, κ⊥, κ∥) (rodin2024 Eq. (12))."""
+    if isinstance(framework, CubicLattice):
+        offs, ks = [], []
+        for i in range(3):
+            for sgn in (1, -1):
+                v = np.zeros(3, int)
+                v[i] = sgn
+                offs.append(v)
+                ks.append(framework.k1)
+        for i in range(3):
+            for j in range(i + 1, 3):
+                for si in (1, -1):
+                    for sj in (1, -1):
+                        v = np.zeros(3, int)
+                        v[i], v[j] = si, sj
+                        offs.append(v)
+                        ks.append(framework.k2)
+        offs = np.array(offs)
+        e = offs / np.linalg.norm(offs, axis=1, keepdims=True)
+        K = np.array(ks)[:, None, None] * e[:, :, None] * e[:, None, :]
+        return offs, K, np.zeros((3, 3))
+    if isinstance(framework, Chain):
+        offs = np.array([[0, 0, 1], [0, 0, -1]])
+        Kb = np.diag([framework.k_perp, framework.k_perp, framework.k_par])
+        K = np.stack([Kb, Kb])
+        onsite = np.diag([framework.kappa_perp, framework.kappa_perp, framework.kappa_par])
+        return offs, K, onsite
+    raise ValueError(f"framework must be a CubicLattice or a Chain, got {type(framework).__name__}")
+
+
+def _shape(framework, shape):
+    if isinstance(framework, Chain):
+        if np.ndim(shape) == 0:
+            shape = (1, 1, int(shape))
+        shape = tuple(int(s) for s in shape)
+        if len(shape) != 3 or shape[0] != 1 or shape[1] != 1:
+            raise ValueError(f"shape of a chain must be N or (1, 1, N), got {shape!r}")
+    else:
+        if np.ndim(shape) == 0:
+            shape = (int(shape),) * 3
+        shape = tuple(int(s) for s in shape)
+        if len(shape) != 3:
+            raise ValueError(f"shape must be three integers, got {shape!r}")
+    for s in shape:
+        if s < 1:
+            raise ValueError(f"shape entries must be >= 1, got {shape!r}")
+    if isinstance(framework, Chain) and shape[2] < 3:
+        raise ValueError("shape: a periodic chain needs at least 3 masses")
+    if isinstance(framework, CubicLattice) and min(shape) < 3:
+        raise ValueError("shape: a periodic cubic lattice needs at least 3 sites per direction")
+    return shape
+
+
+def _sites(sites, shape):
+    s = np.atleast_2d(np.asarray(sites))
+    if s.ndim != 2 or s.shape[1] != 3 or s.shape[0] < 1:
+        raise ValueError(f"sites must be integer triples (n, 3), got shape {s.shape}")
+    if np.any(s != np.round(s)):
+        raise ValueError("sites must be integer lattice indices")
+    s = s.astype(np.int64)
+    for ax in range(3):
+        if np.any(s[:, ax] < 0) or np.any(s[:, ax] >= shape[ax]):
+            raise ValueError(f"sites: index along axis {ax} outside the lattice [0, {shape[ax]})")
+    if len({tuple(v) for v in s}) != len(s):
+        raise ValueError("sites must be distinct")
+    return s
+
+
+def finite_max_frequency(framework, shape):
+    """Largest angular frequency of the periodic lattice of this shape (the stability limit of
+    velocity Verlet is h < 2/Ω_max)."""
+    q = _grid_q(framework, shape)
+    return float(framework.frequencies(_q_for(framework, q)).max())
+
+
+def _grid_q(framework, shape):
+    axes = []
+    for n in shape:
+        k = np.arange(n)
+        k = np.where(k >= (n + 1) // 2, k - n, k)
+        axes.append(2 * np.pi * k / (n * framework.a))
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+
+
+def _q_for(framework, q):
+    return q[:, 2:3] if isinstance(framework, Chain) else q
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Validated common input of both engines."""
+    framework: object
+    shape: tuple
+    sites: np.ndarray        # (n, 3) integer indices
+    site_pos: np.ndarray     # (n, 3) equilibrium positions a·index
+    code: int
+    amp: float
+    lam: float
+    mass: float              # framework mass
+    particle_mass: float
+    dt: float
+    direction: np.ndarray    # (3,) unit vector of the line constraint, or zeros for 3D motion
+
+
+def _setup(framework, shape, potential, sites, particle_mass, r0, dt, line, integrator="verlet"):
+    shape = _shape(framework, shape)
+    sites = _sites(sites, shape)
+    pos = sites * framework.a
+    M = positive("particle_mass", particle_mass)
+    dt = positive("dt", dt)
+    om = finite_max_frequency(framework, shape)
+    if dt * om >= 2.0:
+        raise ValueError(f"dt = {dt:g} exceeds the velocity-Verlet stability limit "
+                         f"2/Ω_max = {2 / om:g} of this lattice")
+    r0 = finite_array("r0", r0, shape_tail=(3,))
+    d = np.min(np.linalg.norm(r0[None, :] - pos, axis=1))
+    if d <= 1e-9 * framework.a:
+        raise ValueError("r0: the particle starts on top of an interacting mass")
+    if line is None:
+        direction = np.zeros(3)
+    else:
+        line = finite_array("line", line, shape_tail=(3,))
+        n = np.linalg.norm(line)
+        if n == 0:
+            raise ValueError("line must be a non-zero direction vector")
+        direction = line / n
+    return Setup(framework, shape, sites, pos.astype(float), int(potential.code),
+                 float(potential.amp), float(potential.lam), float(framework.mass), M, dt,
+                 direction)
+
+
+# --------------------------------------------------------------------------------------------
+# Engine 1: the whole periodic lattice, velocity Verlet
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _lattice_accel_kernel(u, offs, K, onsite, m, acc):
+    """acc = −(onsite u + Σ_b K_b (u_i − u_{i+b}))/m on a periodic (Nx, Ny, Nz, 3) lattice."""
+    nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
+    nb = offs.shape[0]
+    inv = 1.0 / m
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                f0 = 0.0
+                f1 = 0.0
+                f2 = 0.0
+                u0 = u[i, j, k, 0]
+                u1 = u[i, j, k, 1]
+                u2 = u[i, j, k, 2]
+                for b in range(nb):
+                    ii = (i + offs[b, 0]) % nx
+                    jj = (j + offs[b, 1]) % ny
+                    kk = (k + offs[b, 2]) % nz
+                    d0 = u0 - u[ii, jj, kk, 0]
+                    d1 = u1 - u[ii, jj, kk, 1]
+                    d2 = u2 - u[ii, jj, kk, 2]
+                    f0 -= K[b, 0, 0] * d0 + K[b, 0, 1] * d1 + K[b, 0, 2] * d2
+                    f1 -= K[b, 1, 0] * d0 + K[b, 1, 1] * d1 + K[b, 1, 2] * d2
+                    f2 -= K[b, 2, 0] * d0 + K[b, 2, 1] * d1 + K[b, 2, 2] * d2
+                f0 -= onsite[0, 0] * u0 + onsite[0, 1] * u1 + onsite[0, 2] * u2
+                f1 -= onsite[1, 0] * u0 + onsite[1, 1] * u1 + onsite[1, 2] * u2
+                f2 -= onsite[2, 0] * u0 + onsite[2, 1] * u1 + onsite[2, 2] * u2
+                acc[i, j, k, 0] = f0 * inv
+                acc[i, j, k, 1] = f1 * inv
+                acc[i, j, k, 2] = f2 * inv
+
+
+@njit(cache=True)
+def _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs):
+    """Interaction energy; fp = force on the particle, fs[I] = force on interacting mass I."""
+    grad = np.empty(3)
+    hess = np.empty((3, 3))
+    e = 0.0
+    fp[:] = 0.0
+    for I in range(sites.shape[0]):
+        a, b, c = sites[I, 0], sites[I, 1], sites[I, 2]
+        dx = r[0] - pos[I, 0] - u[a, b, c, 0]
+        dy = r[1] - pos[I, 1] - u[a, b, c, 1]
+        dz = r[2] - pos[I, 2] - u[a, b, c, 2]
+        e += pair_derivatives(code, amp, lam, dx, dy, dz, grad, hess)
+        for x in range(3):
+            fp[x] -= grad[x]
+            fs[I, x] = grad[x]
+    return e
+
+
+@njit(cache=True)
+def _lattice_energy_kernel(u, w, offs, K, onsite, m):
+    nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
+    e = 0.0
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                for x in range(3):
+                    e += 0.5 * m * w[i, j, k, x] ** 2
+                    for y in range(3):
+                        e += 0.5 * u[i, j, k, x] * onsite[x, y] * u[i, j, k, y]
+                for b in range(offs.shape[0]):
+                    ii = (i + offs[b, 0]) % nx
+                    jj = (j + offs[b, 1]) % ny
+                    kk = (k + offs[b, 2]) % nz
+                    for x in range(3):
+                        dx = u[i, j, k, x] - u[ii, jj, kk, x]
+                        for y in range(3):
+                            dy = u[i, j, k, y] - u[ii, jj, kk, y]
+                            e += 0.25 * dx * K[b, x, y] * dy
+    return e
+
+
+@njit(cache=True)
+def _project(f, d):
+    if d[0] == 0.0 and d[1] == 0.0 and d[2] == 0.0:
+        return
+    p = f[0] * d[0] + f[1] * d[1] + f[2] * d[2]
+    for x in range(3):
+        f[x] = p * d[x]
+
+
+@njit(cache=True)
+def _verlet_lattice_kernel(u, w, r, v, offs, K, onsite, m, M, sites, pos, code, amp, lam, dt,
+                           n_steps, d, stop_axis, stop_at, record_every, traj, energy, with_energy):
+    nI = sites.shape[0]
+    acc = np.zeros_like(u)
+    fp = np.zeros(3)
+    fs = np.zeros((nI, 3))
+    _lattice_accel_kernel(u, offs, K, onsite, m, acc)
+    eint = _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs)
+    _project(fp, d)
+    for I in range(nI):
+        for x in range(3):
+            acc[sites[I, 0], sites[I, 1], sites[I, 2], x] += fs[I, x] / m
+    ap = fp / M
+    n_rec = 0
+    n_done = n_steps
+    for n in range(n_steps + 1):
+        if n % record_every == 0:
+            traj[n_rec, 0] = n * dt
+            for x in range(3):
+                traj[n_rec, 1 + x] = r[x]
+                traj[n_rec, 4 + x] = v[x]
+            if with_energy:
+                ek = 0.5 * M * (v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
+                energy[n_rec] = ek + eint + _lattice_energy_kernel(u, w, offs, K, onsite, m)
+            n_rec += 1
+        if stop_axis >= 0 and r[stop_axis] >= stop_at:
+            n_done = n
+            break
+        if n == n_steps:
+            break
+        # velocity Verlet
+        for x in range(3):
+            r[x] += dt * v[x] + 0.5 * dt * dt * ap[x]
+            v[x] += 0.5 * dt * ap[x]
+        nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
+        for i in range(nx):
+            for j in range(ny):
+                for k in range(nz):
+                    for x in range(3):
+                        u[i, j, k, x] += dt * w[i, j, k, x] + 0.5 * dt * dt * acc[i, j, k, x]
+                        w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
+        _lattice_accel_kernel(u, offs, K, onsite, m, acc)
+        eint = _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs)
+        _project(fp, d)
+        for I in range(nI):
+            for x in range(3):
+                acc[sites[I, 0], sites[I, 1], sites[I, 2], x] += fs[I, x] / m
+        for x in range(3):
+            ap[x] = fp[x] / M
+            v[x] += 0.5 * dt * ap[x]
+        for i in range(nx):
+            for j in range(ny):
+                for k in range(nz):
+                    for x in range(3):
+                        w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
+    return n_rec, n_done
+
+
+def _stop(stop, d):
+    if stop is None:
+        return -1, np.inf
+    axis, value = stop
+    axis = integer_in("stop axis", axis, 0, 2)
+    return axis, float(value)
+
+
+def simulate_lattice(framework, shape, potential, sites, particle_mass, r0, v0, dt, n_steps, *,
+                     line=None, stop=None, u0=None, w0=None, record_every=1, energy=True):
+    """Velocity-Verlet solution of the full equations of motion on the whole periodic lattice.
+
+    framework: CubicLattice or Chain (its mass, a and springs); shape: (Nx, Ny, Nz) or N (a chain
+    is (1, 1, N)); potential: Gaussian or Yukawa; sites: integer indices (n, 3) of the masses the
+    particle interacts with (equilibrium position a·index); r0, v0: particle position and
+    velocity; line: optional direction to which the particle's motion is constrained (forces are
+    projected on it; v0 must lie along it); stop: optional (axis, value) - stop once r[axis] ≥
+    value; u0, w0: optional initial framework displacements and velocities (Nx, Ny, Nz, 3).
+
+    Returns a dict: t, r (particle positions), v, energy (total, if requested), u, w (final
+    framework state), n_steps (steps taken), finished (stop reached).
+    """
+    S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
+    v0 = finite_array("v0", v0, shape_tail=(3,)).astype(float).copy()
+    if np.any(S.direction != 0) and np.linalg.norm(v0 - (v0 @ S.direction) * S.direction) > \
+            1e-12 * max(1.0, np.linalg.norm(v0)):
+        raise ValueError("v0 must be parallel to the line constraint")
+    n_steps = integer_in("n_steps", n_steps, 1)
+    record_every = integer_in("record_every", record_every, 1)
+    u = np.zeros(S.shape + (3,)) if u0 is None else \
+        finite_array("u0", u0).astype(float).reshape(S.shape + (3,)).copy()
+    w = np.zeros(S.shape + (3,)) if w0 is None else \
+        finite_array("w0", w0).astype(float).reshape(S.shape + (3,)).copy()
+    offs, K, onsite = lattice_bonds(framework)
+    axis, value = _stop(stop, S.direction)
+    n_rec_max = n_steps // record_every + 1
+    traj = np.zeros((n_rec_max, 7))
+    en = np.zeros(n_rec_max)
+    r = np.asarray(r0, float).copy()
+    n_rec, n_done = _verlet_lattice_kernel(
+        u, w, r, v0, offs.astype(np.int64), K, onsite, S.mass, S.particle_mass, S.sites,
+        S.site_pos, S.code, S.amp, S.lam, S.dt, n_steps, S.direction, axis, value, record_every,
+        traj, en, energy)
+    out = {"t": traj[:n_rec, 0], "r": traj[:n_rec, 1:4], "v": traj[:n_rec, 4:7],
+           "r_final": r, "v_final": v0, "u": u, "w": w, "n_steps": n_done,
+           "finished": bool(axis >= 0 and r[axis] >= value)}
+    if energy:
+        out["energy"] = en[:n_rec]
+    return out
+
+
+def simulate_lattice_reference(framework, shape, potential, sites, particle_mass, r0, v0, dt,
+                               n_steps, line=None):
+    """Plain NumPy velocity Verlet on the whole lattice (no stop, framework at rest): the
+    reference the tests compare the numba kernels against. Returns (r, v) of every step."""
+    S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
+    offs, K, onsite = lattice_bonds(framework)
+    u = np.zeros(S.shape + (3,))
+    w = np.zeros_like(u)
+    r = np.asarray(r0, float).copy()
+    v = np.asarray(v0, float).copy()
+    idx = tuple(S.sites.T)
+
+    def forces(u, r):
+        acc = -np.einsum("xy,...y->...x", onsite, u)
+        for b, K_b in zip(offs, K):
+            du = u - np.roll(u, shift=tuple(-b), axis=(0, 1, 2))
+            acc -= np.einsum("xy,...y->...x", K_b, du)
+        sep = r[None, :] - S.site_pos - u[idx]
+        g = potential.gradient(sep)
+        acc[idx] += g
+        fp = -g.sum(axis=0)
+        if np.any(S.direction):
+            fp = (fp @ S.direction) * S.direction
+        return acc / S.mass, fp / S.particle_mass
+
+    acc, ap = forces(u, r)
+    rs, vs = [r.copy()], [v.copy()]
+    h = S.dt
+    for _ in range(n_steps):
+        r = r + h * v + 0.5 * h * h * ap
+        v = v + 0.5 * h * ap
+        u = u + h * w + 0.5 * h * h * acc
+        w = w + 0.5 * h * acc
+        acc, ap = forces(u, r)
+        v = v + 0.5 * h * ap
+        w = w + 0.5 * h * acc
+        rs.append(r.copy())
+        vs.append(v.copy())
+    return np.array(rs), np.array(vs)
+
+
+# --------------------------------------------------------------------------------------------
+# Engine 2: the lattice's exact discrete response on the interacting masses
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _kernel_accumulate(cth, amp, n_steps, out):
+    """out[n, c] += Σ_j amp[j, c] S_n(θ_j), S_0 = 0, S_1 = 1, S_{n+1} = 2cosθ S_n − S_{n−1}.
+
+    cth: (J,) cos θ_j; amp: (J, C). Processed in blocks of modes so the state stays in cache."""
+    J = cth.shape[0]
+    C = amp.shape[1]
+    B = 512
+    for j0 in range(0, J, B):
+        j1 = min(J, j0 + B)
+        nb = j1 - j0
+        s_prev = np.zeros(nb)
+        s_cur = np.ones(nb)
+        c2 = np.empty(nb)
+        for jj in range(nb):
+            c2[jj] = 2.0 * cth[j0 + jj]
+        for n in range(1, n_steps + 1):
+            for c in range(C):
+                acc = 0.0
+                for jj in range(nb):
+                    acc += amp[j0 + jj, c] * s_cur[jj]
+                out[n, c] += acc
+            for jj in range(nb):
+                s_new = c2[jj] * s_cur[jj] - s_prev[jj]
+                s_prev[jj] = s_cur[jj]
+                s_cur[jj] = s_new
+    return out
+
+
+def _kernel_reference(cth, amp, n_steps):
+    """NumPy reference of :func:`_kernel_accumulate` via S_n = sin(nθ)/sin θ (n at θ = 0)."""
+    th = np.arccos(np.clip(cth, -1, 1))
+    n = np.arange(n_steps + 1)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        S = np.where(th[None, :] > 1e-12, np.sin(n * th[None, :]) / np.sin(th[None, :]),
+                     n * np.ones_like(th[None, :]))
+    return S @ amp
+
+
+def _separations(sites, shape):
+    """Distinct site separations (up to sign) and the index map pair → (separation, sign)."""
+    seps, index = [], np.zeros((len(sites), len(sites)), np.int64)
+    for I in range(len(sites)):
+        for J in range(len(sites)):
+            d = tuple(int(x) for x in (sites[I] - sites[J]))
+            nd = tuple(-x for x in d)
+            if d in seps:
+                index[I, J] = seps.index(d)
+            elif nd in seps:
+                index[I, J] = seps.index(nd)
+            else:
+                seps.append(d)
+                index[I, J] = len(seps) - 1
+    return np.array(seps, dtype=np.int64), index
+
+
+def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="full"):
+    """Discrete Green's function of the velocity-Verlet lattice among the interacting sites.
+
+    R_d(n) = (h²/m)(1/N) Σ_q cos(q·d a) Σ_u η_u η_uᵀ S_n(θ_qu), cos θ = 1 − Ω²h²/2, for every
+    distinct separation d (integer vector) among `sites`, n = 0 … n_steps (R(0) = 0). The sum
+    runs over all N = Nx·Ny·Nz wave vectors of the periodic lattice, q = 0 included (its
+    translation modes have S_n = n). Symmetric in the Cartesian indices and even in d.
+
+    components: "full" (all 3×3, shape (n_steps+1, n_sep, 3, 3)), or "zz" (only R_zz; valid and
+    cheaper when all separations lie along z and only z forces act: the sum is then folded onto
+    q_x, q_y ≥ 0). Returns (R, separations (n_sep, 3), index (n, n) pair → separation).
+    """
+    S = _shape(framework, shape)
+    sites = _sites(sites, S)
+    n_steps = integer_in("n_steps", n_steps, 1)
+    dt = positive("dt", dt)
+    om_max = finite_max_frequency(framework, S)
+    if dt * om_max >= 2.0:
+        raise ValueError(f"dt = {dt:g} exceeds the velocity-Verlet stability limit "
+                         f"2/Ω_max = {2 / om_max:g} of this lattice")
+    seps, index = _separations(sites, S)
+    N = int(np.prod(S))
+    # wave vectors, halved by q ↔ −q (identical contributions)
+    ks = [np.arange(n) for n in S]
+    K = np.stack(np.meshgrid(*ks, indexing="ij"), axis=-1).reshape(-1, 3)
+    negK = (-K) % np.array(S)
+    lin = np.ravel_multi_index(K.T, S)
+    nlin = np.ravel_multi_index(negK.T, S)
+    keep = lin <= nlin
+    wq = np.where(lin == nlin, 1.0, 2.0)[keep]
+    K = K[keep]
+    if components == "zz":
+        if np.any(seps[:, :2] != 0):
+            raise ValueError("components='zz' needs all separations along z")
+        # fold onto kx, ky in the first half (R_zz is even in q_x and q_y separately)
+        Kf = K.copy()
+        for ax in (0, 1):
+            Kf[:, ax] = np.minimum(K[:, ax], S[ax] - K[:, ax])
+        key = np.ravel_multi_index(Kf.T, S)
+        uniq, inv = np.unique(key, return_inverse=True)
+        wq = np.bincount(inv, weights=wq)
+        K = np.stack(np.unravel_index(uniq, S), axis=-1)
+    elif components != "full":
+        raise ValueError(f"components must be 'full' or 'zz', got {components!r}")
+    q = 2 * np.pi * K / (np.array(S) * framework.a)
+    w2, eta = framework._eig(_q_for(framework, q))
+    cth = 1.0 - 0.5 * w2 * dt * dt            # (Q, 3)
+    phase = np.cos(q @ (seps * framework.a).T)   # (Q, n_sep)
+    pref = dt * dt / (framework.mass * N)
+    if components == "zz":
+        amp = (wq[:, None, None] * eta[:, 2, :, None] ** 2 * phase[:, None, :])  # (Q, 3, n_sep)
+        amp = amp.reshape(-1, len(seps)) * pref
+        out = np.zeros((n_steps + 1, len(seps)))
+        _kernel_accumulate(cth.reshape(-1), np.ascontiguousarray(amp), n_steps, out)
+        R = np.zeros((n_steps + 1, len(seps), 3, 3))
+        R[:, :, 2, 2] = out
+        return R, seps, index
+    iu = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)]
+    P = np.stack([eta[:, a, :] * eta[:, b, :] for a, b in iu], axis=-1)  # (Q, 3 branch, 6)
+    amp = (wq[:, None, None, None] * P[:, :, None, :] * phase[:, None, :, None]) * pref
+    amp = amp.reshape(-1, len(seps) * 6)
+    out = np.zeros((n_steps + 1, len(seps) * 6))
+    _kernel_accumulate(cth.reshape(-1), np.ascontiguousarray(amp), n_steps, out)
+    out = out.reshape(n_steps + 1, len(seps), 6)
+    R = np.zeros((n_steps + 1, len(seps), 3, 3))
+    for c, (a, b) in enumerate(iu):
+        R[:, :, a, b] = out[:, :, c]
+        R[:, :, b, a] = out[:, :, c]
+    return R, seps, index
+
+
+@njit(cache=True)
+def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d, stop_axis,
+                         stop_at, record_every, traj, F, comps):
+    """Velocity Verlet for the particle with the interacting masses' displacements from the
+    discrete Green's function: u_I(n) = Σ_J [½ R_IJ(n) F_J(0) + Σ_{k=1}^{n−1} R_IJ(n−k) F_J(k)].
+    F (nI, 3, n_steps+1) stores the forces on the masses; comps (3,) flags force components
+    that may be non-zero (skipped otherwise)."""
+    nI = pos.shape[0]
+    grad = np.empty(3)
+    hess = np.empty((3, 3))
+    u = np.zeros((nI, 3))
+    fp = np.zeros(3)
+    ap = np.zeros(3)
+    n_rec = 0
+    n_done = n_steps
+    for n in range(n_steps + 1):
+        # displacements at step n from forces at steps < n
+        if n > 0:
+            for I in range(nI):
+                for a in range(3):
+                    acc = 0.0
+                    for J in range(nI):
+                        s = index[I, J]
+                        for b in range(3):
+                            if comps[b] == 0 or comps[a] == 0:
+                                continue
+                            acc += 0.5 * R[s, a, b, n] * F[J, b, 0]
+                            for k in range(1, n):
+                                acc += R[s, a, b, n - k] * F[J, b, k]
+                    u[I, a] = acc
+        # forces at step n
+        fp[:] = 0.0
+        for I in range(nI):
+            dx = r[0] - pos[I, 0] - u[I, 0]
+            dy = r[1] - pos[I, 1] - u[I, 1]
+            dz = r[2] - pos[I, 2] - u[I, 2]
+            pair_derivatives(code, amp, lam, dx, dy, dz, grad, hess)
+            for x in range(3):
+                fp[x] -= grad[x]
+                F[I, x, n] = grad[x]
+        _project(fp, d)
+        if n > 0:
+            for x in range(3):
+                v[x] += 0.5 * dt * fp[x] / M
+        for x in range(3):
+            ap[x] = fp[x] / M
+        if n % record_every == 0:
+            traj[n_rec, 0] = n * dt
+            for x in range(3):
+                traj[n_rec, 1 + x] = r[x]
+                traj[n_rec, 4 + x] = v[x]
+                traj[n_rec, 7 + x] = u[0, x]
+            n_rec += 1
+        if stop_axis >= 0 and r[stop_axis] >= stop_at:
+            n_done = n
+            break
+        if n == n_steps:
+            break
+        for x in range(3):
+            r[x] += dt * v[x] + 0.5 * dt * dt * ap[x]
+            v[x] += 0.5 * dt * ap[x]
+    return n_rec, n_done
+
+
+def simulate_response(framework, shape, potential, sites, particle_mass, r0, v0, dt, n_steps, *,
+                      line=None, stop=None, record_every=1, kernel=None, components="full"):
+    """Full equations of motion with the framework (initially at rest) eliminated exactly.
+
+    Same arguments and the same discrete dynamics as :func:`simulate_lattice` (framework at
+    rest), but only the interacting masses are followed, through the discrete Green's function
+    of :func:`verlet_response_kernel` (pass a precomputed `kernel` = its return value to reuse it
+    across runs; it must cover n_steps). Returns t, r, v, u0 (displacement of the first
+    interacting mass), r_final, v_final, n_steps, finished.
+    """
+    S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
+    v0 = finite_array("v0", v0, shape_tail=(3,)).astype(float).copy()
+    n_steps = integer_in("n_steps", n_steps, 1)
+    record_every = integer_in("record_every", record_every, 1)
+    if kernel is None:
+        kernel = verlet_response_kernel(framework, S.shape, S.sites, dt, n_steps, components)
+    R, seps, index = kernel
+    if R.shape[0] < n_steps + 1:
+        raise ValueError(f"kernel covers {R.shape[0] - 1} steps, fewer than n_steps = {n_steps}")
+    comps = np.ones(3, np.int64)
+    if components == "zz" or (R.shape[0] > 1 and np.all(R[:, :, :2, :] == 0)
+                              and np.all(R[:, :, :, :2] == 0)):
+        comps[:] = (0, 0, 1)
+    axis, value = _stop(stop, S.direction)
+    n_rec_max = n_steps // record_every + 1
+    traj = np.zeros((n_rec_max, 10))
+    F = np.zeros((len(S.sites), 3, n_steps + 1))
+    r = np.asarray(r0, float).copy()
+    n_rec, n_done = _response_kernel_run(
+        np.ascontiguousarray(R.transpose(1, 2, 3, 0)), index, r, v0, S.particle_mass, S.site_pos, S.code, S.amp, S.lam,
+        S.dt, n_steps, S.direction, axis, value, record_every, traj, F, comps)
+    return {"t": traj[:n_rec, 0], "r": traj[:n_rec, 1:4], "v": traj[:n_rec, 4:7],
+            "u0": traj[:n_rec, 7:10], "r_final": r, "v_final": v0, "n_steps": n_done,
+            "finished": bool(axis >= 0 and r[axis] >= value)}
+
+
+def pass_loss(framework, shape, potential, sites, particle_mass, start, speed, stop_z, dt,
+              *, kernel=None, max_steps=None, components="full"):
+    """Kinetic energy lost by a particle constrained to the z line through `start`, launched
+    along +z with `speed`, when it reaches z = stop_z (rodin2024's single-pass protocol):
+    Δ = M(v₀² − v₁²)/2. Uses :func:`simulate_response` (framework at rest). Returns a dict with
+    loss, final speed and steps; loss is NaN if the particle did not get there (reflected)."""
+    speed = positive("speed", speed)
+    start = finite_array("start", start, shape_tail=(3,)).astype(float)
+    dist = float(stop_z) - start[2]
+    if dist <= 0:
+        raise ValueError("stop_z must lie beyond the start along +z")
+    if max_steps is None:
+        max_steps = int(np.ceil(1.5 * dist / (speed * dt))) + 10
+    if kernel is not None:
+        max_steps = min(max_steps, kernel[0].shape[0] - 1)
+    out = simulate_response(framework, shape, potential, sites, particle_mass, start,
+                            (0.0, 0.0, speed), dt, max_steps, line=(0, 0, 1), stop=(2, stop_z),
+                            record_every=max_steps, kernel=kernel, components=components)
+    v1 = out["v_final"][2]
+    M = positive("particle_mass", particle_mass)
+    loss = 0.5 * M * (speed**2 - v1**2) if out["finished"] else np.nan
+    return {"loss": loss, "final_speed": v1, "steps": out["n_steps"],
+            "finished": out["finished"]}

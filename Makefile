@@ -1,0 +1,18 @@
+# Convenience targets; each is one documented python command (see README.md).
+PY ?= python3
+
+.PHONY: install book html test bench reproduce clean
+install:
+	$(PY) -m pip install -r requirements.txt
+book: install
+	$(PY) -m ionmotion.book build
+html:
+	$(PY) -m ionmotion.book html
+test: install
+	$(PY) -m pytest
+bench:
+	$(PY) -m pytest benchmarks --benchmark-only -p no:cacheprovider
+reproduce:
+	$(PY) -m ionmotion.book reproduce
+clean:
+	rm -rf _build build book/generated

@@ -1,0 +1,74 @@
+"""Checks record, cache with manifests, sweep runner (in-process and on a dask LocalCluster)."""
+import json
+
+import numpy as np
+import pytest
+
+from ionmotion import cache, checks, sweep
+from ionmotion.units import DA_PER_MASS_UNIT, HBAR, KB, MOBILITY_CM2_PER_VS, thermal_frequency
+
+
+@pytest.fixture()
+def root(tmp_path, monkeypatch):
+    (tmp_path / "_toc.yml").write_text("format: jb-book\n")
+    monkeypatch.setenv("IONMOTION_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_units():
+    np.testing.assert_allclose(DA_PER_MASS_UNIT, 9.6485, rtol=1e-4)
+    assert HBAR == 0.6582119569 and KB == 0.08617333262
+    np.testing.assert_allclose(thermal_frequency(300.0) * HBAR, KB * 300.0)
+    assert MOBILITY_CM2_PER_VS == pytest.approx(1.0)
+
+
+def test_check_records_and_raises(root):
+    checks.check("x", book=1.01, paper=1.0, rtol=0.02, chapter="c", quality="draft")
+    with pytest.raises(checks.ReproductionError):
+        checks.check("y", book=1.5, paper=1.0, rtol=0.02, chapter="c", quality="draft")
+    with pytest.raises(checks.ReproductionError):
+        checks.check("z", book=np.nan, paper=1.0, atol=1.0, chapter="c", quality="draft")
+    recs = json.loads((root / "data" / "checks" / "c.draft.json").read_text())
+    assert [(r["quantity"], r["passed"]) for r in recs] == [("x", True), ("y", False), ("z", False)]
+    with pytest.raises(ValueError):
+        checks.check("w", book=1.0, paper=1.0, chapter="c")
+
+
+def test_cache_used_only_when_parameters_match(root):
+    calls = []
+
+    def f(n, scale):
+        calls.append(n)
+        return {"y": scale * np.arange(n)}
+
+    a = cache.cached("slug", "res", {"n": 3, "scale": 2.0}, f, seed=1)
+    b = cache.cached("slug", "res", {"n": 3, "scale": 2.0}, f, seed=1)
+    np.testing.assert_array_equal(a["y"], b["y"])
+    assert calls == [3]
+    cache.cached("slug", "res", {"n": 4, "scale": 2.0}, f)
+    assert calls == [3, 4]
+    man = cache.manifest("slug", "res")
+    assert man["parameters"] == {"n": 4, "scale": 2.0} and man["wall_time_s"] is not None
+    assert "package_version" in man
+
+
+def _square(x, seed):
+    rng = np.random.default_rng(seed)
+    return {"y": np.array([x * x]), "noise": rng.normal(size=2)}
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "local"])
+def test_sweep_runs_caches_and_resumes(root, scheduler):
+    tasks = [{"x": float(x), "seed": i} for i, x in enumerate([1, 2, 3])]
+    out = sweep.run_sweep(_square, tasks, slug="s", name="sq", scheduler=scheduler,
+                          progress=False, n_workers=1)
+    assert [float(r["y"][0]) for r in out] == [1.0, 4.0, 9.0]
+    # a resumed sweep with one extra task computes only the new one
+    files = sorted((root / "data" / "s" / "sq").glob("*.npz"))
+    mtimes = {p: p.stat().st_mtime_ns for p in files}
+    out2 = sweep.run_sweep(_square, tasks + [{"x": 4.0, "seed": 3}], slug="s", name="sq",
+                           scheduler="synchronous", progress=False)
+    assert float(out2[-1]["y"][0]) == 16.0
+    assert all(p.stat().st_mtime_ns == mtimes[p] for p in files)
+    np.testing.assert_array_equal(out2[0]["noise"], out[0]["noise"])   # seeded, reproducible
+    assert len(sweep.sweep_manifests("s", "sq")) == 4

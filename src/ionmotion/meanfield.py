@@ -1,0 +1,278 @@
+"""Self-consistent mean fields of hu2026 Sec. IV: type-II (polarization) and type-I (concerted
+hopping) superionic transitions of the two-site hopping lattice.
+
+Units: T in K, energies (Λ0, K0, M0) in eV, k_B = 8.617333262e-5 eV/K (``units.KB_EV``); the
+filling n0 is the number of mobile ions per two-site cell, 0 < n0 ≤ 2.
+
+Equations
+---------
+- polarization mean field, hu2026 Eq. (50): γ = tanh(γ n0 K0 / (2 k_B T)),
+  critical temperature Eq. (51): T_p = n0 K0 / (2 k_B);
+- combined self-consistency for the average hopping probability, Eq. (55):
+  P0 = A exp(B P0), A = exp(−(Λ0 + n0K0/2)/k_BT) cosh(n0K0γ/(2k_BT)),
+  B = n0 M0 (1 − γ²) / (4 k_B T);
+- concerted hopping alone, Eq. (54): the same with A = exp(−Λ0/k_BT) (no Coulomb shift, no cosh);
+  γ is still taken from Eq. (50) with the given K0 (pass K0 = 0 for γ = 0).
+
+Both P0 equations are x = A e^{Bx}. Writing −Bx e^{−Bx} = −AB gives the closed form
+x = −W_0(−AB)/B (principal Lambert-W branch) for the root continuous from low temperature
+(where A → 0, x → A). It exists iff e·A·B ≤ 1; at e·A·B = 1 it merges with the second root
+−W_{−1}(−AB)/B (a fold, x = 1/B) and beyond that there is no solution: the type-I transition.
+Consequence (used by the tests and the chapter): since cosh(y)(1 − tanh² y) = 1/cosh y,
+e·A·B ≤ e (n0M0/4) β exp(−(Λ0 + n0K0/2) β) ≤ n0 M0 / (4Λ0 + 2 n0 K0) for Eq. (55),
+so a type-I transition exists iff n0 M0 > 4 Λ0 + 2 n0 K0 (for Eq. (54): iff the fold condition is
+met; with γ = 0, iff n0 M0 > 4 Λ0).
+"""
+import functools
+import math
+
+import numpy as np
+from scipy.optimize import brentq, minimize_scalar
+from scipy.special import lambertw
+
+from . import _validate as V
+from .units import KB_EV
+
+__all__ = [
+    "KB_EV", "type2_temperature", "polarization", "hopping_probability", "fold_function",
+    "type1_temperature", "type1_temperature_gamma0", "type1_exists", "conductivity",
+    "barrier_shifts", "max_polarization", "T_MAX",
+]
+
+T_MAX = 20000.0
+"""Upper end (K) of the temperature range searched by :func:`type1_temperature`."""
+
+_TANGENT_TOL = 1e-12
+
+
+# ----------------------------------------------------------------------------- validation
+def _n0(n0):
+    v = V.positive("n0", n0)
+    if v > 2:
+        raise ValueError(f"n0 must be in (0, 2] (at most one ion on each of the two sites), "
+                         f"got {n0!r}")
+    return v
+
+
+def _T(T):
+    arr = np.asarray(T, dtype=float)
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"T must be finite and > 0 K, got {T!r}")
+    return arr
+
+
+def _equation(equation):
+    eq = str(equation)
+    return V.choice("equation", eq, {"54", "55"})
+
+
+def _scalar_or_array(x, like):
+    return float(x) if np.ndim(like) == 0 else x
+
+
+# ----------------------------------------------------------------------------- type II
+def type2_temperature(n0, K0):
+    """Type-II (polarization) transition temperature T_p = n0 K0 / (2 k_B), hu2026 Eq. (51). K."""
+    return _n0(n0) * V.nonnegative("K0", K0) / (2 * KB_EV)
+
+
+def max_polarization(n0):
+    """Largest |γ| without double occupation, |γ| < 2/n0 − 1 (hu2026 text after Eq. (47))."""
+    return min(1.0, 2.0 / _n0(n0) - 1.0)
+
+
+def _solve_tanh(t):
+    """γ ≥ 0 solving γ = tanh(t γ) for an array t (= T_p/T); γ = 0 for t ≤ 1 (bisection)."""
+    t = np.asarray(t, dtype=float)
+    g = np.zeros_like(t)
+    m = t > 1
+    if np.any(m):
+        tt = t[m]
+        lo = np.zeros_like(tt)
+        hi = np.ones_like(tt)
+        for _ in range(80):  # g(γ) = γ − tanh(tγ) < 0 on (0, γ*), > 0 on (γ*, 1]
+            mid = 0.5 * (lo + hi)
+            neg = mid - np.tanh(tt * mid) < 0
+            lo = np.where(neg, mid, lo)
+            hi = np.where(neg, hi, mid)
+        g[m] = 0.5 * (lo + hi)
+    return g
+
+
+def polarization(T, n0, K0):
+    """Ionic polarization γ ≥ 0 solving hu2026 Eq. (50), γ = tanh(γ n0 K0 / (2 k_B T)).
+
+    γ > 0 below T_p (the mirror solution −γ also exists), γ = 0 at and above T_p. Vectorised in T.
+    Note: for n0 > 1 a physical solution also needs |γ| < 2/n0 − 1 (``max_polarization``); Eq. (50)
+    does not impose it and this function returns the Eq. (50) root.
+    """
+    T = _T(T)
+    Tp = type2_temperature(n0, K0)
+    g = _solve_tanh(Tp / T)
+    return _scalar_or_array(g, T)
+
+
+# ----------------------------------------------------------------------------- type I
+def _logcosh(y):
+    y = np.abs(y)
+    return y + np.log1p(np.exp(-2 * y)) - math.log(2.0)
+
+
+def _AB(T, Lambda0, n0, K0, M0, equation):
+    """log A and B of x = A exp(B x) for Eq. (54) or (55), with γ(T) from Eq. (50)."""
+    beta = 1.0 / (KB_EV * T)
+    g = _solve_tanh(type2_temperature(n0, K0) / T)
+    if equation == "55":
+        logA = -(Lambda0 + 0.5 * n0 * K0) * beta + _logcosh(0.5 * n0 * K0 * g * beta)
+    else:
+        logA = -Lambda0 * beta
+    B = n0 * M0 * (1 - g * g) * beta / 4
+    return logA, B, g
+
+
+def _check_params(Lambda0, n0, K0, M0):
+    return V.positive("Lambda0", Lambda0), _n0(n0), V.nonnegative("K0", K0), \
+        V.nonnegative("M0", M0)
+
+
+def fold_function(T, Lambda0, n0, K0, M0, equation="55"):
+    """F(T) = e·A(T)·B(T): the physical root of Eq. (54)/(55) exists iff F ≤ 1 (fold at F = 1)."""
+    T = _T(T)
+    Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
+    logA, B, _ = _AB(T, Lambda0, n0, K0, M0, _equation(equation))
+    with np.errstate(divide="ignore"):
+        F = np.where(B > 0, np.exp(logA + np.log(np.where(B > 0, B, 1.0)) + 1.0), 0.0)
+    return _scalar_or_array(F, T)
+
+
+@functools.lru_cache(maxsize=4096)
+def _type1_cached(Lambda0, n0, K0, M0, equation, T_max):
+    if M0 == 0:
+        return math.nan
+    if equation == "55" and not n0 * M0 > 4 * Lambda0 + 2 * n0 * K0:
+        return math.nan  # analytic bound: e·A·B <= n0 M0 / (4 Λ0 + 2 n0 K0) <= 1 everywhere
+    return _scan_fold(Lambda0, n0, K0, M0, equation, T_max)
+
+
+def _scan_fold(Lambda0, n0, K0, M0, equation, T_max):
+    """First T (K) from low T with e·A·B > 1 by a grid scan + refinement; nan if none."""
+    Ts = np.geomspace(1.0, T_max, 3001)
+    F = fold_function(Ts, Lambda0, n0, K0, M0, equation)
+    over = np.nonzero(F > 1 + _TANGENT_TOL)[0]
+    # look for near-tangent maxima that the grid could step over, before the first crossing
+    stop = over[0] if over.size else F.size
+    inner = np.nonzero((F[1:stop - 1] >= F[:stop - 2]) & (F[1:stop - 1] >= F[2:stop])
+                       & (F[1:stop - 1] > 0.9))[0] + 1 if stop > 2 else np.array([], int)
+    for i in inner:
+        res = minimize_scalar(lambda lt: -fold_function(math.exp(lt), Lambda0, n0, K0, M0,
+                                                        equation),
+                              bounds=(math.log(Ts[i - 1]), math.log(Ts[i + 1])),
+                              method="bounded", options={"xatol": 1e-12})
+        if -res.fun > 1 + _TANGENT_TOL:
+            lo, hi = math.log(Ts[i - 1]), res.x
+            return math.exp(brentq(lambda lt: fold_function(math.exp(lt), Lambda0, n0, K0, M0,
+                                                            equation) - 1.0, lo, hi,
+                                   xtol=1e-14, rtol=1e-14))
+    if not over.size:
+        return math.nan
+    i = over[0]
+    if i == 0:
+        return float(Ts[0])
+    return math.exp(brentq(lambda lt: fold_function(math.exp(lt), Lambda0, n0, K0, M0,
+                                                    equation) - 1.0,
+                           math.log(Ts[i - 1]), math.log(Ts[i]), xtol=1e-14, rtol=1e-14))
+
+
+def type1_temperature(Lambda0, n0, K0, M0, equation="55", T_max=T_MAX):
+    """Type-I transition temperature (K): where the physical branch of Eq. (55) (or Eq. (54))
+    ceases to exist, i.e. the lowest T at which e·A·B first exceeds 1 (the fold).
+
+    Returns nan if the branch exists at all temperatures up to ``T_max`` (20,000 K). A maximum of
+    e·A·B equal to 1 within 1e-12 (an exact tangency, as for the hu2026 Fig. 4(e)(f) parameters
+    with Eq. (55), where n0 M0 = 4Λ0 + 2 n0 K0 exactly) counts as existing: the two roots touch
+    and separate again, so the low-temperature branch does not end there.
+    Method: e·A·B on 6001 log-spaced temperatures from 1 K to T_max, local maxima refined with a
+    bounded scalar search, the crossing refined with brentq.
+    """
+    Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
+    T_max = V.positive("T_max", T_max)
+    return _type1_cached(Lambda0, n0, K0, M0, _equation(equation), T_max)
+
+
+def type1_exists(Lambda0, n0, K0, M0):
+    """Analytic criterion for Eq. (55): a fold (type-I transition) exists at some T iff
+    n0 M0 > 4 Λ0 + 2 n0 K0 (see module docstring)."""
+    Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
+    return n0 * M0 > 4 * Lambda0 + 2 * n0 * K0
+
+
+def type1_temperature_gamma0(Lambda0, n0, K0, M0, equation="55"):
+    """Closed-form fold temperature when γ = 0 at the fold (K).
+
+    With γ = 0, e·A·B = e (n0M0/4) β e^{−Eβ}, E = Λ0 + n0K0/2 (Eq. (55)) or E = Λ0 (Eq. (54)).
+    The first crossing of 1 from low T is k_B T_I = −E / W_{−1}(−4E/(e n0 M0)).
+    Valid for Eq. (55) whenever the result is ≥ T_p; nan if n0 M0 ≤ 4E.
+    """
+    Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
+    E = Lambda0 + 0.5 * n0 * K0 if _equation(equation) == "55" else Lambda0
+    z = -4 * E / (math.e * n0 * M0) if M0 > 0 else -math.inf
+    if not z > -1 / math.e:
+        return math.nan
+    w = lambertw(z, -1).real
+    return -E / w / KB_EV
+
+
+def hopping_probability(T, Lambda0, n0, K0, M0, equation="55"):
+    """Average hopping probability P0 on the physical branch of hu2026 Eq. (55) (or Eq. (54)).
+
+    The physical branch is the root of P0 = A exp(B P0) continuous from low temperature,
+    P0 = −W_0(−AB)/B (P0 = A when M0 = 0, i.e. Eq. (49)). Returns nan at and above the type-I
+    temperature (:func:`type1_temperature`), where that branch no longer exists — also where
+    roots reappear at higher T, since they are not connected to the low-T branch.
+    γ is the Eq. (50) polarization at T with the given K0 (for both equations).
+    Vectorised in T. P0 ≤ 1 is not enforced; the chapter discusses where P0 approaches 1.
+    """
+    T = _T(T)
+    Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
+    equation = _equation(equation)
+    logA, B, _ = _AB(T, Lambda0, n0, K0, M0, equation)
+    A = np.exp(logA)
+    z = A * B
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = lambertw(-np.minimum(z, 1 / math.e), 0).real
+        P = np.where(B > 0, -w / np.where(B > 0, B, 1.0), A)
+    T_I = type1_temperature(Lambda0, n0, K0, M0, equation)
+    if math.isfinite(T_I):
+        P = np.where(T >= T_I, np.nan, P)
+    P = np.where(math.e * z > 1 + _TANGENT_TOL, np.nan, P)
+    return _scalar_or_array(P, T)
+
+
+def barrier_shifts(T, n0, K0, M0, P0):
+    """Mean-field barrier shifts (ΔE_ba, ΔE_ab) in eV (n0 ≤ 1, so the K∞ term vanishes).
+
+    Coulomb part, hu2026 Eqs. (45)-(46): K0 n0 (1 ± γ)/2 (repulsive, > 0);
+    concerted-hopping part, Eq. (53): −M0 n0 P0 (1 − γ²)/4 (attractive, < 0).
+    Returns a dict with keys "coulomb_ba", "coulomb_ab", "concerted".
+    """
+    g = np.asarray(polarization(T, n0, K0))
+    n0 = _n0(n0)
+    K0, M0 = V.nonnegative("K0", K0), V.nonnegative("M0", M0)
+    return {"coulomb_ba": K0 * n0 * (1 + g) / 2, "coulomb_ab": K0 * n0 * (1 - g) / 2,
+            "concerted": -M0 * n0 * np.asarray(P0) * (1 - g * g) / 4}
+
+
+def conductivity(T, Lambda0, n0, K0, M0, equation="55", lattice="chain"):
+    """Weak-field conductivity against temperature, in units of σ_u = Z² a² / (V τ · 1 eV).
+
+    chain (hu2026 Eq. (38)): σ/σ_u = n0 (1 − γ²) P0 / (4 k_B T);
+    honeycomb (Eq. (63), σ_xx = σ_yy): σ/σ_u = n0 (1 − γ²) P0 / (6 k_B T);
+    k_B T in eV, γ from Eq. (50), P0 from :func:`hopping_probability` (nan beyond the type-I fold).
+    """
+    T = _T(T)
+    V.choice("lattice", lattice, {"chain", "honeycomb"})
+    g = np.asarray(polarization(T, n0, K0))
+    P = np.asarray(hopping_probability(T, Lambda0, n0, K0, M0, equation))
+    c = 4.0 if lattice == "chain" else 6.0
+    s = _n0(n0) * (1 - g * g) * P / (c * KB_EV * T)
+    return _scalar_or_array(s, T)

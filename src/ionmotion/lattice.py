@@ -27,7 +27,7 @@ from ._validate import finite_array, integer_in, positive, nonnegative
 
 @njit(cache=True)
 def _cos_sum_kernel(amp, omega, t, out):
-    """out[k] = Σ_j amp[j] cos(omega[j] t[k]) for 3×3 amplitudes amp (M, 3, 3)."""
+    """out[k] = Σ_j amp[j] cos(omega[j] t[k]) for 3×3 amplitudes amp (M, 3, 3), any times t."""
     nt = t.shape[0]
     m = omega.shape[0]
     for k in range(nt):
@@ -42,6 +42,34 @@ def _cos_sum_kernel(amp, omega, t, out):
     return out
 
 
+@njit(cache=True)
+def _cos_sum_uniform_kernel(amp, omega, t0, dt, nt, out):
+    """As _cos_sum_kernel for t_k = t0 + k dt: cos(ω t_k) advanced by a rotation per step, so
+    each mode costs two cos/sin evaluations instead of nt."""
+    out[:] = 0.0
+    m = omega.shape[0]
+    for j in range(m):
+        c = np.cos(omega[j] * t0)
+        s = np.sin(omega[j] * t0)
+        cd = np.cos(omega[j] * dt)
+        sd = np.sin(omega[j] * dt)
+        a00, a01, a02 = amp[j, 0, 0], amp[j, 0, 1], amp[j, 0, 2]
+        a10, a11, a12 = amp[j, 1, 0], amp[j, 1, 1], amp[j, 1, 2]
+        a20, a21, a22 = amp[j, 2, 0], amp[j, 2, 1], amp[j, 2, 2]
+        for k in range(nt):
+            out[k, 0, 0] += a00 * c
+            out[k, 0, 1] += a01 * c
+            out[k, 0, 2] += a02 * c
+            out[k, 1, 0] += a10 * c
+            out[k, 1, 1] += a11 * c
+            out[k, 1, 2] += a12 * c
+            out[k, 2, 0] += a20 * c
+            out[k, 2, 1] += a21 * c
+            out[k, 2, 2] += a22 * c
+            c, s = c * cd - s * sd, s * cd + c * sd
+    return out
+
+
 def _cos_sum_reference(amp, omega, t):
     """Plain NumPy version of :func:`_cos_sum_kernel`."""
     return np.einsum("jab,kj->kab", amp, np.cos(np.outer(t, omega)))
@@ -53,6 +81,10 @@ def cos_sum(amp, omega, t):
     omega = np.ascontiguousarray(omega, dtype=float)
     t = np.ascontiguousarray(np.atleast_1d(t), dtype=float)
     out = np.empty((t.shape[0], 3, 3))
+    if t.shape[0] > 2:
+        dt = (t[-1] - t[0]) / (t.shape[0] - 1)
+        if dt != 0 and np.allclose(np.diff(t), dt, rtol=1e-12, atol=1e-15 * abs(dt)):
+            return _cos_sum_uniform_kernel(amp, omega, t[0], dt, t.shape[0], out)
     return _cos_sum_kernel(amp, omega, t, out)
 
 

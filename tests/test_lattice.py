@@ -206,3 +206,21 @@ def test_bad_arrays():
         LAT.static_response([0.5, 0, 0])
     with pytest.raises(ValueError, match="direction"):
         LAT.sound_velocities([0, 0, 0])
+
+
+def test_band_path_dos_and_response_matrix():
+    q, d, ticks, labels = LAT.band_path(n_per_segment=20)
+    assert labels == ["Γ", "X", "M", "Γ", "R"] and len(ticks) == 5
+    np.testing.assert_allclose(q[0], 0, atol=1e-15)
+    np.testing.assert_allclose(q[-1], np.pi / LAT.a, rtol=1e-12)          # ends at R
+    np.testing.assert_allclose(d[-1], ticks[-1])
+    assert np.all(np.diff(d) >= 0)
+    w, g = LAT.dos(n_grid=12, bins=40)
+    np.testing.assert_allclose(np.sum(g) * (w[1] - w[0]), 1.0, rtol=1e-12)
+    assert w[np.argmax(g > 0)] < 0.3 * LAT.max_frequency and np.all(g >= 0)
+    sites = np.array([[0, 0, j] for j in range(3)])
+    V_inv = LAT.static_response_matrix(sites, n_quad=12)
+    np.testing.assert_allclose(V_inv, V_inv.T, atol=1e-14 * np.abs(V_inv).max())
+    assert np.all(np.linalg.eigvalsh(V_inv) > 0)                           # a response is stable
+    with pytest.raises(ValueError, match="points"):
+        LAT.band_path(points=("G", "K"))

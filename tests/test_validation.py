@@ -1,0 +1,167 @@
+"""Tests of the approximation levels of rodin2025 Sec. IV (ionmotion.validation)."""
+import numpy as np
+import pytest
+
+from ionmotion import timelocal as tl
+from ionmotion import validation as v
+from ionmotion.potentials import Yukawa
+
+POT = Yukawa(14000.0, 0.5)
+
+
+def _random_case(rng, n=3, T=7):
+    sites = np.array([[0, 0, 3.0 * j] for j in range(n)], float)
+    R = rng.normal(size=(T, 3)) * 0.3 + np.array([0.4, -0.3, 4.2])
+    V = rng.normal(size=(T, 3)) * 5
+    A = rng.normal(size=(3 * n, 3 * n)) * 1e-4
+    W0 = A @ A.T + 1e-4 * np.eye(3 * n)
+    B = rng.normal(size=(3, 3)) * 1e-3
+    drag = B @ B.T
+    r = rng.normal(size=(T, n, 3)) * 0.01
+    rdot = rng.normal(size=(T, n, 3)) * 0.1
+    return sites, R, V, W0, drag, r, rdot
+
+
+def test_unknown_level_lists_valid_ones():
+    with pytest.raises(ValueError) as e:
+        v.displacement("adiabatic", np.zeros((1, 3)) + 1, np.zeros((1, 3)), POT,
+                       np.zeros((1, 3)), np.eye(3), np.eye(3))
+    for name in v.LEVELS:
+        assert name in str(e.value)
+    with pytest.raises(ValueError, match="homogeneous"):
+        v.eq25_displacement("nope", 0.0, 0.0, 1.0, 1.0, POT, 1e-3, 1e-5)
+
+
+@pytest.mark.parametrize("level", ["timelocal", "quasistatic", "homogeneous"])
+def test_eq25_equals_general_eq16_for_one_mass(level):
+    """Eq. (25) (scalar, one mass on a symmetry axis) is Eq. (16) restricted to that mass."""
+    rng = np.random.default_rng(1)
+    lat = v.paper_lattice()
+    W0 = tl.static_response_block(lat, [[0, 0, 0]], n_quad=16)
+    drag = lat.drag_matrix(n_quad=16)
+    T = 9
+    R = np.zeros((T, 3))
+    R[:, 2] = rng.uniform(0.6, 2.0, T) * rng.choice([-1, 1], T)
+    V = np.zeros((T, 3))
+    V[:, 2] = rng.normal(size=T) * 5
+    r = np.zeros((T, 1, 3))
+    r[:, 0, 2] = rng.normal(size=T) * 0.02
+    rdot = np.zeros((T, 1, 3))
+    rdot[:, 0, 2] = rng.normal(size=T) * 0.5
+    general = v.displacement(level, R, V, POT, np.zeros((1, 3)), W0, drag, r=r, rdot=rdot)
+    scalar = v.eq25_displacement(level, r[:, 0, 2], rdot[:, 0, 2], R[:, 2], V[:, 2], POT,
+                                 W0[2, 2], drag[2, 2])
+    np.testing.assert_allclose(general[:, 0, 2], scalar, rtol=1e-10, atol=1e-15)
+    # off-axis components vanish by symmetry (W0 and 𝓛 are diagonal for the cubic lattice)
+    assert np.abs(general[:, 0, :2]).max() <= 1e-12 * np.abs(general[:, 0, 2]).max()
+
+
+def test_homogeneous_force_is_eq18_at_effective_positions():
+    """Moving the uniform 𝓚𝓛 shift of Eq. (17) onto R gives Eqs. (18)-(20) exactly, and both
+    agree with the independent NumPy force of ionmotion.timelocal."""
+    rng = np.random.default_rng(2)
+    sites, R, V, W0, drag, _, _ = _random_case(rng)
+    F_h = v.force("homogeneous", R, V, POT, sites, W0, drag)
+    F_18 = v.effective_force(R, V, POT, sites, W0, drag)
+    np.testing.assert_allclose(F_h, F_18, rtol=1e-12, atol=1e-9)
+    for k in range(len(R)):
+        a = tl.acceleration_reference(R[k], V[k], POT, sites, W0, drag, 0.7)
+        np.testing.assert_allclose(F_18[k], 0.7 * a, rtol=1e-10, atol=1e-9)
+
+
+def test_levels_reduce_to_bare_without_framework_response():
+    """W0 = 𝓛 = 0 (a rigid framework): every approximate level gives r = r_H and the bare force."""
+    rng = np.random.default_rng(3)
+    sites, R, V, _, _, r, rdot = _random_case(rng)
+    Z, z = np.zeros((9, 9)), np.zeros((3, 3))
+    rH = rng.normal(size=(len(R), 3, 3)) * 0.01
+    bare = -POT.gradient(R[:, None, :] - sites[None] - rH).sum(axis=1)
+    for lev in ("timelocal", "quasistatic", "homogeneous"):
+        d = v.displacement(lev, R, V, POT, sites, Z, z, r=r, rdot=rdot, rH=rH)
+        np.testing.assert_allclose(d, rH, atol=0)
+        np.testing.assert_allclose(v.force(lev, R, V, POT, sites, Z, z, r=r, rdot=rdot, rH=rH),
+                                   bare, rtol=1e-12)
+    d = v.displacement("quasistatic", R, V, POT, sites, Z, z, rH=rH, solve=True)
+    np.testing.assert_allclose(d, rH, atol=1e-14)
+
+
+def test_quasistatic_solution_is_self_consistent_and_linear_for_weak_response():
+    rng = np.random.default_rng(4)
+    sites, R, V, W0, drag, _, _ = _random_case(rng)
+    d = v.displacement("quasistatic", R, V, POT, sites, W0, drag, solve=True)
+    # a fixed point of Eq. (16) with ṙ = 0 (the quasistatic level with r = d inserted)
+    again = v.displacement("quasistatic", R, V, POT, sites, W0, drag, r=d)
+    np.testing.assert_allclose(again, d, atol=1e-10 * POT.lam)
+    # weak response: the solved r approaches the homogeneous (first-iterate) one, error O(W0²)
+    eps = 1e-3
+    d_s = v.displacement("quasistatic", R, V, POT, sites, eps * W0, eps * drag, solve=True)
+    d_h = v.displacement("homogeneous", R, V, POT, sites, eps * W0, eps * drag)
+    assert np.abs(d_s - d_h).max() < 1e-2 * np.abs(d_h).max()
+
+
+@pytest.fixture(scope="module")
+def gentle():
+    """A slow head-on collision with a wide potential on a small lattice (the 'typical' case)."""
+    return v.head_on_collision(0.5, 2.0, n_cells=20, dt=2e-3, n_quad=16)
+
+
+def test_each_level_against_full_small_case(gentle):
+    res = gentle
+    m = v.collision_metrics(res)
+    # the particle bounces back: momentum transfer ≈ −2 M v0 (only a small fraction is absorbed)
+    assert m["full"][1] == pytest.approx(-2 * 0.7 * 2.0, rel=0.02)
+    # deflection of the mass relative to the rigid drift of the finite lattice
+    rmax = np.abs(res["r_full"] - res["drift"]).max()
+    for lev in ("timelocal", "quasistatic", "homogeneous"):
+        pk, im, e_pk, e_im = m[lev]
+        assert abs(e_pk) < 0.01, (lev, e_pk)
+        assert abs(e_im) < 0.01, (lev, e_im)
+        # the peak deflection is reproduced to a few per cent
+        assert abs(np.abs(res[f"r_{lev}"]).max() / rmax - 1) < 0.05, lev
+    # the full mass keeps ringing after the particle left, the time-local ones do not
+    late = res["t"] > 0.9 * res["t"][-1]
+    ring = res["r_full"] - res["drift"]
+    assert np.abs(ring[late] - ring[late].mean()).max() > 10 * np.abs(res["r_timelocal"][late]).max()
+
+
+def test_timelocal_displacement_tracks_full_during_contact(gentle):
+    res = gentle
+    k = np.argmax(np.abs(res["F_full"]))
+    assert res["r_timelocal"][k] == pytest.approx(res["r_full"][k], rel=0.05)
+    assert np.sign(res["r_full"][k]) == -np.sign(res["R"][k])  # pushed away from the particle
+
+
+def test_edge_dissipation_small_case():
+    res = v.edge_dissipation(n_cells=10, t_max=4.0, n_masses=8, n_quad=16, record_every=4)
+    E_f = v.particle_energy(res["z_full"], res["v_full"])
+    E_t = v.particle_energy(res["z_tl"], res["v_tl"])
+    z_min = np.array([3.5 * 3.0])
+    E_min = v.particle_energy(z_min, np.zeros(1))[0]
+    assert E_f[0] == pytest.approx(E_t[0])
+    # both lose energy, by a comparable amount (within a factor 2)
+    lost_f, lost_t = E_f[0] - E_f[-1], E_t[0] - E_t[-1]
+    assert lost_f > 0.05 * (E_f[0] - E_min) and lost_t > 0.05 * (E_t[0] - E_min)
+    assert 0.5 < lost_t / lost_f < 2.0
+    # the time-local energy (deterministic, r_H = 0) never increases beyond round-off
+    tk, Ek = v.envelope(res["t"], E_t - E_min)  # its local maxima decrease
+    assert np.all(np.diff(Ek) < 1e-6 * Ek[0])
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="particle_mass|M"):
+        v.head_on_collision(0.5, 2.0, M=-1.0, n_cells=6)
+    with pytest.raises(ValueError, match="lam"):
+        v.head_on_collision(0.0, 2.0, n_cells=6)
+    with pytest.raises(ValueError, match="dt"):
+        v.head_on_collision(0.5, 2.0, n_cells=6, dt=0.1)
+    with pytest.raises(ValueError, match="n_masses"):
+        v.edge_dissipation(n_cells=5, n_masses=8, t_max=0.1)
+    with pytest.raises(ValueError, match="on top"):
+        v.force("homogeneous", np.array([[0.0, 0, 3.0]]), np.zeros((1, 3)), POT,
+                np.array([[0.0, 0, 3.0]]), np.eye(3) * 1e-3, np.eye(3) * 1e-5)
+    with pytest.raises(ValueError, match="needs the full"):
+        v.displacement("timelocal", np.ones((1, 3)), np.zeros((1, 3)), POT, np.zeros((1, 3)),
+                       np.eye(3), np.eye(3))
+    with pytest.raises(ValueError, match="W0"):
+        v.displacement("homogeneous", np.ones((1, 3)), np.zeros((1, 3)), POT,
+                       np.zeros((2, 3)), np.eye(3), np.eye(3))

@@ -1,0 +1,561 @@
+"""Rejection-free kinetic Monte Carlo (n-fold way / BKL) of the lattice gas in :mod:`latticegas`.
+
+Units as in :mod:`ionmotion.latticegas`: eV, K, lengths in the cell length a, times in the attempt
+period τ (the rate of a hop is (1/zτ) exp(-barrier/k_B T)).
+
+Algorithm
+---------
+Every hop ends on an empty site, and the rate of a hop p → q depends only on (i) the sublattice of
+q, (ii) which neighbours of q are occupied (the set of possible origins and, through their number,
+the repulsion felt at q), (iii) the excitation state of q (type-I concerted hopping, below) and
+(iv) the bond direction (field). So each *empty site* belongs to one of 2 (z+1) 2^z classes whose
+total rate and per-origin rates are tabulated once. The kernel keeps, per class, an unordered list
+of its sites (O(1) insertion and removal), picks a class by scanning the ≤ 64 class totals, a site
+in it uniformly, then the origin (or the decay of the excitation) by its partial rate. After a hop
+only the two sites involved and their neighbours change class. Time advances by -ln(u)/R.
+
+Type-I concerted hopping (hu2026 Sec. IV.2, Eq. (52)) as explicit rates: an ion that leaves site
+s for t leaves s "excited" (the host lattice around it has not yet relaxed). While s is excited,
+a hop into s from any neighbour other than t has its barrier lowered by M0 (clipped at zero);
+the excitation relaxes at rate 1/τ_exc (default τ_exc = τ, one attempt period) or when s is
+refilled. This is the pull mechanism of hu2026 Fig. 4(d) without the mean-field average.
+
+Random numbers are drawn outside the kernel from a seeded numpy.random.Generator, two per event
+(one picks the class, the site and the origin by successive rescaling; one the waiting time).
+"""
+import math
+import time
+
+import numpy as np
+from numba import njit
+
+from . import _validate as v
+from . import latticegas as lg
+from .units import KB_EV
+
+# ----------------------------------------------------------------------------------------------
+# rate tables
+
+
+def class_tables(lattice, T, Lambda0, V, field=0.0, M0=0.0, tau_exc=1.0):
+    """Per-class total rates and per-slot partial rates (slot z = relaxation of the excitation).
+
+    Class c of an empty site q: c = (2 (exc(q) + 1) + sub(q)) 2^z + pattern (unexcited classes
+    first, so the scan stops early without concerted hopping), where bit k of
+    pattern says whether the k-th neighbour of q is occupied and exc(q) ∈ {-1, 0..z-1}.
+    """
+    z = lattice.z
+    kT = KB_EV * T
+    nc = 2 * (z + 1) * (1 << z)
+    sub_rates = np.zeros((nc, z + 1))
+    for s in range(2):
+        for e in range(-1, z):
+            for pat in range(1 << z):
+                c = ((e + 1) * 2 + s) * (1 << z) + pat
+                m = bin(pat).count("1") - 1
+                for k in range(z):
+                    if not (pat >> k) & 1:
+                        continue
+                    B = Lambda0 + V * m
+                    if e >= 0 and e != k:
+                        B -= M0
+                    B = max(B, 0.0)
+                    dx = -lattice.vecs[s, k, 0]  # the ion moves from q + vecs[s, k] to q
+                    sub_rates[c, k] = math.exp(-B / kT) * math.exp(0.5 * field * dx / kT) / z
+                if e >= 0:
+                    sub_rates[c, z] = 1.0 / tau_exc
+    return sub_rates.sum(axis=1), sub_rates
+
+
+# ----------------------------------------------------------------------------------------------
+# numba kernels
+
+
+@njit(cache=True, inline="always")
+def _classify(x, occ, exc, nbr, sub, z):
+    if occ[x]:
+        return -1
+    pat = 0
+    for k in range(z):
+        if occ[nbr[x, k]]:
+            pat |= 1 << k
+    return ((exc[x] + 1) * 2 + sub[x]) * (1 << z) + pat
+
+
+@njit(cache=True, inline="always")
+def _reclassify(x, occ, exc, nbr, sub, z, cls, members, where, count, class_rate, R):
+    newc = _classify(x, occ, exc, nbr, sub, z)
+    oldc = cls[x]
+    if newc == oldc:
+        return R
+    if oldc >= 0:
+        i = where[x]
+        last = members[oldc, count[oldc] - 1]
+        members[oldc, i] = last
+        where[last] = i
+        count[oldc] -= 1
+        R -= class_rate[oldc]
+    if newc >= 0:
+        members[newc, count[newc]] = x
+        where[x] = count[newc]
+        count[newc] += 1
+        R += class_rate[newc]
+    cls[x] = newc
+    return R
+
+
+@njit(cache=True)
+def _init_classes(occ, exc, nbr, sub, z, cls, members, where, count, class_rate):
+    count[:] = 0
+    R = 0.0
+    for x in range(occ.shape[0]):
+        cls[x] = -1
+    for x in range(occ.shape[0]):
+        R = _reclassify(x, occ, exc, nbr, sub, z, cls, members, where, count, class_rate, R)
+    return R
+
+
+@njit(cache=True)
+def _total_rate(count, class_rate):
+    R = 0.0
+    for c in range(count.shape[0]):
+        R += count[c] * class_rate[c]
+    return R
+
+
+@njit(cache=True)
+def _kmc_kernel(occ, exc, pid, nbr, sub, vecs, cls, members, where, count, class_rate, sub_rates,
+                uni, t, t_stop, concerted, sample_times, isample, s_R, s_msd, s_gam, snaps,
+                s_pos, pdisp, Rvec, state, acc, mask_time, mask):
+    """Run events until t_stop or until the uniforms ``uni`` (n, 2) are used up.
+
+    state = [n_a (ions on sublattice a), n_pairs, n_hops, n_decays]; acc accumulates ∫dt, ∫|γ|dt,
+    ∫γ²dt, ∫γ⁴dt, ∫γ dt, ∫n_pairs dt. Returns (t, events used, isample, mask).
+    The class bookkeeping of :func:`_reclassify` is written out inline (no function calls in the
+    hot loop).
+    """
+    z = nbr.shape[1]
+    ns = occ.shape[0]
+    nc = count.shape[0]
+    npart = pdisp.shape[0]
+    na = state[0]
+    npairs = state[1]
+    nsamp = sample_times.shape[0]
+    track = mask_time.shape[0] > 1
+    wcls = np.empty(nc)
+    for c in range(nc):
+        wcls[c] = count[c] * class_rate[c]
+    R = wcls.sum()
+    upd = np.empty(2 * z + 2, dtype=np.int64)
+    used = 0
+    nuni = uni.shape[0]
+    inv_np = 1.0 / npart
+    g = (2.0 * na - npart) * inv_np
+    while used < nuni:
+        if R <= 0.0:
+            break
+        u0 = uni[used, 0] * R
+        dt = -math.log(1.0 - uni[used, 1]) / R
+        used += 1
+        tn = t + dt
+        if tn > t_stop:
+            tn = t_stop
+        while isample < nsamp and sample_times[isample] <= tn:
+            # samples that fall before the next event see the current state
+            s_R[isample, 0] = Rvec[0]
+            s_R[isample, 1] = Rvec[1]
+            m2 = 0.0
+            for i in range(npart):
+                m2 += pdisp[i, 0] * pdisp[i, 0] + pdisp[i, 1] * pdisp[i, 1]
+            s_msd[isample] = m2 * inv_np
+            s_gam[isample] = g
+            if snaps.shape[0] > 1:
+                for x in range(ns):
+                    snaps[isample, x] = occ[x]
+            if s_pos.shape[0] > 1:
+                for i in range(npart):
+                    s_pos[isample, i, 0] = pdisp[i, 0]
+                    s_pos[isample, i, 1] = pdisp[i, 1]
+            isample += 1
+        w = tn - t
+        g2 = g * g
+        acc[0] += w
+        acc[1] += w * abs(g)
+        acc[2] += w * g2
+        acc[3] += w * g2 * g2
+        acc[4] += w * g
+        acc[5] += w * npairs
+        if track:
+            mask_time[mask] += w
+        if t + dt > t_stop:
+            t = t_stop  # the drawn event is discarded (memoryless): nothing happens
+            break
+        t = t + dt
+        # --- pick the class, then the site (uniformly), then the origin slot, all from u0
+        c = -1
+        cum = 0.0
+        last_nz = -1
+        cum_last = 0.0
+        for cc in range(nc):
+            wc = wcls[cc]
+            if wc > 0.0:
+                if cum + wc > u0:
+                    c = cc
+                    break
+                last_nz = cc
+                cum_last = cum
+                cum += wc
+        if c < 0:  # rounding: u0 at the very top of the total
+            c = last_nz
+            cum = cum_last
+        rem = (u0 - cum) / class_rate[c]
+        i = int(rem)
+        if i >= count[c]:
+            i = count[c] - 1
+        q = members[c, i]
+        frac = (rem - i) * class_rate[c]
+        j = z
+        cs = 0.0
+        for k in range(z + 1):
+            if sub_rates[c, k] > 0.0:
+                j = k
+                cs += sub_rates[c, k]
+                if cs > frac:
+                    break
+        nupd = 0
+        if j == z:  # relaxation of the excitation at q
+            exc[q] = -1
+            upd[0] = q
+            nupd = 1
+            state[3] += 1
+        else:
+            p = nbr[q, j]
+            # --- hop p -> q
+            for k in range(z):
+                if occ[nbr[p, k]]:
+                    npairs -= 1
+            occ[p] = 0
+            for k in range(z):
+                if occ[nbr[q, k]]:
+                    npairs += 1
+            occ[q] = 1
+            ip = pid[p]
+            pid[q] = ip
+            pid[p] = -1
+            sq = sub[q]
+            dx = -vecs[sq, j, 0]
+            dy = -vecs[sq, j, 1]
+            pdisp[ip, 0] += dx
+            pdisp[ip, 1] += dy
+            Rvec[0] += dx
+            Rvec[1] += dy
+            if sq == 0:
+                na += 1
+            else:
+                na -= 1
+            g = (2.0 * na - npart) * inv_np
+            exc[q] = -1
+            if concerted:
+                for k in range(z):
+                    if nbr[p, k] == q:
+                        exc[p] = k
+            if track:
+                mask ^= (1 << p) | (1 << q)
+            upd[0] = q
+            upd[1] = p
+            nupd = 2
+            for k in range(z):
+                x = nbr[p, k]
+                if x != q and occ[x] == 0:
+                    upd[nupd] = x
+                    nupd += 1
+                x = nbr[q, k]
+                if x != p and occ[x] == 0:
+                    upd[nupd] = x
+                    nupd += 1
+            state[2] += 1
+        # --- reclassify the touched sites (inline version of _reclassify)
+        for ii in range(nupd):
+            x = upd[ii]
+            if occ[x]:
+                newc = -1
+            else:
+                pat = 0
+                for k in range(z):
+                    if occ[nbr[x, k]]:
+                        pat |= 1 << k
+                newc = ((exc[x] + 1) * 2 + sub[x]) * (1 << z) + pat
+            oldc = cls[x]
+            if newc == oldc:
+                continue
+            if oldc >= 0:
+                pos = where[x]
+                last = members[oldc, count[oldc] - 1]
+                members[oldc, pos] = last
+                where[last] = pos
+                count[oldc] -= 1
+                wcls[oldc] -= class_rate[oldc]
+                R -= class_rate[oldc]
+            if newc >= 0:
+                members[newc, count[newc]] = x
+                where[x] = count[newc]
+                count[newc] += 1
+                wcls[newc] += class_rate[newc]
+                R += class_rate[newc]
+            cls[x] = newc
+        if (state[2] & 65535) == 0:  # refresh the running totals (round-off)
+            R = 0.0
+            for cc in range(nc):
+                wcls[cc] = count[cc] * class_rate[cc]
+                R += wcls[cc]
+    state[0] = na
+    state[1] = npairs
+    return t, used, isample, mask
+
+
+# ----------------------------------------------------------------------------------------------
+# public interface
+
+
+class LatticeGasKMC:
+    """Kinetic Monte Carlo of the half-filled (or any filling) lattice gas of hu2026's lattices.
+
+    Parameters (eV, K): ``kind`` "chain" (size = cells) or "honeycomb" (size = n of n × n cells);
+    ``T``; ``K0`` with V = 2 K0 / z (see :func:`latticegas.coupling_from_paper`) unless ``V`` is
+    given (V = 0: non-interacting ions with site exclusion); ``Lambda0``; ``n0`` ions per cell;
+    ``M0`` concerted-hopping barrier reduction, ``tau_exc`` its lifetime (units of τ); ``field``
+    Zℰ in eV per a along x; ``seed``; ``init`` "random" or "ordered" (all ions on sublattice a).
+    """
+
+    def __init__(self, kind, size, T, K0=0.5, Lambda0=0.25, n0=1.0, V=None, M0=0.0, field=0.0,
+                 tau_exc=1.0, seed=0, init="random", track_states=False):
+        self.lattice = lg.make_lattice(kind, size)
+        lat = self.lattice
+        self.T = v.positive("T", T)
+        self.Lambda0 = v.nonnegative("Lambda0", Lambda0)
+        self.V = (lg.coupling_from_paper(K0, 1.0, lat.z) if V is None
+                  else v.nonnegative("V", V))
+        self.M0 = v.nonnegative("M0", M0)
+        self.tau_exc = v.positive("tau_exc", tau_exc)
+        self.field = float(field)
+        if not math.isfinite(self.field):
+            raise ValueError(f"field must be finite, got {field!r}")
+        n0 = float(n0)
+        if not 0 < n0 < 2:
+            raise ValueError(f"n0 must be in (0, 2) ions per two-site cell, got {n0!r}")
+        v.choice("init", init, {"random", "ordered"})
+        ns = lat.n_sites
+        npart = int(round(n0 * ns / 2))
+        if not 0 < npart < ns:
+            raise ValueError(f"n0={n0} gives {npart} ions on {ns} sites; need 0 < N < n_sites")
+        self.n_particles = npart
+        self.rng = np.random.default_rng(seed)
+        occ = np.zeros(ns, dtype=np.int8)
+        if init == "ordered" and npart <= ns // 2:
+            a_sites = np.flatnonzero(lat.sub == 0)
+            occ[self.rng.choice(a_sites, npart, replace=False)] = 1
+        else:
+            occ[self.rng.choice(ns, npart, replace=False)] = 1
+        self.occ = occ
+        self.exc = np.full(ns, -1, dtype=np.int8)
+        self.pid = np.full(ns, -1, dtype=np.int32)
+        self.pid[occ == 1] = np.arange(npart, dtype=np.int32)
+        self.class_rate, self.sub_rates = class_tables(lat, self.T, self.Lambda0, self.V,
+                                                       self.field, self.M0, self.tau_exc)
+        nc = self.class_rate.size
+        self.cls = np.full(ns, -1, dtype=np.int32)
+        self.members = np.zeros((nc, ns), dtype=np.int32)
+        self.where = np.zeros(ns, dtype=np.int32)
+        self.count = np.zeros(nc, dtype=np.int32)
+        _init_classes(self.occ, self.exc, lat.nbr, lat.sub, lat.z, self.cls, self.members,
+                      self.where, self.count, self.class_rate)
+        self.t = 0.0
+        na = int(occ[lat.sub == 0].sum())
+        npairs = int(round(lg.energy(occ, lat, 1.0)))
+        self.state = np.array([na, npairs, 0, 0], dtype=np.int64)
+        if track_states and ns > 24:
+            raise ValueError("track_states needs n_sites <= 24")
+        self.mask_time = np.zeros((1 << ns) if track_states else 1)
+        self.mask = int(np.sum(occ.astype(np.int64) << np.arange(ns))) if track_states else 0
+        self.reset_observables()
+
+    # -- bookkeeping
+    def reset_observables(self):
+        """Zero the displacements, time integrals and state-time histogram (after equilibration)."""
+        self.pdisp = np.zeros((self.n_particles, 2))
+        self.Rvec = np.zeros(2)
+        self.acc = np.zeros(6)
+        self.mask_time[:] = 0.0
+        self.t0 = self.t
+        self.state[2:] = 0
+
+    @property
+    def gamma(self):
+        """Instantaneous sublattice polarization γ = (N_a - N_b) / N."""
+        return (2.0 * self.state[0] - self.n_particles) / self.n_particles
+
+    def total_rate(self):
+        return float(_total_rate(self.count, self.class_rate))
+
+    def run(self, duration, n_samples=0, snapshots=False, positions=False, chunk=1 << 16):
+        """Advance by ``duration`` (units of τ); sample n_samples equally spaced times in the run.
+
+        Returns a dict: sample times (from the last reset), collective displacement R (S, 2),
+        tracer mean-square displacement per ion (S,), γ (S,), optional occupation snapshots, and
+        the number of hops and wall time of this call; optional occupation snapshots (S, n_sites)
+        and unwrapped ion displacements (S, N, 2).
+        """
+        duration = v.positive("duration", duration)
+        t_stop = self.t + duration
+        S = int(n_samples)
+        ts = self.t + duration * np.arange(1, S + 1) / S if S else np.zeros(0)
+        s_R = np.zeros((S, 2))
+        s_msd = np.zeros(S)
+        s_gam = np.zeros(S)
+        snaps = np.zeros((S, self.lattice.n_sites) if snapshots and S > 1 else (1, 1), np.int8)
+        s_pos = np.zeros((S, self.n_particles, 2) if positions and S > 1 else (1, 1, 2))
+        lat = self.lattice
+        isample = 0
+        hops0 = int(self.state[2])
+        t_wall = time.perf_counter()
+        concerted = self.M0 > 0.0
+        while self.t < t_stop:
+            uni = self.rng.random((chunk, 2))
+            t, used, isample, self.mask = _kmc_kernel(
+                self.occ, self.exc, self.pid, lat.nbr, lat.sub, lat.vecs, self.cls, self.members,
+                self.where, self.count, self.class_rate, self.sub_rates, uni, self.t, t_stop,
+                concerted, ts, isample, s_R, s_msd, s_gam, snaps, s_pos, self.pdisp, self.Rvec,
+                self.state, self.acc, self.mask_time, self.mask)
+            self.t = t
+            if used < chunk and self.t < t_stop:  # no event possible (R = 0)
+                raise RuntimeError("no possible event (total rate is zero)")
+        out = {"t": ts - self.t0, "R": s_R, "msd": s_msd, "gamma": s_gam,
+               "hops": int(self.state[2]) - hops0, "wall": time.perf_counter() - t_wall}
+        if snapshots and S > 1:
+            out["snapshots"] = snaps
+        if positions and S > 1:
+            out["positions"] = s_pos
+        return out
+
+    def moments(self):
+        """Time averages since the last reset: ⟨|γ|⟩, ⟨γ²⟩, ⟨γ⁴⟩, ⟨γ⟩, ⟨n_pairs⟩/n_sites."""
+        a = self.acc
+        T = a[0]
+        return {"abs": a[1] / T, "g2": a[2] / T, "g4": a[3] / T, "g1": a[4] / T,
+                "pairs": a[5] / T / self.lattice.n_sites}
+
+    def state_probabilities(self):
+        """Time fraction spent in each configuration (bit i of the index = occupation of site i)."""
+        return self.mask_time / self.mask_time.sum()
+
+
+# ----------------------------------------------------------------------------------------------
+# analysis
+
+
+def binder(g2, g4):
+    """Binder cumulant U = 1 - ⟨γ⁴⟩ / (3 ⟨γ²⟩²)."""
+    return 1.0 - np.asarray(g4) / (3.0 * np.asarray(g2) ** 2)
+
+
+def msd_slope(t, y, start=0.3):
+    """Least-squares slope of y(t) through the points with t ≥ start · t_max (fit with intercept)."""
+    t, y = np.asarray(t), np.asarray(y)
+    sel = t >= start * t.max()
+    A = np.stack([t[sel], np.ones(sel.sum())], axis=1)
+    return float(np.linalg.lstsq(A, y[sel], rcond=None)[0][0])
+
+
+def collective_msd(t, R, max_lag_frac=0.02):
+    """⟨|R(t0 + s) - R(t0)|²⟩ averaged over time origins t0 (R: (S, 2) or (S, N, 2), summed over
+    the last axis and averaged over ions). Returns (lags, msd)."""
+    R = np.asarray(R)
+    S = R.shape[0]
+    nl = max(2, int(S * max_lag_frac))
+    dt = t[1] - t[0]
+    lags = np.arange(1, nl + 1)
+    msd = np.array([np.mean(np.sum((R[l:] - R[:-l]) ** 2, axis=-1)) for l in lags])
+    return lags * dt, msd
+
+
+def diffusion(res, dim, n_particles):
+    """Tracer D* and charge D_σ (a²/τ) and the Haven ratio H = D*/D_σ from one run.
+
+    D_σ = ⟨|ΔR|²⟩ / (2 d N t) from the collective displacement R = Σ_i Δr_i, averaged over time
+    origins (lags up to 2 % of the run); D* = ⟨|Δr_i|²⟩ / (2 d t) from the ions' positions if
+    they were sampled (time origins and ions averaged), else from the mean-square displacement
+    since the start of the run (ions averaged).
+    """
+    t = res["t"]
+    if "positions" in res:
+        lags, m = collective_msd(t, res["positions"])
+        D_tr = msd_slope(lags, m, start=0.0) / (2 * dim)
+    else:
+        D_tr = msd_slope(t, res["msd"]) / (2 * dim)
+    lags, m = collective_msd(t, res["R"])
+    D_sig = msd_slope(lags, m, start=0.0) / (2 * dim * n_particles)
+    return {"D_tracer": D_tr, "D_sigma": D_sig, "haven": D_tr / D_sig}
+
+
+def drift_diffusion(res, n_particles, field, T, axis=0):
+    """Charge diffusion coefficient from the drift under a weak field (Nernst-Einstein):
+    D_σ = k_B T ⟨Ṙ⟩ / (N Zℰ); field = Zℰ in eV per a."""
+    t = res["t"]
+    vel = msd_slope(t, res["R"][:, axis], start=0.0)
+    return vel * KB_EV * T / (n_particles * field)
+
+
+# ----------------------------------------------------------------------------------------------
+# sweep task functions (plain arrays in, dict of arrays out: cached by ionmotion.sweep)
+
+
+def equilibrium_task(kind, size, T, K0, Lambda0, seed, t_eq, t_run, n_samples=1000, M0=0.0,
+                     n0=1.0, init="random"):
+    """One equilibrium run: moments of γ, D*, D_σ, Haven ratio and the number of hops."""
+    sim = LatticeGasKMC(kind, size, T, K0=K0, Lambda0=Lambda0, n0=n0, M0=M0, seed=seed,
+                        init=init)
+    sim.run(t_eq)
+    sim.reset_observables()
+    res = sim.run(t_run, n_samples=n_samples)
+    mo = sim.moments()
+    d = diffusion(res, sim.lattice.dim, sim.n_particles)
+    return {"abs": mo["abs"], "g2": mo["g2"], "g4": mo["g4"], "pairs": mo["pairs"],
+            "D_tracer": d["D_tracer"], "D_sigma": d["D_sigma"], "hops": res["hops"],
+            "n_particles": sim.n_particles, "wall": res["wall"]}
+
+
+def drift_task(kind, size, T, K0, Lambda0, seed, t_eq, t_run, field, M0=0.0, n0=1.0):
+    """One run under a weak field: D_σ from the drift (Nernst-Einstein)."""
+    sim = LatticeGasKMC(kind, size, T, K0=K0, Lambda0=Lambda0, n0=n0, M0=M0, seed=seed,
+                        field=field)
+    sim.run(t_eq)
+    sim.reset_observables()
+    res = sim.run(t_run, n_samples=200)
+    return {"D_drift": drift_diffusion(res, sim.n_particles, field, T), "hops": res["hops"]}
+
+
+# ----------------------------------------------------------------------------------------------
+# plain NumPy reference (slow): one KMC step by brute force over the full event list
+
+
+def reference_step(occ, exc, lattice, T, Lambda0, V, field, M0, tau_exc, u):
+    """One rejection-free step by brute force. Returns (new occ, new exc, dt, event) with event
+    (p, q) for a hop or (-1, q) for a relaxation; u = three uniforms in [0, 1)."""
+    orig, slot, dest, rate = lg.hop_rates_reference(occ, lattice, T, Lambda0, V, field, M0, exc)
+    relax = np.flatnonzero((exc >= 0) & (occ == 0)) if M0 > 0 else np.zeros(0, int)
+    rates = np.concatenate([rate, np.full(relax.size, 1.0 / tau_exc)])
+    R = rates.sum()
+    i = int(np.searchsorted(np.cumsum(rates), u[0] * R, side="right"))
+    i = min(i, rates.size - 1)
+    occ, exc = occ.copy(), exc.copy()
+    dt = -math.log(1.0 - u[2]) / R
+    if i >= rate.size:
+        q = relax[i - rate.size]
+        exc[q] = -1
+        return occ, exc, dt, (-1, q)
+    p, q = orig[i], dest[i]
+    occ[p], occ[q] = 0, 1
+    exc[q] = -1
+    if M0 > 0:
+        exc[p] = int(np.flatnonzero(lattice.nbr[p] == q)[0])
+    return occ, exc, dt, (p, q)

@@ -1,0 +1,251 @@
+"""Tests of the lattice gas (latticegas) and its rejection-free kinetic Monte Carlo (kmc).
+
+Physics asserted: detailed balance of the rates with respect to the stated energy function,
+Boltzmann occupations on small lattices, exact transport of non-interacting ions, the exact
+canonical pair density and the transfer-matrix correlations of the chain, the Nernst-Einstein
+relation between drift and charge diffusion, the kernel's rate bookkeeping against a brute-force
+NumPy catalogue, and the mapping of the lattice-gas mean field onto hu2026 Eq. (50).
+"""
+import math
+
+import numpy as np
+import pytest
+
+from ionmotion import kmc
+from ionmotion import latticegas as lg
+from ionmotion.units import KB_EV
+
+
+def _eq50_reference(T, n0, K0):
+    """Independent γ ≥ 0 of hu2026 Eq. (50) by fixed-point iteration (test-only reference)."""
+    t = n0 * K0 / (2 * KB_EV * T)
+    g = 1.0
+    for _ in range(20000):
+        g = math.tanh(t * g)
+    return g if t > 1 else 0.0
+
+
+# --- lattices and the energy function ----------------------------------------------------------
+
+@pytest.mark.parametrize("kind,size", [("chain", 5), ("honeycomb", 3), ("honeycomb", 4)])
+def test_lattice_bonds_are_symmetric_and_bipartite(kind, size):
+    lat = lg.make_lattice(kind, size)
+    for s in range(lat.n_sites):
+        for k in range(lat.z):
+            q = lat.nbr[s, k]
+            assert lat.sub[q] != lat.sub[s]
+            assert s in lat.nbr[q]
+            np.testing.assert_allclose(lat.vecs[lat.sub[q]][list(lat.nbr[q]).index(s)],
+                                       -lat.vecs[lat.sub[s], k])
+    # the bond vectors of a site sum to zero and have the paper's lengths (a/2, a/√3)
+    np.testing.assert_allclose(lat.vecs.sum(axis=1), 0.0, atol=1e-14)
+    L = 0.5 if kind == "chain" else 1 / math.sqrt(3)
+    np.testing.assert_allclose(np.linalg.norm(lat.vecs, axis=-1), L)
+
+
+@pytest.mark.parametrize("kind,size", [("chain", 6), ("honeycomb", 3)])
+def test_rates_obey_detailed_balance_with_energy_function(kind, size):
+    lat = lg.make_lattice(kind, size)
+    rng = np.random.default_rng(3)
+    T, L0, V, F = 900.0, 0.2, 0.13, 0.02
+    kT = KB_EV * T
+    for _ in range(5):
+        occ = (rng.random(lat.n_sites) < 0.5).astype(int)
+        orig, slot, dest, rate = lg.hop_rates_reference(occ, lat, T, L0, V, F)
+        assert rate.size > 0
+        for p, k, q, r in zip(orig, slot, dest, rate):
+            new = occ.copy()
+            new[p], new[q] = 0, 1
+            dE = (lg.energy(new, lat, V) - lg.energy(occ, lat, V)
+                  - F * lat.vecs[lat.sub[p], k, 0])
+            o2, s2, d2, r2 = lg.hop_rates_reference(new, lat, T, L0, V, F)
+            back = r2[(o2 == q) & (d2 == p)]
+            assert back.size == 1
+            assert r / back[0] == pytest.approx(math.exp(-dE / kT), rel=1e-12)
+
+
+def test_mapping_gives_eq50_and_eq51():
+    K0 = 0.5
+    for z in (2, 3):
+        V = lg.coupling_from_paper(K0, 1.0, z)
+        Tp = K0 / (2 * KB_EV)
+        assert lg.bw_critical_temperature(V, z) == pytest.approx(Tp, rel=1e-12)
+        T = np.array([0.3, 0.7, 0.95, 1.2]) * Tp
+        ref = [_eq50_reference(t, 1.0, K0) for t in T]
+        np.testing.assert_allclose(lg.bw_polarization(T, V, z), ref, atol=1e-9)
+    with pytest.raises(ValueError, match="n0"):
+        lg.coupling_from_paper(K0, 0.8, 2)
+
+
+def test_mapping_agrees_with_meanfield_module_if_present():
+    mf = pytest.importorskip("ionmotion.meanfield")
+    K0 = 0.5
+    Tp = mf.type2_temperature(1.0, K0)
+    T = np.array([0.4, 0.8, 0.99]) * Tp
+    V = lg.coupling_from_paper(K0, 1.0, 3)
+    np.testing.assert_allclose(lg.bw_polarization(T, V, 3), mf.polarization(T, 1.0, K0),
+                               atol=1e-7)
+
+
+def test_exact_honeycomb_ising_tc():
+    # k_B T_c / J = 2 / ln(2 + √3) for the honeycomb Ising model; J = V/4
+    V = 0.4
+    assert lg.ising_exact_tc(V) * KB_EV / (V / 4) == pytest.approx(1.518651, rel=1e-6)
+
+
+# --- kernel bookkeeping against the brute-force catalogue ---------------------------------------
+
+@pytest.mark.parametrize("kind,size,field,M0", [("chain", 20, 0.0, 0.0), ("honeycomb", 5, 0.05, 0.0),
+                                                 ("chain", 20, 0.0, 0.4), ("honeycomb", 5, 0.0, 0.4)])
+def test_kernel_total_rate_matches_reference(kind, size, field, M0):
+    sim = kmc.LatticeGasKMC(kind, size, T=1500.0, K0=0.5, Lambda0=0.25, field=field, M0=M0,
+                            seed=11)
+    for _ in range(3):
+        sim.run(5.0)
+        o, s, d, r = lg.hop_rates_reference(sim.occ, sim.lattice, sim.T, sim.Lambda0, sim.V,
+                                            sim.field, sim.M0, sim.exc)
+        relax = np.sum((sim.exc >= 0) & (sim.occ == 0)) / sim.tau_exc if M0 > 0 else 0.0
+        assert sim.total_rate() == pytest.approx(r.sum() + relax, rel=1e-10)
+        # class lists are consistent with the occupation
+        assert np.all((sim.cls >= 0) == (sim.occ == 0))
+        assert sim.state[0] == sim.occ[sim.lattice.sub == 0].sum()
+        assert sim.state[1] == round(lg.energy(sim.occ, sim.lattice, 1.0))
+        assert np.all(sim.pid[sim.occ == 1] >= 0)
+
+
+def test_seeded_runs_are_reproducible():
+    a = kmc.LatticeGasKMC("honeycomb", 4, T=2000.0, seed=5)
+    b = kmc.LatticeGasKMC("honeycomb", 4, T=2000.0, seed=5)
+    ra, rb = a.run(20.0, n_samples=10), b.run(20.0, n_samples=10)
+    np.testing.assert_array_equal(a.occ, b.occ)
+    np.testing.assert_array_equal(ra["R"], rb["R"])
+
+
+# --- equilibrium ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind,size,V,M0", [("chain", 4, 0.12, 0.0), ("honeycomb", 2, 0.08, 0.0),
+                                             ("chain", 4, 0.12, 0.3)])
+def test_kmc_samples_boltzmann_occupations(kind, size, V, M0):
+    """Time fractions in every configuration of an 8-site lattice = exp(-E/k_BT)/Z. With the
+    concerted-hopping excitation (M0 > 0) the dynamics is no longer reversible; the test records
+    how far the occupations move (they stay Boltzmann only within the tolerance asserted)."""
+    T = 1000.0
+    sim = kmc.LatticeGasKMC(kind, size, T=T, V=V, Lambda0=0.0, seed=2, M0=M0,
+                            track_states=True)
+    sim.run(50.0)
+    sim.reset_observables()
+    sim.run(1e5)
+    p = sim.state_probabilities()
+    ns, N = sim.lattice.n_sites, sim.n_particles
+    masks = np.arange(1 << ns)
+    occ = (masks[:, None] >> np.arange(ns)) & 1
+    ok = occ.sum(axis=1) == N
+    E = lg.energy(occ[ok], sim.lattice, V)
+    w = np.exp(-(E - E.min()) / (KB_EV * T))
+    w /= w.sum()
+    assert p[~ok].sum() == 0.0
+    if M0 == 0:
+        np.testing.assert_allclose(p[ok], w, rtol=0.08, atol=5e-4)
+    else:
+        # the energy averages stay close to Boltzmann (the excitation is short-lived)
+        assert np.sum(p[ok] * E) == pytest.approx(np.sum(w * E), abs=0.02)
+
+
+def test_chain_pair_density_matches_exact_canonical_count():
+    T, V = 1200.0, 0.1
+    sim = kmc.LatticeGasKMC("chain", 15, T=T, V=V, Lambda0=0.05, seed=4)
+    sim.run(100.0)
+    sim.reset_observables()
+    sim.run(3000.0)
+    exact = lg.chain_pair_density_canonical(30, 15, T, V)
+    assert sim.moments()["pairs"] == pytest.approx(exact, rel=0.04)
+    # and the interaction matters: V = 0 would give N(N-1)/(L-1)/L
+    assert abs(exact - 15 * 14 / 29 / 30) > 0.1 * exact
+
+
+def test_chain_correlations_match_transfer_matrix():
+    T, V = 1500.0, 0.4  # ξ ≈ 1.6 sites
+    # start ordered: from a random start the excess domain walls (adjacent ion pairs and
+    # adjacent vacancy pairs) annihilate by diffusion, a slow (t^-1/2) approach to equilibrium
+    sim = kmc.LatticeGasKMC("chain", 200, T=T, V=V, Lambda0=0.0, seed=9, init="ordered")
+    sim.run(2000.0)
+    sim.reset_observables()
+    res = sim.run(4000.0, n_samples=400, snapshots=True)
+    s = 2.0 * res["snapshots"] - 1.0
+    r = np.arange(1, 6)
+    G = np.array([np.mean(s * np.roll(s, -k, axis=1)) for k in r])
+    exact = lg.chain_spin_correlation(r, T, V)
+    np.testing.assert_allclose(G, exact, atol=0.02)
+
+
+# --- transport ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind,size", [("chain", 2000), ("honeycomb", 40)])
+def test_dilute_ions_diffuse_freely_with_haven_ratio_one(kind, size):
+    """A few ions on a large lattice: D* = D_σ = P0 ℓ² / (2d) (hop rate P0/τ, step ℓ), H = 1."""
+    lat = lg.make_lattice(kind, size)
+    T, L0, N = 2000.0, 0.1, 16
+    P0 = math.exp(-L0 / (KB_EV * T))
+    ell2 = 0.25 if kind == "chain" else 1 / 3
+    D0 = P0 * ell2 / (2 * lat.dim)
+    Dt, Dc = [], []
+    for seed in range(4):
+        sim = kmc.LatticeGasKMC(kind, size, T=T, V=0.0, Lambda0=L0, n0=2 * N / lat.n_sites,
+                                seed=seed)
+        res = sim.run(4000.0, n_samples=2000, positions=True)
+        d = kmc.diffusion(res, lat.dim, N)
+        Dt.append(d["D_tracer"])
+        Dc.append(d["D_sigma"])
+    assert np.mean(Dt) == pytest.approx(D0, rel=0.06)
+    assert np.mean(Dc) == pytest.approx(D0, rel=0.12)
+    assert np.mean(Dt) / np.mean(Dc) == pytest.approx(1.0, abs=0.15)
+
+
+def test_noninteracting_charge_diffusion_with_exclusion_is_exact():
+    """V = 0 with site exclusion: the collective displacement is a martingale, so
+    D_σ = P0 ℓ² (N_s - N)/(N_s - 1) / (2d) exactly; the tracer is slower (Haven ratio < 1)."""
+    T, L0 = 2000.0, 0.1
+    ns = 2 * 12 * 12
+    P0 = math.exp(-L0 / (KB_EV * T))
+    Ds, H = [], []
+    for seed in range(4):
+        sim = kmc.LatticeGasKMC("honeycomb", 12, T=T, V=0.0, Lambda0=L0, seed=seed)
+        N = sim.n_particles
+        res = sim.run(2000.0, n_samples=2000)
+        d = kmc.diffusion(res, 2, N)
+        Ds.append(d["D_sigma"])
+        H.append(d["haven"])
+    exact = P0 / 3 * (ns - N) / (ns - 1) / 4
+    assert np.mean(Ds) == pytest.approx(exact, rel=0.1)
+    assert 0.3 < np.mean(H) < 0.8  # tracer correlation factor of the half-filled honeycomb
+
+
+def test_drift_under_weak_field_obeys_nernst_einstein():
+    T, K0 = 3000.0, 0.5
+    kw = dict(K0=K0, Lambda0=0.1, seed=3)
+    De, Dd = [], []
+    F = 0.6 * KB_EV * T  # Zℰ ℓ_x ≤ 0.3 k_B T per hop: sinh(x)/x - 1 < 0.4 %
+    for seed in range(3):
+        kw["seed"] = seed
+        De.append(kmc.equilibrium_task("honeycomb", 10, T, t_eq=5.0, t_run=1500.0, **kw)["D_sigma"])
+        Dd.append(kmc.drift_task("honeycomb", 10, T, t_eq=5.0, t_run=1500.0, field=F, **kw)["D_drift"])
+    assert np.mean(Dd) == pytest.approx(np.mean(De), rel=0.12)
+
+
+def test_invalid_input_raises():
+    with pytest.raises(ValueError, match="T"):
+        kmc.LatticeGasKMC("chain", 10, T=-1.0)
+    with pytest.raises(ValueError, match="kind"):
+        kmc.LatticeGasKMC("square", 10, T=100.0)
+    with pytest.raises(ValueError, match="n0"):
+        kmc.LatticeGasKMC("chain", 10, T=100.0, n0=2.5)
+    with pytest.raises(ValueError, match="duration"):
+        kmc.LatticeGasKMC("chain", 10, T=100.0).run(0.0)
+    with pytest.raises(ValueError, match="M0"):
+        kmc.LatticeGasKMC("chain", 10, T=100.0, M0=-0.1)
+
+
+def test_binder_limits():
+    # ordered (γ = ±1): U = 2/3; Gaussian γ: ⟨γ⁴⟩ = 3⟨γ²⟩² → U = 0
+    assert kmc.binder(1.0, 1.0) == pytest.approx(2 / 3)
+    assert kmc.binder(0.1, 0.03) == pytest.approx(0.0)

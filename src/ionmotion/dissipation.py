@@ -34,6 +34,52 @@ def gaussian_z_transform(p, amp, lam, s):
                                                    / (2 * lam**2))
 
 
+def graded_bz_quadrature(a, n=14, levels=12, dim=3):
+    """Nodes and weights (summing to 1) for Brillouin-zone averages whose integrand may be
+    concentrated near Γ (slow particles: only modes with Ω ≲ v/λ count). As in
+    :func:`ionmotion.lattice.bz_quadrature` the cube is split into six pyramids with apex at Γ
+    (q = x(1, u, v), Jacobian x²), but the radial interval [0, π/a] is split geometrically into
+    `levels` pieces [π/a·2^-(l+1), π/a·2^-l] (the last one [0, π/a·2^-levels]), each with n
+    Gauss-Legendre nodes. In 1D the same grading is applied to [0, π/a] and mirrored."""
+    a = positive("a", a)
+    n = integer_in("n", n, 2)
+    levels = integer_in("levels", levels, 1)
+    x, w = np.polynomial.legendre.leggauss(n)
+    h = np.pi / a
+    edges = h * 2.0 ** -np.arange(levels + 1)
+    edges = np.append(edges, 0.0)[::-1]            # 0, h 2^-levels, …, h/2, h
+    rs, wrs = [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        rs.append(lo + 0.5 * (hi - lo) * (x + 1))
+        wrs.append(0.5 * (hi - lo) * w)
+    r = np.concatenate(rs)
+    wr = np.concatenate(wrs)
+    if dim == 1:
+        q = np.concatenate([-r[::-1], r])[:, None]
+        wt = np.concatenate([wr[::-1], wr]) / (2 * h)
+        return q, wt
+    R, U, V = np.meshgrid(r, x, x, indexing="ij")
+    W = (wr[:, None, None] * w[None, :, None] * w[None, None, :]) * R**2
+    base = np.stack([R, R * U, R * V], axis=-1).reshape(-1, 3)
+    wb = W.reshape(-1)
+    qs, ws = [], []
+    for axis in range(3):
+        perm = [axis] + [i for i in range(3) if i != axis]
+        inv = np.argsort(perm)
+        for sign in (1.0, -1.0):
+            p = base.copy()
+            p[:, 0] *= sign
+            qs.append(p[:, inv])
+            ws.append(wb)
+    return np.concatenate(qs), np.concatenate(ws) / (2 * h) ** 3
+
+
+def graded_modes(framework, n=14, levels=12):
+    """The framework's modes on :func:`graded_bz_quadrature` (for :func:`single_pass_loss`)."""
+    q, w = graded_bz_quadrature(framework.a, n, levels, framework.dim)
+    return framework.modes(q, w)
+
+
 def single_pass_loss(framework, potential, speed, offset=(0.0, 0.0, 0.0), modes=None,
                      n_quad=None):
     """rodin2024 Eq. (13): loss of a particle moving along z at constant `speed` past one mass
@@ -41,7 +87,8 @@ def single_pass_loss(framework, potential, speed, offset=(0.0, 0.0, 0.0), modes=
 
     modes: a ModeGrid (e.g. framework.mode_grid(N, drop_gamma=False) for a finite lattice); by
     default the infinite-lattice Brillouin-zone quadrature of order n_quad. Works in any unit
-    system (the framework's mass and frequencies). `speed` may be an array.
+    system (the framework's mass and frequencies). `speed` may be an array. For slow particles
+    in 3D pass modes=:func:`graded_modes` (the integrand shrinks towards Γ as speed → 0).
     """
     if not isinstance(potential, Gaussian):
         raise ValueError("potential must be a Gaussian (Eq. (13) uses its z Fourier transform)")
@@ -265,3 +312,51 @@ def cubic_pass_task(speeds, config, lam, s=0.0, Phi0=0.01, n_lattice=50, dt=1e-3
         loss.append(o["loss"])
         vf.append(o["final_speed"])
     return {"speeds": speeds, "loss": np.array(loss), "final_speed": np.array(vf)}
+
+
+def edge_line_sites(n_masses=8):
+    """Integer sites (0, 0, j), j = 0 … n_masses−1: the masses along a cell edge (rodin2024
+    Fig. 6)."""
+    return [(0, 0, j) for j in range(n_masses)]
+
+
+def edge_line_full_task(n_lattice=100, dt=1e-3, tau=30.0, Phi0=1.0, lam=0.5, speed=7.5,
+                        start=7.0, mu=1.0, k1=15.0, k2=5.0, a=2.0, record_every=10):
+    """rodin2024 Fig. 6, full solution: particle on the z axis between the 4th and 5th of eight
+    masses at (0, 0, 2j) of a periodic n_lattice³ cubic lattice, framework at rest. Solved with
+    the exact discrete Green's function of the velocity-Verlet lattice (only R_zz is needed:
+    every force is along z). Returns t, z, v and the kernel/run wall times."""
+    import time as _time
+    from . import full
+    m = 1 / FOUR_PI2
+    lat = CubicLattice(m, a, k1, k2)
+    sites = edge_line_sites()
+    n = int(round(tau / dt))
+    t0 = _time.perf_counter()
+    kern = full.verlet_response_kernel(lat, (n_lattice,) * 3, sites, dt, n, components="zz")
+    t1 = _time.perf_counter()
+    out = full.simulate_response(lat, (n_lattice,) * 3, Gaussian(Phi0, lam), sites, mu * m,
+                                 (0.0, 0.0, start), (0.0, 0.0, speed), dt, n, line=(0, 0, 1),
+                                 record_every=record_every, kernel=kern, components="zz")
+    t2 = _time.perf_counter()
+    return {"t": out["t"], "z": out["r"][:, 2], "v": out["v"][:, 2],
+            "kernel_wall_s": np.array(t1 - t0), "run_wall_s": np.array(t2 - t1)}
+
+
+def edge_line_timelocal(dt=1e-3, tau=30.0, Phi0=1.0, lam=0.5, speed=7.5, start=7.0, mu=1.0,
+                        k1=15.0, k2=5.0, a=2.0, n_quad=None, form="rodin2024", save_every=10):
+    """rodin2024 Fig. 6, time-local side: Eq. (26) (form="rodin2024", the literal reading) or
+    rodin2025 Eqs. (18)-(20) (form="rodin2025") via :func:`ionmotion.timelocal.integrate`, with
+    the static response among the eight masses (infinite lattice) and 𝓜 (Eq. (23)).
+    Returns t, z, v."""
+    from . import timelocal
+    m = 1 / FOUR_PI2
+    lat = CubicLattice(m, a, k1, k2)
+    sites = np.array(edge_line_sites())
+    W0 = timelocal.static_response_block(lat, sites, n_quad=n_quad)
+    Mrec = recoil_matrix(lat)
+    n = int(round(tau / dt))
+    t, R, V = timelocal.integrate((0.0, 0.0, start), (0.0, 0.0, speed), mu * m,
+                                  Gaussian(Phi0, lam), sites * a, W0, Mrec, dt, n,
+                                  constrain=(0, 0, 1), save_every=save_every, form=form)
+    return {"t": t, "z": R[:, 2], "v": V[:, 2]}

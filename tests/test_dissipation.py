@@ -1,0 +1,137 @@
+"""Loss theory of rodin2024: Eq. (13) vs Eq. (14), the limits Eqs. (15)-(17), the recoil matrix
+of Eq. (23), the low-speed loss, and the full equations of motion against the theory."""
+import numpy as np
+import pytest
+
+from ionmotion import dissipation as D
+from ionmotion import full, timelocal
+from ionmotion.dissipation import chain_loss_analytic
+from ionmotion.lattice import Chain, CubicLattice
+from ionmotion.potentials import Gaussian
+
+M0 = 1 / (4 * np.pi**2)
+K = 99 / 4
+CUBE = CubicLattice(M0, 2.0, 15.0, 5.0)
+
+
+@pytest.mark.parametrize("kappa", [0.0, 1.0])
+@pytest.mark.parametrize("s", [0.0, 1.0])
+@pytest.mark.parametrize("lam", [0.5, 1.0, 2.0, 4.0])
+def test_eq13_brillouin_zone_equals_eq14_closed_form(kappa, s, lam):
+    """The mode sum of Eq. (13) (Chain's own modes, 1D quadrature) equals the Bessel closed
+    form of Eq. (14) and its θ-integral first line."""
+    v = np.array([1.0, 2.0, 7.0, 25.0, 80.0])
+    chain = Chain(M0, 2.0, K, K, kappa, kappa)
+    eq13 = D.single_pass_loss(chain, Gaussian(0.01, lam), v, (0.0, s, 0.0))
+    eq14 = chain_loss_analytic(v, 0.01, lam, s, K, K, kappa, kappa)
+    np.testing.assert_allclose(eq13, eq14, rtol=1e-9)
+    np.testing.assert_allclose(D.chain_loss_numeric(v, 0.01, lam, s, K, K, kappa, kappa), eq14,
+                               rtol=1e-9)
+
+
+def test_eq14_anisotropic_channels():
+    """Transverse channel ∝ s² and absent head-on; k⊥, κ⊥ act only through it."""
+    a = chain_loss_analytic(10.0, 0.01, 1.0, 0.0, K, 5.0, 1.0, 3.0)
+    b = chain_loss_analytic(10.0, 0.01, 1.0, 0.0, K, 9.0, 1.0, 0.0)
+    np.testing.assert_allclose(a, b, rtol=1e-14)
+    chain = Chain(M0, 2.0, K, 5.0, 1.0, 3.0)
+    np.testing.assert_allclose(D.single_pass_loss(chain, Gaussian(0.01, 1.0), 10.0, (0, 0.7, 0)),
+                               chain_loss_analytic(10.0, 0.01, 1.0, 0.7, K, 5.0, 1.0, 3.0),
+                               rtol=1e-9)
+
+
+@pytest.mark.parametrize("kappa", [0.0, 1.0])
+def test_fast_limit_eq15(kappa):
+    v = np.array([1e3, 1e4])
+    exact = chain_loss_analytic(v, 0.01, 1.0, 1.0, K, K, kappa, kappa)
+    fast = D.chain_loss_fast(v, 0.01, 1.0, 1.0, K, K, kappa, kappa)
+    rel = np.abs(fast / exact - 1)
+    assert rel[1] < 1e-3 and rel[1] < rel[0] / 50     # error ∝ Λ² ∝ 1/v²
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.05])
+def test_slow_limit_eq16(kappa):
+    v = np.array([1.0, 0.4])          # Λ²κ ≤ 12: no underflow of the gapped loss
+    exact = chain_loss_analytic(v, 0.01, 1.0, 1.0, K, K, kappa, kappa)
+    slow = D.chain_loss_slow(v, 0.01, 1.0, 1.0, K, K, kappa, kappa)
+    rel = np.abs(slow / exact - 1)
+    assert exact[1] > 0 and rel[1] < 1e-3 and rel[1] < rel[0]
+
+
+def test_eq17_is_eq16_unconfined_and_diverges():
+    v = np.array([0.5, 1.0, 2.0])
+    e16 = D.chain_loss_slow(v, 0.01, 0.5, 1.0, K, K, 0.0, 0.0)
+    e17 = D.chain_loss_eq17(v, 0.01, 0.5, 1.0, K, K)
+    np.testing.assert_allclose(e16, e17, rtol=1e-12)
+    np.testing.assert_allclose(v * e17, v[0] * e17[0], rtol=1e-12)   # Δ ∝ 1/σ̇
+
+
+def test_recoil_matrix_diagonal_isotropic_and_equals_drag_matrix():
+    Mrec = D.recoil_matrix(CUBE)
+    assert np.abs(Mrec - np.diag(np.diag(Mrec))).max() < 1e-12 * Mrec[0, 0]
+    np.testing.assert_allclose(np.diag(Mrec), Mrec[0, 0], rtol=1e-7)
+    np.testing.assert_allclose(Mrec, CUBE.drag_matrix(), rtol=0, atol=1e-7 * Mrec[0, 0])
+    # independent of the lattice constant (q is a phase per site in Eq. (19))
+    np.testing.assert_allclose(D.recoil_matrix(CubicLattice(M0, 3.0, 15, 5)), Mrec, rtol=0,
+                               atol=1e-7 * Mrec[0, 0])
+
+
+@pytest.mark.parametrize("lam,s,v", [(0.5, 0.0, (0.5, 2.0)), (1.0, 1.0, (0.5, 2.0)),
+                                     (4.0, 0.0, (1.0, 5.0))])
+def test_eq23_is_low_speed_limit_of_eq13_in_3d(lam, s, v):
+    modes = D.graded_modes(CUBE, 10, 12)
+    pot = Gaussian(0.01, lam)
+    v = np.array(v)
+    eq13 = D.single_pass_loss(CUBE, pot, v, (s, 0, 0), modes=modes)
+    eq23 = D.low_speed_loss(D.recoil_matrix(CUBE), pot, [(0, 0, 0)], (s, 0, 0), v)
+    rel = np.abs(eq13 / eq23 - 1)
+    assert rel[0] < 3e-3 and rel[0] < rel[1] / 3    # corrections vanish as σ̇ → 0
+
+
+def test_graded_quadrature_integrates_polynomials():
+    q, w = D.graded_bz_quadrature(2.0, 6, 5)
+    h = np.pi / 2
+    np.testing.assert_allclose(w.sum(), 1.0, rtol=1e-13)
+    np.testing.assert_allclose(w @ (q[:, 0] ** 2), h**2 / 3, rtol=1e-12)
+    q1, w1 = D.graded_bz_quadrature(2.0, 6, 5, dim=1)
+    np.testing.assert_allclose(w1 @ q1[:, 0] ** 4, h**4 / 5, rtol=1e-12)
+
+
+def test_full_chain_simulation_matches_eq14():
+    """Simulation (Eqs. (3)-(4), periodic chain) vs Eq. (14) where the constant-speed assumption
+    holds (kinetic energy ≫ Φ0)."""
+    for v, kappa, s, lam in [(10.0, 1.0, 1.0, 1.0), (30.0, 0.0, 0.0, 0.5)]:
+        sim = D.chain_pass_task(v, kappa, s, lam, dt=1e-3, n_chain=100)["loss"]
+        ref = chain_loss_analytic(v, 0.01, lam, s, K, K, kappa, kappa)
+        np.testing.assert_allclose(sim, ref, rtol=1e-2)
+
+
+def test_timelocal_matches_full_engine_for_slow_pass():
+    """A slow pass over four face masses: the loss of the time-local equation (softened
+    potential + drag 𝓜) agrees with the full equations of motion on a periodic lattice within
+    the few per cent the paper's Fig. 5 shows at low speed."""
+    lam, v, Phi0 = 1.0, 4.0, 0.0025
+    sites = np.array(D.CELL_SITES["four"]) + 8
+    start = np.array([8 * 2 + 1.0, 8 * 2 + 1.0, 16 - 7 * lam])
+    stop = 16 + 7 * lam
+    res = full.pass_loss(CUBE, 16, Gaussian(Phi0, lam), sites, M0, start, v, stop, 2e-3)
+    W0 = timelocal.static_response_block(CUBE, sites - 8, n_quad=16)
+    n = int(round((stop - start[2]) / v / 2e-3))
+    t, R, V = timelocal.integrate(start, (0, 0, v), M0, Gaussian(Phi0, lam), sites * 2.0, W0,
+                                  D.recoil_matrix(CUBE), 2e-3, n, constrain=(0, 0, 1))
+    loss_tl = 0.5 * M0 * (v**2 - V[-1, 2] ** 2)
+    low = D.low_speed_loss(D.recoil_matrix(CUBE), Gaussian(Phi0, lam), sites * 2.0,
+                           start * np.array([1, 1, 0]), v)
+    np.testing.assert_allclose(loss_tl, low, rtol=0.05)
+    np.testing.assert_allclose(res["loss"], loss_tl, rtol=0.15)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="lam"):
+        chain_loss_analytic(1.0, 0.01, 0.0, 0.0, K, K, 0, 0)
+    with pytest.raises(ValueError, match="speed"):
+        chain_loss_analytic(-1.0, 0.01, 1.0, 0.0, K, K, 0, 0)
+    with pytest.raises(ValueError, match="kappa_par"):
+        chain_loss_analytic(1.0, 0.01, 1.0, 0.0, K, K, -1, 0)
+    with pytest.raises(ValueError, match="offset"):
+        D.single_pass_loss(CUBE, Gaussian(0.01, 1.0), 1.0, (0, 0, 1.0))

@@ -1,0 +1,149 @@
+"""Full equations of motion: lattice engine vs NumPy reference, exact Green's-function engine vs
+the lattice engine, energy and momentum conservation, exactly solvable cases, bad input."""
+import numpy as np
+import pytest
+
+from ionmotion import full
+from ionmotion.lattice import Chain, CubicLattice
+from ionmotion.potentials import Gaussian
+
+M0 = 1 / (4 * np.pi**2)                       # rodin2024's framework mass
+CUBE = CubicLattice(M0, 2.0, 15.0, 5.0)       # rodin2024 Sec. IV
+CHAIN = Chain(M0, 2.0, 99 / 4, 99 / 4, 1.0, 1.0)
+
+
+def test_bonds_reproduce_dynamical_matrix():
+    """m D(q) = onsite + Σ_b K_b (1 − cos q·b a) for both frameworks."""
+    rng = np.random.default_rng(1)
+    for fw in (CUBE, CHAIN):
+        offs, K, onsite = full.lattice_bonds(fw)
+        for _ in range(5):
+            q = rng.uniform(-np.pi, np.pi, 3) / fw.a
+            mD = onsite + np.einsum("b,bxy->xy", 1 - np.cos(offs @ q * fw.a), K)
+            qq = q[2:3] if isinstance(fw, Chain) else q
+            np.testing.assert_allclose(mD, fw.mass * fw.dynamical_matrix(qq), atol=1e-10)
+
+
+def test_lattice_kernel_matches_numpy_reference():
+    pot = Gaussian(0.05, 0.5)
+    args = (CUBE, 5, pot, [(2, 2, 2), (2, 3, 2)], 2 * M0, (4.0, 4.8, 1.5), (0.0, 0.0, 6.0),
+            1e-3, 300)
+    out = full.simulate_lattice(*args, line=(0, 0, 1))
+    r, v = full.simulate_lattice_reference(*args, line=(0, 0, 1))
+    np.testing.assert_allclose(out["r"], r, atol=1e-12)
+    np.testing.assert_allclose(out["v"], v, atol=1e-10)
+
+
+@pytest.mark.parametrize("fw,shape,sites,r0,line", [
+    (CUBE, 6, [(3, 3, 3)], (6.3, 6.5, 3.0), (0, 0, 1)),
+    (CUBE, 5, [(1, 1, 1), (2, 1, 1), (1, 2, 1), (2, 2, 1)], (3.0, 3.0, 0.5), None),
+    (CHAIN, 16, [(0, 0, 8)], (0.0, 1.0, 13.0), (0, 0, 1)),
+])
+def test_response_engine_equals_lattice_engine(fw, shape, sites, r0, line):
+    """The discrete Green's function reproduces the whole-lattice velocity Verlet to round-off
+    (same discrete dynamics, framework at rest), also for 3D motion and several masses."""
+    pot = Gaussian(0.2, 0.5)
+    v0 = (0.0, 0.0, 4.0) if line is not None else (0.3, -0.2, 4.0)
+    a = full.simulate_lattice(fw, shape, pot, sites, M0, r0, v0, 2e-3, 800, line=line)
+    b = full.simulate_response(fw, shape, pot, sites, M0, r0, v0, 2e-3, 800, line=line)
+    np.testing.assert_allclose(b["r"], a["r"], atol=1e-11)
+    np.testing.assert_allclose(b["v"], a["v"], atol=1e-9)
+    idx = tuple(sites[0])
+    np.testing.assert_allclose(b["u0"][-1], a["u"][idx], atol=1e-12)
+    assert np.abs(a["u"][idx]).max() > 1e-5      # the framework did respond
+
+
+def test_zz_kernel_equals_full_kernel_on_the_line():
+    sites = [(0, 0, j) for j in range(4)]
+    Rf, seps, _ = full.verlet_response_kernel(CUBE, 6, sites, 2e-3, 200)
+    Rz, seps2, _ = full.verlet_response_kernel(CUBE, 6, sites, 2e-3, 200, components="zz")
+    np.testing.assert_array_equal(seps, seps2)
+    np.testing.assert_allclose(Rz[:, :, 2, 2], Rf[:, :, 2, 2], atol=1e-14)
+    assert np.abs(Rf[:, :, 0, 2]).max() < 1e-15   # xz vanishes for separations along z
+
+
+def test_kernel_recurrence_matches_closed_form():
+    rng = np.random.default_rng(0)
+    cth = np.concatenate([[1.0], rng.uniform(-0.9, 0.99, 40)])
+    amp = rng.normal(size=(41, 3))
+    out = np.zeros((60, 3))
+    full._kernel_accumulate(cth, amp, 59, out)
+    np.testing.assert_allclose(out, full._kernel_reference(cth, amp, 59), rtol=1e-9, atol=1e-9)
+
+
+def test_energy_conserved_at_paper_time_step():
+    """Total energy (particle + lattice + interaction) at δτ = 1e-3 (rodin2024's 3D step):
+    bounded oscillation, relative spread < 5e-5 (Fig. 6 interaction Φ0 = 1), shrinking as δτ² (symplectic, 2nd order)."""
+    pot = Gaussian(1.0, 0.5)
+    spreads = []
+    for dt in (1e-3, 5e-4):
+        n = int(round(2.0 / dt))
+        out = full.simulate_lattice(CUBE, 6, pot, [(3, 3, j) for j in range(2, 5)], M0,
+                                    (6.0, 6.0, 7.0), (0.0, 0.0, 7.5), dt, n, line=(0, 0, 1))
+        E = out["energy"]
+        spreads.append(np.ptp(E) / abs(E[0]))
+    assert spreads[0] < 5e-5
+    assert 3.0 < spreads[0] / spreads[1] < 5.0
+
+
+def test_momentum_conserved_without_constraint():
+    """Unconfined periodic lattice + free particle: total momentum exactly conserved."""
+    pot = Gaussian(0.5, 0.7)
+    out = full.simulate_lattice(CUBE, 5, pot, [(2, 2, 2)], 3 * M0, (4.5, 4.2, 1.0),
+                                (0.5, 0.1, 5.0), 2e-3, 600)
+    p_lat = CUBE.mass * out["w"].reshape(-1, 3).sum(axis=0)
+    p_tot = p_lat + 3 * M0 * out["v_final"]
+    np.testing.assert_allclose(p_tot, 3 * M0 * np.array([0.5, 0.1, 5.0]), atol=1e-12)
+    assert np.abs(p_lat).max() > 1e-6
+
+
+def test_free_particle_moves_uniformly():
+    out = full.simulate_lattice(CUBE, 4, Gaussian(0.0, 0.5), [(1, 1, 1)], M0, (0.3, 0.1, 0.2),
+                                (1.0, 2.0, 3.0), 1e-3, 500)
+    np.testing.assert_allclose(out["r"][-1], np.array([0.3, 0.1, 0.2]) + 0.5 * np.array(
+        [1.0, 2.0, 3.0]), atol=1e-12)
+    assert np.all(out["u"] == 0)
+
+
+def test_single_bound_mass_absorbs_forced_oscillator_energy():
+    """Decoupled masses (k → 0) on springs κ: a very heavy particle passing at constant speed
+    drives one harmonic oscillator, which absorbs |F̃(Ω)|²/2m, Ω = √(κ/m) - exactly solvable."""
+    kappa, lam, amp, s, v = 1.0, 0.5, 1e-4, 0.4, 3.0   # weak: deflection ≪ λ
+    fw = Chain(M0, 2.0, 1e-12, 1e-12, kappa, kappa)
+    M = 1e9
+    out = full.simulate_lattice(fw, 5, Gaussian(amp, lam), [(0, 0, 2)], M, (0.0, s, 4.0 - 8 * lam),
+                                (0.0, 0.0, v), 1e-4, int(round(16 * lam / v / 1e-4)),
+                                line=(0, 0, 1))
+    u, w = out["u"][0, 0, 2], out["w"][0, 0, 2]
+    E_osc = 0.5 * M0 * (w @ w) + 0.5 * kappa * (u @ u)
+    Om = np.sqrt(kappa / M0)
+    p = Om / v
+    ft = amp * np.sqrt(2 * np.pi) * lam * np.exp(-(s**2 + p**2 * lam**4) / (2 * lam**2)) / v
+    exact = ft**2 * ((s / lam**2) ** 2 + p**2) / (2 * M0)
+    np.testing.assert_allclose(E_osc, exact, rtol=2e-3)
+
+
+@pytest.mark.parametrize("kw,name", [
+    (dict(particle_mass=-1.0), "particle_mass"),
+    (dict(particle_mass=0.0), "particle_mass"),
+    (dict(dt=0.05), "dt"),
+    (dict(sites=[(0, 0, 9)]), "sites"),
+    (dict(r0=(2.0, 2.0, 2.0)), "r0"),
+])
+def test_bad_input(kw, name):
+    args = dict(framework=CUBE, shape=6, potential=Gaussian(0.1, 0.5), sites=[(1, 1, 1)],
+                particle_mass=M0, r0=(2.0, 2.0, 0.5), v0=(0.0, 0.0, 1.0), dt=1e-3, n_steps=5)
+    args.update(kw)
+    with pytest.raises(ValueError, match=name):
+        full.simulate_lattice(**args)
+    with pytest.raises(ValueError, match=name):
+        full.simulate_response(**args)
+
+
+def test_bad_framework_and_potential_parameters():
+    with pytest.raises(ValueError, match="mass"):
+        CubicLattice(-1.0, 2.0, 15, 5)
+    with pytest.raises(ValueError, match="lam"):
+        Gaussian(1.0, 0.0)
+    with pytest.raises(ValueError, match="dt"):
+        full.verlet_response_kernel(CUBE, 6, [(0, 0, 0)], 0.04, 10)

@@ -222,8 +222,14 @@ PAPER_LATTICE = dict(mass=3.5, a=3.0, k1=520.0, k2=170.0)
 """rodin2025 Sec. III framework (meV, Å, ps)."""
 
 
-def paper_lattice():
-    return CubicLattice(**PAPER_LATTICE)
+def paper_lattice(k1=None, k2=None):
+    """The rodin2025 framework, optionally with other spring constants k1, k2 (meV/Å²)."""
+    p = dict(PAPER_LATTICE)
+    if k1 is not None:
+        p["k1"] = positive("k1", k1)
+    if k2 is not None:
+        p["k2"] = positive("k2", k2)
+    return CubicLattice(**p)
 
 
 def _velocity_fd(x, dt):
@@ -232,7 +238,7 @@ def _velocity_fd(x, dt):
 
 
 def head_on_collision(lam, speed, U0=14000.0, M=0.7, n_cells=50, dt=1e-3, t_max=None,
-                      start_in_lambdas=24.0, n_quad=40, record_every=1):
+                      start_in_lambdas=24.0, n_quad=40, record_every=1, k1=None, k2=None):
     """rodin2025 Fig. 3: a particle launched head-on along a cell edge (z) at one framework mass.
 
     The particle starts start_in_lambdas·λ before the mass (site (0, 0, 0) of a periodic
@@ -252,7 +258,7 @@ def head_on_collision(lam, speed, U0=14000.0, M=0.7, n_cells=50, dt=1e-3, t_max=
     M = positive("M", M)
     dt = positive("dt", dt)
     n_cells = integer_in("n_cells", n_cells, 3)
-    lat = paper_lattice()
+    lat = paper_lattice(k1, k2)
     pot = Yukawa(float(U0), lam)
     z0 = -float(start_in_lambdas) * lam
     if t_max is None:
@@ -300,13 +306,14 @@ def collision_metrics(res):
 
 
 def edge_dissipation(n_cells=100, U0=150.0, lam=0.5, M=0.7, speed=7.5, start=3.5, n_masses=8,
-                     t_max=30.0, dt=5e-3, dt_timelocal=None, n_quad=40, record_every=10):
+                     t_max=30.0, dt=5e-3, dt_timelocal=None, n_quad=40, record_every=10,
+                     k1=None, k2=None):
     """rodin2025 Fig. 4: a particle on a cell edge (z axis) interacting with n_masses masses at
     (0, 0, j a), j = 0 … n_masses−1, started at z = start·a with `speed` along +z, framework at
     rest. Full: :func:`ionmotion.full.simulate_response` on a periodic n_cells³ lattice (velocity
     Verlet). Time-local: :func:`ionmotion.timelocal.integrate` (Eqs. (18)-(20), r_H = ṙ_H = 0,
     Butcher RK5). Returns t, z_full, v_full, z_tl, v_tl (every record_every-th step)."""
-    lat = paper_lattice()
+    lat = paper_lattice(k1, k2)
     pot = Yukawa(float(U0), positive("lam", lam))
     n_masses = integer_in("n_masses", n_masses, 1)
     n_cells = integer_in("n_cells", n_cells, 3)
@@ -359,3 +366,27 @@ def decay_rate(t, E, t_min=0.0, t_max=np.inf):
         raise ValueError("decay_rate needs at least two positive samples in the window")
     p = np.polyfit(t[m], np.log(E[m]), 1)
     return -p[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Sweep definitions shared by the chapter and background paper-quality runs
+# --------------------------------------------------------------------------------------------
+
+FIG3_CASES = [(0.2, 2.0), (0.2, 10.0), (0.5, 2.0), (0.5, 10.0)]
+"""(λ in Å, initial speed in Å/ps) of rodin2025 Fig. 3 columns."""
+
+
+def fig3_tasks(quality="draft"):
+    """Parameter dicts of :func:`head_on_collision` for rodin2025 Fig. 3 at a quality."""
+    if quality == "paper":
+        common = dict(n_cells=50, dt=1e-3, n_quad=40, record_every=2)
+    else:
+        common = dict(n_cells=20, dt=2e-3, n_quad=24, record_every=1)
+    return [dict(lam=lam, speed=sp, U0=14000.0, M=0.7, **common) for lam, sp in FIG3_CASES]
+
+
+def fig4_task(quality="draft"):
+    """Parameter dict of :func:`edge_dissipation` for rodin2025 Fig. 4 at a quality."""
+    if quality == "paper":
+        return dict(n_cells=100, t_max=30.0, dt=5e-3, n_quad=40, record_every=2)
+    return dict(n_cells=20, t_max=30.0, dt=5e-3, n_quad=24, record_every=2)

@@ -26,13 +26,16 @@ from pathlib import Path
 from .paths import repo_root
 
 GENERATED = Path("book") / "generated"
+GENERATED_PAGES = {"reproduction"}
+"""Pages in book/generated/ written by the pipeline itself rather than executed from a notebook."""
 
 
 def chapter_slugs(root=None):
     """Slugs of the executed chapters that `_toc.yml` lists, in reading order."""
     root = Path(root or repo_root())
     toc = (root / "_toc.yml").read_text()
-    return re.findall(r"file:\s*book/generated/([\w\-]+)\s*$", toc, flags=re.M)
+    found = re.findall(r"file:\s*book/generated/([\w\-]+)\s*$", toc, flags=re.M)
+    return [s for s in found if s not in GENERATED_PAGES]
 
 
 def _parse_value(text):

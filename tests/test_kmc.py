@@ -227,8 +227,10 @@ def test_drift_under_weak_field_obeys_nernst_einstein():
     F = 0.6 * KB_EV * T  # Zℰ ℓ_x ≤ 0.3 k_B T per hop: sinh(x)/x - 1 < 0.4 %
     for seed in range(3):
         kw["seed"] = seed
-        De.append(kmc.equilibrium_task("honeycomb", 10, T, t_eq=5.0, t_run=1500.0, **kw)["D_sigma"])
-        Dd.append(kmc.drift_task("honeycomb", 10, T, t_eq=5.0, t_run=1500.0, field=F, **kw)["D_drift"])
+        De.append(kmc.equilibrium_task("honeycomb", 10, T, hops_eq=20, hops_run=1500,
+                                       **kw)["D_sigma"])
+        Dd.append(kmc.drift_task("honeycomb", 10, T, hops_eq=20, hops_run=1500, field=F,
+                                 **kw)["D_drift"])
     assert np.mean(Dd) == pytest.approx(np.mean(De), rel=0.12)
 
 
@@ -249,3 +251,32 @@ def test_binder_limits():
     # ordered (γ = ±1): U = 2/3; Gaussian γ: ⟨γ⁴⟩ = 3⟨γ²⟩² → U = 0
     assert kmc.binder(1.0, 1.0) == pytest.approx(2 / 3)
     assert kmc.binder(0.1, 0.03) == pytest.approx(0.0)
+
+
+def test_canonical_transfer_matrix_matches_enumeration():
+    import itertools
+    T, V, L = 1200.0, 0.3, 12
+    G, g2 = lg.chain_canonical_correlations(T, V, L)
+    lat = lg.chain(L // 2)
+    occs = np.array([o for o in itertools.product([0, 1], repeat=L) if sum(o) == L // 2])
+    E = lg.energy(occs, lat, V)
+    w = np.exp(-(E - E.min()) / (KB_EV * T))
+    w /= w.sum()
+    s = 2 * occs - 1
+    Gb = [np.sum(w * np.mean(s * np.roll(s, -r, axis=1), axis=1)) for r in range(L)]
+    np.testing.assert_allclose(G, Gb, atol=1e-12)
+    gam = (s * (-1) ** np.arange(L)).sum(axis=1) / L
+    assert g2 == pytest.approx(np.sum(w * gam ** 2), rel=1e-12)
+    # a long ring approaches the grand-canonical (e^{V/2k_BT}/L) result
+    assert lg.chain_canonical_correlations(T, V, 512)[1] == pytest.approx(
+        lg.chain_gamma2_ring(T, V, 512), rel=0.02)
+
+
+def test_kmc_polarization_of_small_ring_matches_exact_canonical():
+    T, V = 1000.0, 0.3
+    sim = kmc.LatticeGasKMC("chain", 8, T=T, V=V, Lambda0=0.0, seed=6)
+    sim.run_events(20000)
+    sim.reset_observables()
+    sim.run_events(400000)
+    exact = lg.chain_canonical_correlations(T, V, 16)[1]
+    assert sim.moments()["g2"] == pytest.approx(exact, rel=0.05)

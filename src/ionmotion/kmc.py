@@ -437,6 +437,35 @@ class LatticeGasKMC:
             out["positions"] = s_pos
         return out
 
+    def run_events(self, n_events, chunk=1 << 16):
+        """Advance by exactly ``n_events`` events (hops, and relaxations if M0 > 0), no samples."""
+        n = v.integer_in("n_events", n_events, 0)
+        lat = self.lattice
+        e = np.zeros(0)
+        z2 = np.zeros((0, 2))
+        sn = np.zeros((1, 1), np.int8)
+        sp = np.zeros((1, 1, 2))
+        concerted = self.M0 > 0.0
+        while n > 0:
+            uni = self.rng.random((min(chunk, n), 2))
+            t, used, _, self.mask = _kmc_kernel(
+                self.occ, self.exc, self.pid, lat.nbr, lat.sub, lat.vecs, self.cls, self.members,
+                self.where, self.count, self.class_rate, self.sub_rates, uni, self.t, 1e300,
+                concerted, e, 0, z2, e, e, sn, sp, self.pdisp, self.Rvec, self.state, self.acc,
+                self.mask_time, self.mask)
+            self.t = t
+            if used < uni.shape[0]:
+                raise RuntimeError("no possible event (total rate is zero)")
+            n -= used
+        return self
+
+    def hop_rate(self, n_events=None):
+        """Hops per ion per τ measured over n_events further events (default 20 per ion)."""
+        n_events = n_events or 20 * self.n_particles
+        t0, h0 = self.t, int(self.state[2])
+        self.run_events(n_events)
+        return (int(self.state[2]) - h0) / (self.t - t0) / self.n_particles
+
     def moments(self):
         """Time averages since the last reset: ⟨|γ|⟩, ⟨γ²⟩, ⟨γ⁴⟩, ⟨γ⟩, ⟨n_pairs⟩/n_sites."""
         a = self.acc
@@ -509,29 +538,54 @@ def drift_diffusion(res, n_particles, field, T, axis=0):
 # sweep task functions (plain arrays in, dict of arrays out: cached by ionmotion.sweep)
 
 
-def equilibrium_task(kind, size, T, K0, Lambda0, seed, t_eq, t_run, n_samples=1000, M0=0.0,
-                     n0=1.0, init="random"):
-    """One equilibrium run: moments of γ, D*, D_σ, Haven ratio and the number of hops."""
+def _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0=0.0, n0=1.0, init="ordered",
+                  field=0.0):
     sim = LatticeGasKMC(kind, size, T, K0=K0, Lambda0=Lambda0, n0=n0, M0=M0, seed=seed,
-                        init=init)
-    sim.run(t_eq)
+                        init=init, field=field)
+    sim.run_events(int(hops_eq * sim.n_particles))
+    return sim
+
+
+def equilibrium_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_samples=1000,
+                     M0=0.0, n0=1.0, init="ordered"):
+    """One equilibrium run of ``hops_run`` hops per ion after ``hops_eq`` (the duration in τ is
+    set from a pilot measurement of the hop rate): moments of γ, D*, D_σ, hops, hop rate."""
+    sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0, n0, init)
+    rate = sim.hop_rate()
     sim.reset_observables()
-    res = sim.run(t_run, n_samples=n_samples)
+    res = sim.run(hops_run / rate, n_samples=n_samples)
     mo = sim.moments()
     d = diffusion(res, sim.lattice.dim, sim.n_particles)
     return {"abs": mo["abs"], "g2": mo["g2"], "g4": mo["g4"], "pairs": mo["pairs"],
             "D_tracer": d["D_tracer"], "D_sigma": d["D_sigma"], "hops": res["hops"],
-            "n_particles": sim.n_particles, "wall": res["wall"]}
+            "hop_rate": rate, "n_particles": sim.n_particles, "wall": res["wall"]}
 
 
-def drift_task(kind, size, T, K0, Lambda0, seed, t_eq, t_run, field, M0=0.0, n0=1.0):
-    """One run under a weak field: D_σ from the drift (Nernst-Einstein)."""
-    sim = LatticeGasKMC(kind, size, T, K0=K0, Lambda0=Lambda0, n0=n0, M0=M0, seed=seed,
-                        field=field)
-    sim.run(t_eq)
+def drift_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, field, M0=0.0, n0=1.0,
+               init="ordered"):
+    """One run under a weak field (Zℰ = field, eV per a, along x): D_σ from the drift."""
+    sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0, n0, init, field)
+    rate = sim.hop_rate()
     sim.reset_observables()
-    res = sim.run(t_run, n_samples=200)
+    res = sim.run(hops_run / rate, n_samples=200)
     return {"D_drift": drift_diffusion(res, sim.n_particles, field, T), "hops": res["hops"]}
+
+
+def binder_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_blocks=10):
+    """Moments of γ in n_blocks consecutive blocks of a run (for error bars): arrays abs, g2, g4."""
+    sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq)
+    per = int(hops_run * sim.n_particles / n_blocks)
+    out = {k: np.zeros(n_blocks) for k in ("abs", "g2", "g4")}
+    t0 = time.perf_counter()
+    for b in range(n_blocks):
+        sim.reset_observables()
+        sim.run_events(per)
+        mo = sim.moments()
+        for k in out:
+            out[k][b] = mo[k]
+    out["wall"] = time.perf_counter() - t0
+    out["n_events"] = per * n_blocks
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -559,3 +613,115 @@ def reference_step(occ, exc, lattice, T, Lambda0, V, field, M0, tau_exc, u):
     if M0 > 0:
         exc[p] = int(np.flatnonzero(lattice.nbr[p] == q)[0])
     return occ, exc, dt, (p, q)
+
+
+# ----------------------------------------------------------------------------------------------
+# the chapter's sweeps ("Beyond mean field"): parameters in one place so cached results are found
+
+PAPER_K0, PAPER_LAMBDA0, PAPER_N0 = 0.5, 0.25, 1.0
+"""hu2026 Fig. 4: K0 = 0.5 eV, Λ0 = 0.25 eV, n0 = 1."""
+
+
+def paper_tp(K0=PAPER_K0, n0=PAPER_N0):
+    """T_p of hu2026 Eq. (51) in K (from ionmotion.meanfield when present)."""
+    try:
+        from .meanfield import type2_temperature
+        return float(type2_temperature(n0, K0))
+    except ImportError:  # pragma: no cover - fallback while the mean-field module is absent
+        return n0 * K0 / (2 * KB_EV)
+
+
+def binder_tasks(quality="draft"):
+    """Task list of the honeycomb Binder-cumulant sweep (sizes × temperatures × seeds)."""
+    v.choice("quality", quality, {"draft", "paper"})
+    Tp = paper_tp()
+    if quality == "paper":
+        sizes, fr, seeds, heq, hrun = (8, 12, 16, 24), np.arange(0.47, 0.545, 0.01), 3, 3000, 30000
+    else:
+        sizes, fr, seeds, heq, hrun = (6, 12), np.array([0.47, 0.49, 0.51, 0.53]), 2, 300, 2000
+    return [dict(kind="honeycomb", size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
+                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=heq, hops_run=hrun)
+            for L in sizes for f in fr for s in range(seeds)]
+
+
+def binder_table(tasks, results):
+    """Combine a Binder sweep: per (size, T) the mean U over seeds and blocks and its standard
+    error (from the spread of per-seed values). Returns dict size -> (T, U, dU, ⟨|γ|⟩, χ)."""
+    out = {}
+    sizes = sorted({p["size"] for p in tasks})
+    for L in sizes:
+        Ts = sorted({p["T"] for p in tasks if p["size"] == L})
+        U, dU, G, CHI = [], [], [], []
+        for T in Ts:
+            rs = [r for p, r in zip(tasks, results) if p["size"] == L and p["T"] == T]
+            g2 = np.array([np.mean(r["g2"]) for r in rs])
+            g4 = np.array([np.mean(r["g4"]) for r in rs])
+            ab = np.array([np.mean(r["abs"]) for r in rs])
+            # per-block values give an error bar even for a single seed
+            ub = np.concatenate([binder(r["g2"], r["g4"]) for r in rs])
+            U.append(binder(g2.mean(), g4.mean()))
+            dU.append(ub.std(ddof=1) / math.sqrt(ub.size))
+            G.append(ab.mean())
+            N = 2 * L * L / 2
+            CHI.append(N * (g2.mean() - ab.mean() ** 2) / T)
+        out[L] = tuple(np.array(x) for x in (Ts, U, dU, G, CHI))
+    return out
+
+
+def binder_crossings(table, n_boot=400, seed=0):
+    """Crossing temperatures of U(T) for consecutive sizes (linear fits of U(T) weighted by dU)
+    with bootstrap errors. Returns list of (L1, L2, T_x, dT_x)."""
+    rng = np.random.default_rng(seed)
+    sizes = sorted(table)
+    out = []
+
+    def cross(T, U1, U2):
+        a1 = np.polyfit(T, U1, 1)
+        a2 = np.polyfit(T, U2, 1)
+        return (a2[1] - a1[1]) / (a1[0] - a2[0])
+
+    for L1, L2 in zip(sizes[:-1], sizes[1:]):
+        T1, U1, d1 = table[L1][:3]
+        T2, U2, d2 = table[L2][:3]
+        T = T1
+        x0 = cross(T, U1, U2)
+        boots = [cross(T, U1 + d1 * rng.standard_normal(U1.size),
+                       U2 + d2 * rng.standard_normal(U2.size)) for _ in range(n_boot)]
+        out.append((L1, L2, float(x0), float(np.std(boots))))
+    return out
+
+
+def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=40,
+                           n_snapshots=200):
+    """Staggered correlation ⟨s_0 s_r⟩ (s = 2n - 1) of the chain from equally spaced snapshots."""
+    sim = _equilibrated("chain", size, T, K0, Lambda0, seed, hops_eq)
+    rate = sim.hop_rate()
+    sim.reset_observables()
+    res = sim.run(hops_run / rate, n_samples=n_snapshots, snapshots=True)
+    s = 2.0 * res["snapshots"] - 1.0
+    r = np.arange(r_max + 1)
+    G = np.array([np.mean(s * np.roll(s, -k, axis=1)) for k in r])
+    return {"r": r, "G": G, "g2": sim.moments()["g2"]}
+
+
+def grid_tasks(kind, sizes, fracs, seeds, hops_eq, hops_run, M0=0.0, **extra):
+    """Tasks over sizes × T/T_p × seeds at hu2026's Fig. 4 parameters (T rounded to 1 mK)."""
+    Tp = paper_tp()
+    return [dict(kind=kind, size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
+                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=hops_eq, hops_run=hops_run,
+                 M0=float(M0), **extra)
+            for L in sizes for f in fracs for s in range(seeds)]
+
+
+def average_over_seeds(tasks, results, keys, by=("size", "T")):
+    """Mean and standard error over seeds of result `keys`, grouped by the task fields `by`.
+    Returns (groups, {key: (mean, sem)}) with groups the sorted distinct tuples."""
+    groups = sorted({tuple(p[b] for b in by) for p in tasks})
+    out = {k: (np.zeros(len(groups)), np.zeros(len(groups))) for k in keys}
+    for i, g in enumerate(groups):
+        rs = [r for p, r in zip(tasks, results) if tuple(p[b] for b in by) == g]
+        for k in keys:
+            x = np.array([float(np.asarray(r[k])) for r in rs])
+            out[k][0][i] = x.mean()
+            out[k][1][i] = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else np.nan
+    return groups, out

@@ -39,17 +39,18 @@ def test_lattice_kernel_matches_numpy_reference():
     (CUBE, 5, [(1, 1, 1), (2, 1, 1), (1, 2, 1), (2, 2, 1)], (3.0, 3.0, 0.5), None),
     (CHAIN, 16, [(0, 0, 8)], (0.0, 1.0, 13.0), (0, 0, 1)),
 ])
-def test_response_engine_equals_lattice_engine(fw, shape, sites, r0, line):
-    """The discrete Green's function reproduces the whole-lattice velocity Verlet to round-off
+def test_response_engines_equal_lattice_engine(fw, shape, sites, r0, line):
+    """The discrete Green's function and the coupled normal modes reproduce the whole-lattice velocity Verlet to round-off
     (same discrete dynamics, framework at rest), also for 3D motion and several masses."""
     pot = Gaussian(0.2, 0.5)
     v0 = (0.0, 0.0, 4.0) if line is not None else (0.3, -0.2, 4.0)
     a = full.simulate_lattice(fw, shape, pot, sites, M0, r0, v0, 2e-3, 800, line=line)
-    b = full.simulate_response(fw, shape, pot, sites, M0, r0, v0, 2e-3, 800, line=line)
-    np.testing.assert_allclose(b["r"], a["r"], atol=1e-11)
-    np.testing.assert_allclose(b["v"], a["v"], atol=1e-9)
     idx = tuple(sites[0])
-    np.testing.assert_allclose(b["u0"][-1], a["u"][idx], atol=1e-12)
+    for engine in (full.simulate_response, full.simulate_modal):
+        b = engine(fw, shape, pot, sites, M0, r0, v0, 2e-3, 800, line=line)
+        np.testing.assert_allclose(b["r"], a["r"], atol=1e-11)
+        np.testing.assert_allclose(b["v"], a["v"], atol=1e-9)
+        np.testing.assert_allclose(b["u0"][-1], a["u"][idx], atol=1e-12)
     assert np.abs(a["u"][idx]).max() > 1e-5      # the framework did respond
 
 

@@ -269,7 +269,7 @@ def chain_pass_task(speed, kappa, s, lam, Phi0=0.01, k=99 / 4, n_chain=200, dt=1
     z0 = j0 * a
     pot = Gaussian(Phi0, lam)
     out = full.pass_loss(ch, (1, 1, n_chain), pot, [(0, 0, j0)], mu * m,
-                         (0.0, s, z0 - 7 * lam), speed, z0 + 7 * lam, dt)
+                         (0.0, s, z0 - 7 * lam), speed, z0 + 7 * lam, dt, engine="modal")
     return {"loss": np.array(out["loss"]), "final_speed": np.array(out["final_speed"]),
             "steps": np.array(out["steps"])}
 

@@ -12,6 +12,8 @@ Two integrators, both velocity Verlet (symplectic, second order):
 * :func:`simulate_lattice` - the whole periodic lattice is stepped (numba). Supports initial
   framework displacements and velocities. Cost ∝ number of sites × steps: the reference for small
   lattices and for the tests.
+* :func:`simulate_modal` - the same dynamics in the normal coordinates of the modes that touch
+  the interacting masses (cost ∝ those modes × steps; the fast route for the chain).
 * :func:`simulate_response` - the lattice is eliminated exactly. Because the framework is linear,
   velocity Verlet applied to it is, mode by mode, the recursion ζ_{n+1} = 2cosθ ζ_n − ζ_{n−1}
   + h² f_n/m with cos θ = 1 − Ω²h²/2, whose solution from rest is
@@ -551,11 +553,13 @@ def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="ful
 
 @njit(cache=True)
 def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d, stop_axis,
-                         stop_at, record_every, traj, F, comps):
+                         stop_at, record_every, traj, F, comps, nzR):
     """Velocity Verlet for the particle with the interacting masses' displacements from the
     discrete Green's function: u_I(n) = Σ_J [½ R_IJ(n) F_J(0) + Σ_{k=1}^{n−1} R_IJ(n−k) F_J(k)].
     F (nI, 3, n_steps+1) stores the forces on the masses; comps (3,) flags force components
-    that may be non-zero (skipped otherwise)."""
+    that may be non-zero (skipped otherwise); nzR (n_sep, 3, 3) flags kernel components that are
+    not identically zero. Force components that have been exactly zero so far are skipped too
+    (e.g. the x force of a particle confined to the yz plane)."""
     nI = pos.shape[0]
     grad = np.empty(3)
     hess = np.empty((3, 3))
@@ -564,6 +568,7 @@ def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d,
     ap = np.zeros(3)
     n_rec = 0
     n_done = n_steps
+    fnz = np.zeros(3, np.int64)
     for n in range(n_steps + 1):
         # displacements at step n from forces at steps < n
         if n > 0:
@@ -573,7 +578,7 @@ def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d,
                     for J in range(nI):
                         s = index[I, J]
                         for b in range(3):
-                            if comps[b] == 0 or comps[a] == 0:
+                            if comps[b] == 0 or comps[a] == 0 or fnz[b] == 0 or nzR[s, a, b] == 0:
                                 continue
                             acc += 0.5 * R[s, a, b, n] * F[J, b, 0]
                             for k in range(1, n):
@@ -589,6 +594,8 @@ def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d,
             for x in range(3):
                 fp[x] -= grad[x]
                 F[I, x, n] = grad[x]
+                if grad[x] != 0.0:
+                    fnz[x] = 1
         _project(fp, d)
         if n > 0:
             for x in range(3):
@@ -636,6 +643,8 @@ def simulate_response(framework, shape, potential, sites, particle_mass, r0, v0,
     if components == "zz" or (R.shape[0] > 1 and np.all(R[:, :, :2, :] == 0)
                               and np.all(R[:, :, :, :2] == 0)):
         comps[:] = (0, 0, 1)
+    scale = np.abs(R).max() if R.size else 0.0
+    nzR = (np.abs(R).max(axis=0) > 1e-13 * scale).astype(np.int64)   # (n_sep, 3, 3)
     axis, value = _stop(stop, S.direction)
     n_rec_max = n_steps // record_every + 1
     traj = np.zeros((n_rec_max, 10))
@@ -643,17 +652,18 @@ def simulate_response(framework, shape, potential, sites, particle_mass, r0, v0,
     r = np.asarray(r0, float).copy()
     n_rec, n_done = _response_kernel_run(
         np.ascontiguousarray(R.transpose(1, 2, 3, 0)), index, r, v0, S.particle_mass, S.site_pos, S.code, S.amp, S.lam,
-        S.dt, n_steps, S.direction, axis, value, record_every, traj, F, comps)
+        S.dt, n_steps, S.direction, axis, value, record_every, traj, F, comps, nzR)
     return {"t": traj[:n_rec, 0], "r": traj[:n_rec, 1:4], "v": traj[:n_rec, 4:7],
             "u0": traj[:n_rec, 7:10], "r_final": r, "v_final": v0, "n_steps": n_done,
             "finished": bool(axis >= 0 and r[axis] >= value)}
 
 
 def pass_loss(framework, shape, potential, sites, particle_mass, start, speed, stop_z, dt,
-              *, kernel=None, max_steps=None, components="full"):
+              *, kernel=None, max_steps=None, components="full", engine="response"):
     """Kinetic energy lost by a particle constrained to the z line through `start`, launched
     along +z with `speed`, when it reaches z = stop_z (rodin2024's single-pass protocol):
-    Δ = M(v₀² − v₁²)/2. Uses :func:`simulate_response` (framework at rest). Returns a dict with
+    Δ = M(v₀² − v₁²)/2. engine: "response" (:func:`simulate_response`) or "modal"
+    (:func:`simulate_modal`), both exact for the framework at rest. Returns a dict with
     loss, final speed and steps; loss is NaN if the particle did not get there (reflected)."""
     speed = positive("speed", speed)
     start = finite_array("start", start, shape_tail=(3,)).astype(float)
@@ -664,11 +674,145 @@ def pass_loss(framework, shape, potential, sites, particle_mass, start, speed, s
         max_steps = int(np.ceil(1.5 * dist / (speed * dt))) + 10
     if kernel is not None:
         max_steps = min(max_steps, kernel[0].shape[0] - 1)
-    out = simulate_response(framework, shape, potential, sites, particle_mass, start,
-                            (0.0, 0.0, speed), dt, max_steps, line=(0, 0, 1), stop=(2, stop_z),
-                            record_every=max_steps, kernel=kernel, components=components)
+    if engine == "modal":
+        out = simulate_modal(framework, shape, potential, sites, particle_mass, start,
+                             (0.0, 0.0, speed), dt, max_steps, line=(0, 0, 1), stop=(2, stop_z),
+                             record_every=max_steps)
+    elif engine == "response":
+        out = simulate_response(framework, shape, potential, sites, particle_mass, start,
+                                (0.0, 0.0, speed), dt, max_steps, line=(0, 0, 1),
+                                stop=(2, stop_z), record_every=max_steps, kernel=kernel,
+                                components=components)
+    else:
+        raise ValueError(f"engine must be 'response' or 'modal', got {engine!r}")
     v1 = out["v_final"][2]
     M = positive("particle_mass", particle_mass)
     loss = 0.5 * M * (speed**2 - v1**2) if out["finished"] else np.nan
     return {"loss": loss, "final_speed": v1, "steps": out["n_steps"],
             "finished": out["finished"]}
+
+
+# --------------------------------------------------------------------------------------------
+# Engine 3: normal coordinates of the modes that touch the interacting masses
+# --------------------------------------------------------------------------------------------
+
+
+def coupled_modes(framework, shape, sites):
+    """Real normal modes of the periodic lattice that have non-zero amplitude on the
+    interacting `sites`: for each wave vector of the half set (q ~ −q) and branch, a cosine and a
+    sine standing wave, normalised over the N sites (√(2/N), or √(1/N) where q ≡ −q). Returns
+    (omega2 (P,), phi (P, n_sites, 3)) with u_I = Σ_p phi[p, I] A_p and the generalised force on
+    mode p = Σ_I phi[p, I]·F_I. Modes vanishing on every site are dropped (they never move)."""
+    S = _shape(framework, shape)
+    sites = _sites(sites, S)
+    N = int(np.prod(S))
+    ks = [np.arange(n) for n in S]
+    K = np.stack(np.meshgrid(*ks, indexing="ij"), axis=-1).reshape(-1, 3)
+    lin = np.ravel_multi_index(K.T, S)
+    nlin = np.ravel_multi_index(((-K) % np.array(S)).T, S)
+    keep = lin <= nlin
+    selfc = (lin == nlin)[keep]
+    K = K[keep]
+    q = 2 * np.pi * K / (np.array(S) * framework.a)
+    w2, eta = framework._eig(_q_for(framework, q))            # (Q, 3), (Q, 3c, 3u)
+    ph = q @ (sites * framework.a).T                           # (Q, n)
+    norm = np.where(selfc, np.sqrt(1.0 / N), np.sqrt(2.0 / N))
+    cos_part = (norm[:, None] * np.cos(ph))[:, None, :, None] * \
+        np.transpose(eta, (0, 2, 1))[:, :, None, :]           # (Q, u, n, 3)
+    sin_part = (norm[:, None] * np.sin(ph))[:, None, :, None] * \
+        np.transpose(eta, (0, 2, 1))[:, :, None, :]
+    sin_part[selfc] = 0.0
+    phi = np.concatenate([cos_part.reshape(-1, len(sites), 3),
+                          sin_part.reshape(-1, len(sites), 3)])
+    om2 = np.concatenate([w2.reshape(-1), w2.reshape(-1)])
+    live = np.abs(phi).reshape(len(phi), -1).max(axis=1) > 1e-14
+    return om2[live], np.ascontiguousarray(phi[live])
+
+
+@njit(cache=True)
+def _modal_kernel(om2, phi, m, r, v, M, pos, code, amp, lam, dt, n_steps, d, stop_axis, stop_at,
+                  record_every, traj):
+    P = om2.shape[0]
+    nI = pos.shape[0]
+    A = np.zeros(P)
+    B = np.zeros(P)          # mode velocities
+    acc = np.zeros(P)
+    u = np.zeros((nI, 3))
+    Fs = np.zeros((nI, 3))
+    grad = np.empty(3)
+    hess = np.empty((3, 3))
+    fp = np.zeros(3)
+    ap = np.zeros(3)
+    n_rec = 0
+    n_done = n_steps
+    for n in range(n_steps + 1):
+        for I in range(nI):
+            for x in range(3):
+                s = 0.0
+                for p in range(P):
+                    s += phi[p, I, x] * A[p]
+                u[I, x] = s
+        fp[:] = 0.0
+        for I in range(nI):
+            pair_derivatives(code, amp, lam, r[0] - pos[I, 0] - u[I, 0],
+                             r[1] - pos[I, 1] - u[I, 1], r[2] - pos[I, 2] - u[I, 2], grad, hess)
+            for x in range(3):
+                fp[x] -= grad[x]
+                Fs[I, x] = grad[x]
+        _project(fp, d)
+        for p in range(P):
+            f = 0.0
+            for I in range(nI):
+                for x in range(3):
+                    f += phi[p, I, x] * Fs[I, x]
+            acc[p] = f / m - om2[p] * A[p]
+        if n > 0:
+            for x in range(3):
+                v[x] += 0.5 * dt * fp[x] / M
+            for p in range(P):
+                B[p] += 0.5 * dt * acc[p]
+        for x in range(3):
+            ap[x] = fp[x] / M
+        if n % record_every == 0:
+            traj[n_rec, 0] = n * dt
+            for x in range(3):
+                traj[n_rec, 1 + x] = r[x]
+                traj[n_rec, 4 + x] = v[x]
+                traj[n_rec, 7 + x] = u[0, x]
+            n_rec += 1
+        if stop_axis >= 0 and r[stop_axis] >= stop_at:
+            n_done = n
+            break
+        if n == n_steps:
+            break
+        for x in range(3):
+            r[x] += dt * v[x] + 0.5 * dt * dt * ap[x]
+            v[x] += 0.5 * dt * ap[x]
+        for p in range(P):
+            A[p] += dt * B[p] + 0.5 * dt * dt * acc[p]
+            B[p] += 0.5 * dt * acc[p]
+    return n_rec, n_done
+
+
+def simulate_modal(framework, shape, potential, sites, particle_mass, r0, v0, dt, n_steps, *,
+                   line=None, stop=None, record_every=1):
+    """Full equations of motion (framework initially at rest) in the normal coordinates of the
+    modes that touch the interacting masses (:func:`coupled_modes`). Velocity Verlet commutes with
+    the orthogonal change to normal coordinates, so this is the same discrete dynamics as
+    :func:`simulate_lattice` at a cost ∝ coupled modes × sites × steps - ideal for a chain
+    (≈ 3N/2 modes), where the Green's-function convolution (∝ steps²) is the slower route.
+    Returns the same dict as :func:`simulate_response`."""
+    S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
+    v0 = finite_array("v0", v0, shape_tail=(3,)).astype(float).copy()
+    n_steps = integer_in("n_steps", n_steps, 1)
+    record_every = integer_in("record_every", record_every, 1)
+    om2, phi = coupled_modes(framework, S.shape, S.sites)
+    axis, value = _stop(stop, S.direction)
+    traj = np.zeros((n_steps // record_every + 1, 10))
+    r = np.asarray(r0, float).copy()
+    n_rec, n_done = _modal_kernel(om2, phi, S.mass, r, v0, S.particle_mass, S.site_pos, S.code,
+                                  S.amp, S.lam, S.dt, n_steps, S.direction, axis, value,
+                                  record_every, traj)
+    return {"t": traj[:n_rec, 0], "r": traj[:n_rec, 1:4], "v": traj[:n_rec, 4:7],
+            "u0": traj[:n_rec, 7:10], "r_final": r, "v_final": v0, "n_steps": n_done,
+            "finished": bool(axis >= 0 and r[axis] >= value)}

@@ -1,0 +1,627 @@
+"""Thermal motion of the framework and time-local stochastic trajectories (rodin2025 Secs. III, VI).
+
+Thermal sampling (rodin2025 Eq. (23) and the authors' rule): on the periodic n_grid³ mode lattice
+without q = 0, every mode j = (q, branch u) gets an occupation n_j ~ Geometric(1 - e^{-Ω_j/Ω_T})
+(n = 0, 1, …), an amplitude A_j = √(n_j + ½)·√(2ħ/Ω_j) and a phase φ_j uniform on [0, 2π).  The
+homogeneous framework motion is
+
+    r_H(L, t) = Re Σ_j ζ_j η_j e^{i q_j·L} e^{-iΩ_j t} / √(N m),   ζ_j = A_j e^{iφ_j},
+
+a stationary Gaussian process (for many modes) with covariance C(t) of rodin2025 Eq. (24),
+C(t) = Σ_j η_j η_jᵀ cos(q_j·ΔL) ħ coth(Ω_j/2Ω_T) cos(Ω_j t)/(2 N m Ω_j)  (:func:`covariance`).
+Temperatures are given as the thermal energy kT = ħΩ_T in meV, as in the paper.
+
+Three evaluations of r_H, ṙ_H (and r̈_H) are provided:
+* :func:`at_sites` - the dense sum over all modes (NumPy; the reference);
+* :func:`field` - the whole mode lattice at once by a 3D inverse FFT (rodin2025 Fig. 1(d)(e));
+* :func:`corners` - the 8 corners of one cell, separably: the mode sum factorises as
+  Σ_{kx} E[kx, lx] Σ_{ky} E[ky, ly] Σ_{kz} E[kz, lz] B(kx, ky, kz) with E[k, l] = e^{2πikl/n}, so the
+  8 corners cost about two single-site sums (numba kernel).
+
+:func:`trajectory` integrates rodin2025 Eqs. (18)-(20) (the force routine of
+:mod:`ionmotion.timelocal`) with r_H, ṙ_H of the 8 corner masses of the cell the particle is in,
+cell index taken modulo n_grid (r_H is periodic in the mode lattice), while the particle's own
+coordinate is never folded.  Mode amplitudes are advanced in time by multiplying with e^{-iΩ dt}
+(re-synchronised with exact exponentials every 4096 steps).  Two schemes:
+* ``scheme="exact"`` - r_H, ṙ_H evaluated by the mode sum at every distinct Runge-Kutta stage time
+  (t, t + dt/4, t + dt/2, t + 3dt/4, t + dt);
+* ``scheme="hermite"`` (default) - the mode sum gives r_H, ṙ_H, r̈_H exactly at the step ends only;
+  stage values come from the quintic Hermite interpolant (r_H) and its derivative (ṙ_H). For the
+  highest mode (Ω_max dt ≈ 0.16 in the paper) the interpolation error is ~1e-9 of the amplitude,
+  far below the RK5 truncation error of the particle; the tests compare the two schemes.
+Random numbers are drawn outside the kernels from a seeded ``numpy.random.Generator``.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from . import timelocal as tl
+from ._validate import finite_array, integer_in, positive
+from .timelocal import _acceleration
+from .units import HBAR
+
+CORNER_OFFSETS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+"""Integer offsets of the 8 corners of a cubic cell from its lowest corner (order used in W0)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Thermal sampling
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThermalModes:
+    """A thermal sample of the framework's normal modes on the periodic n_grid³ mode lattice.
+
+    Arrays are laid out on the grid of integer wave-vector indices (kx, ky, kz), q = 2πk/(n a):
+    omega (n, n, n, 3), eta (n, n, n, 3, 3) = polarisations / √(N m) (eta[..., c, u]: component c
+    of branch u), zeta (n, n, n, 3) complex amplitudes at t = 0 (zero at q = 0, which is dropped),
+    occupation (n, n, n, 3) integers.  kT = ħΩ_T in meV.
+    """
+    n_grid: int
+    a: float
+    mass: float
+    kT: float
+    omega: np.ndarray
+    eta: np.ndarray
+    zeta: np.ndarray
+    occupation: np.ndarray
+
+    @property
+    def n_modes(self):
+        return 3 * (self.n_grid**3 - 1)
+
+
+def _grid_modes(lattice, n_grid):
+    """omega (n,n,n,3), unscaled eta (n,n,n,3,3) on the integer-index grid; Γ gets omega 0."""
+    grid = lattice.mode_grid(n_grid)
+    k = np.rint(grid.q * lattice.a * n_grid / (2 * np.pi)).astype(int) % n_grid
+    om = np.zeros((n_grid,) * 3 + (3,))
+    eta = np.zeros((n_grid,) * 3 + (3, 3))
+    om[k[:, 0], k[:, 1], k[:, 2]] = grid.omega
+    eta[k[:, 0], k[:, 1], k[:, 2]] = grid.eta
+    eta[0, 0, 0] = np.eye(3)
+    return om, eta
+
+
+def sample_modes(lattice, n_grid, kT, rng):
+    """Draw occupations and phases of every mode (rodin2025 Eq. (23)); returns :class:`ThermalModes`.
+
+    lattice: :class:`ionmotion.lattice.CubicLattice`; n_grid >= 2 (the paper: 20, 23997 modes);
+    kT = ħΩ_T > 0 in meV; rng: ``numpy.random.Generator`` (draws occupations, then phases).
+    """
+    n_grid = integer_in("n_grid", n_grid, 2)
+    kT = positive("kT (ħΩ_T in meV; T must be > 0)", kT)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed))")
+    om, eta = _grid_modes(lattice, n_grid)
+    live = om > 0
+    live[0, 0, 0] = False
+    x = HBAR * om[live] / kT
+    p = -np.expm1(-x)
+    occ = np.zeros(om.shape, dtype=np.int64)
+    occ[live] = rng.geometric(p) - 1
+    phase = np.zeros(om.shape)
+    phase[live] = rng.uniform(0.0, 2 * np.pi, size=int(live.sum()))
+    amp = np.zeros(om.shape)
+    amp[live] = np.sqrt(occ[live] + 0.5) * np.sqrt(2 * HBAR / om[live])
+    zeta = amp * np.exp(1j * phase)
+    N = n_grid**3
+    return ThermalModes(n_grid=n_grid, a=lattice.a, mass=lattice.mass, kT=kT, omega=om,
+                        eta=eta / np.sqrt(N * lattice.mass), zeta=zeta, occupation=occ)
+
+
+def covariance(lattice, n_grid, kT, t=0.0, separation=(0, 0, 0)):
+    """Displacement and velocity covariance (3×3 each) of rodin2025 Eq. (24) on the n_grid³ modes.
+
+    C(t) = Σ_j η_j η_jᵀ cos(q_j·ΔL) ħ coth(Ω_j/2Ω_T) cos(Ω_j t)/(2 N m Ω_j); the velocity covariance
+    ⟨ṙ(t) ṙ(0)ᵀ⟩ has an extra Ω_j². Returns (C_r, C_v), shape (3, 3) or (len(t), 3, 3).
+    """
+    n_grid = integer_in("n_grid", n_grid, 2)
+    kT = positive("kT (ħΩ_T in meV; T must be > 0)", kT)
+    t_arr = finite_array("t", t)
+    grid = lattice.mode_grid(n_grid)
+    L = lattice._separation(separation)
+    om = grid.omega
+    x = HBAR * om / kT
+    coth = 1.0 / np.tanh(0.5 * x)
+    coef = HBAR * coth / (2 * n_grid**3 * lattice.mass * om)
+    coef = coef * np.cos(grid.q @ L)[:, None]
+    tt = np.atleast_1d(t_arr)
+    cos_t = np.cos(om[None, :, :] * tt[:, None, None])  # (T, M, 3)
+    Cr = np.einsum("tju,ju,jau,jbu->tab", cos_t, coef, grid.eta, grid.eta)
+    Cv = np.einsum("tju,ju,jau,jbu->tab", cos_t, coef * om**2, grid.eta, grid.eta)
+    if t_arr.ndim == 0:
+        return Cr[0], Cv[0]
+    return Cr, Cv
+
+
+def maxwell_boltzmann(x, sigma):
+    """Distribution of |v| for a 3D isotropic Gaussian of per-component variance σ²:
+    4πx² exp(-x²/2σ²)/(2πσ²)^{3/2} (rodin2025 Sec. III)."""
+    x = np.asarray(x, float)
+    sigma = positive("sigma", sigma)
+    return 4 * np.pi * x**2 * np.exp(-0.5 * x**2 / sigma**2) / (2 * np.pi * sigma**2) ** 1.5
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluating r_H: dense reference, FFT field, separable corner kernel
+# --------------------------------------------------------------------------------------------
+
+
+def _amplitudes(modes, t):
+    """B_p(q) = Σ_u ζ_u e^{-iΩ_u t} η_u Ω_u^p for p = 0, 1, 2: arrays (n, n, n, 3) complex."""
+    z = modes.zeta * np.exp(-1j * modes.omega * t)
+    return [np.einsum("...cu,...u->...c", modes.eta, z * modes.omega**p) for p in range(3)]
+
+
+def at_sites(modes, sites, t=0.0):
+    """r_H, ṙ_H (each (k, 3)) at integer lattice sites (k, 3) and time t: the dense mode sum.
+
+    This is the straightforward evaluation (every phase factor times every mode amplitude); it is
+    the reference for :func:`corners` and :func:`field` and the baseline of the benchmark.
+    """
+    sites = np.atleast_2d(finite_array("sites", sites, shape_tail=(3,)))
+    t = float(finite_array("t", t))
+    n = modes.n_grid
+    k = np.stack(np.meshgrid(*(np.arange(n),) * 3, indexing="ij"), -1).reshape(-1, 3)
+    ph = np.exp(2j * np.pi * (sites @ k.T) / n)            # (sites, modes)
+    z = (modes.zeta * np.exp(-1j * modes.omega * t)).reshape(-1, 3)
+    eta = modes.eta.reshape(-1, 3, 3)
+    om = modes.omega.reshape(-1, 3)
+    Bp = np.einsum("jcu,ju->jc", eta, z)
+    Bv = np.einsum("jcu,ju->jc", eta, z * om)
+    r = (ph @ Bp).real
+    v = (ph @ Bv).imag
+    return r, v
+
+
+def field(modes, t=0.0):
+    """r_H and ṙ_H on the whole periodic mode lattice (n, n, n, 3) at time t, by inverse FFT."""
+    t = float(finite_array("t", t))
+    Bp, Bv, _ = _amplitudes(modes, t)
+    N = modes.n_grid**3
+    r = np.fft.ifftn(Bp, axes=(0, 1, 2)).real * N
+    v = np.fft.ifftn(Bv, axes=(0, 1, 2)).imag * N
+    return r, v
+
+
+def _phase_table(n):
+    k = np.arange(n)
+    E = np.exp(2j * np.pi * np.outer(k, k) / n)
+    return np.ascontiguousarray(E.real), np.ascontiguousarray(E.imag)
+
+
+def _pencil_layout(modes, npow=3):
+    """Kernel layout: omega (n, n, 3, n) [kx, ky, u, kz] and coef (n, n, 3, 3·npow, n) with
+    coef[kx, ky, u, 3p + c, kz] = η_cu Ω_u^p (η already divided by √(N m)); kz is innermost so
+    the inner loops run over contiguous memory (SIMD)."""
+    om = np.ascontiguousarray(np.transpose(modes.omega, (0, 1, 3, 2)))
+    eta = np.transpose(modes.eta, (0, 1, 4, 3, 2))            # [kx, ky, u, c, kz]
+    coef = np.concatenate([eta * om[:, :, :, None, :] ** p for p in range(npow)], axis=3)
+    return om, np.ascontiguousarray(coef)
+
+
+def _z_layout(z):
+    return (np.ascontiguousarray(np.transpose(z.real, (0, 1, 3, 2))),
+            np.ascontiguousarray(np.transpose(z.imag, (0, 1, 3, 2))))
+
+
+@njit(cache=True, fastmath=True)
+def _corner_kernel(zr, zi, rotr, roti, use_rot, coef, Er, Ei, cx, cy, cz, npow, out):
+    """Mode sums at the 8 corners (cx + dx, cy + dy, cz + dz), d ∈ {0, 1}, of one cell.
+
+    Layout [kx, ky, u, kz] (see :func:`_pencil_layout`). z = (zr + i zi)·rot (if use_rot) are the
+    complex mode amplitudes at the wanted time. With S_m(L) = Σ_q Σ_u coef_um z_u e^{iq·L}:
+    out[0] = Re S_{0..2} = r_H, out[1] = Im S_{3..5} = ṙ_H, out[2] = -Re S_{6..8} = r̈_H
+    (npow = 3; npow = 2 skips r̈_H). The kz sum is done first for both dz, then ky, then kx.
+    """
+    n = zr.shape[0]
+    nc = 3 * npow
+    lz0 = cz % n
+    lz1 = (cz + 1) % n
+    ly0 = cy % n
+    ly1 = (cy + 1) % n
+    lx0 = cx % n
+    lx1 = (cx + 1) % n
+    Fr = np.zeros((8, nc))
+    Fi = np.zeros((8, nc))
+    Dr = np.empty((2, 2, nc))
+    Di = np.empty((2, 2, nc))
+    Cr = np.empty((2, nc))
+    Ci = np.empty((2, nc))
+    Br = np.empty((nc, n))
+    Bi = np.empty((nc, n))
+    wr = np.empty(n)
+    wi = np.empty(n)
+    for kx in range(n):
+        for dy in range(2):
+            for dz in range(2):
+                for m in range(nc):
+                    Dr[dy, dz, m] = 0.0
+                    Di[dy, dz, m] = 0.0
+        for ky in range(n):
+            for m in range(nc):
+                for kz in range(n):
+                    Br[m, kz] = 0.0
+                    Bi[m, kz] = 0.0
+            for u in range(3):
+                if use_rot:
+                    for kz in range(n):
+                        ar = zr[kx, ky, u, kz]
+                        ai = zi[kx, ky, u, kz]
+                        rr = rotr[kx, ky, u, kz]
+                        ri = roti[kx, ky, u, kz]
+                        wr[kz] = ar * rr - ai * ri
+                        wi[kz] = ar * ri + ai * rr
+                else:
+                    for kz in range(n):
+                        wr[kz] = zr[kx, ky, u, kz]
+                        wi[kz] = zi[kx, ky, u, kz]
+                for m in range(nc):
+                    for kz in range(n):
+                        e = coef[kx, ky, u, m, kz]
+                        Br[m, kz] += e * wr[kz]
+                        Bi[m, kz] += e * wi[kz]
+            for dz in range(2):
+                lz = lz0 if dz == 0 else lz1
+                for m in range(nc):
+                    sr = 0.0
+                    si = 0.0
+                    for kz in range(n):
+                        er = Er[lz, kz]
+                        ei = Ei[lz, kz]
+                        sr += Br[m, kz] * er - Bi[m, kz] * ei
+                        si += Br[m, kz] * ei + Bi[m, kz] * er
+                    Cr[dz, m] = sr
+                    Ci[dz, m] = si
+            for dy in range(2):
+                ly = ly0 if dy == 0 else ly1
+                er = Er[ly, ky]
+                ei = Ei[ly, ky]
+                for dz in range(2):
+                    for m in range(nc):
+                        Dr[dy, dz, m] += Cr[dz, m] * er - Ci[dz, m] * ei
+                        Di[dy, dz, m] += Cr[dz, m] * ei + Ci[dz, m] * er
+        for dx in range(2):
+            lx = lx0 if dx == 0 else lx1
+            er = Er[lx, kx]
+            ei = Ei[lx, kx]
+            for dy in range(2):
+                for dz in range(2):
+                    j = 4 * dx + 2 * dy + dz
+                    for m in range(nc):
+                        Fr[j, m] += Dr[dy, dz, m] * er - Di[dy, dz, m] * ei
+                        Fi[j, m] += Dr[dy, dz, m] * ei + Di[dy, dz, m] * er
+    for j in range(8):
+        for c in range(3):
+            out[0, j, c] = Fr[j, c]
+            out[1, j, c] = Fi[j, 3 + c]
+            if npow == 3:
+                out[2, j, c] = -Fr[j, 6 + c]
+    return out
+
+
+def corners(modes, cell, t=0.0):
+    """r_H, ṙ_H, r̈_H (each (8, 3)) at the corners cell + CORNER_OFFSETS at time t (fast kernel).
+
+    `cell` is the integer index of the cell's lowest corner (any integers; periodic mod n_grid).
+    """
+    cell = np.asarray(cell)
+    if cell.shape != (3,) or np.any(cell != np.round(cell)):
+        raise ValueError("cell must be 3 integers")
+    t = float(finite_array("t", t))
+    zr, zi = _z_layout(modes.zeta * np.exp(-1j * modes.omega * t))
+    _, coef = _pencil_layout(modes)
+    Er, Ei = _phase_table(modes.n_grid)
+    out = np.zeros((3, 8, 3))
+    dummy = np.zeros((1, 1, 1, 1))
+    _corner_kernel(zr, zi, dummy, dummy, False, coef, Er, Ei, int(cell[0]), int(cell[1]),
+                   int(cell[2]), 3, out)
+    return out[0], out[1], out[2]
+
+
+# --------------------------------------------------------------------------------------------
+# Time-local stochastic trajectory
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _hermite(y0, d0, a0, y1, d1, a1, h, s, outy, outd):
+    """Quintic Hermite interpolation on [0, h] at fraction s: value and derivative."""
+    s2 = s * s
+    s3 = s2 * s
+    s4 = s3 * s
+    s5 = s4 * s
+    H0 = 1 - 10 * s3 + 15 * s4 - 6 * s5
+    H1 = s - 6 * s3 + 8 * s4 - 3 * s5
+    H2 = 0.5 * (s2 - 3 * s3 + 3 * s4 - s5)
+    H3 = 10 * s3 - 15 * s4 + 6 * s5
+    H4 = -4 * s3 + 7 * s4 - 3 * s5
+    H5 = 0.5 * (s3 - 2 * s4 + s5)
+    dH0 = -30 * s2 + 60 * s3 - 30 * s4
+    dH1 = 1 - 18 * s2 + 32 * s3 - 15 * s4
+    dH2 = 0.5 * (2 * s - 9 * s2 + 12 * s3 - 5 * s4)
+    dH3 = 30 * s2 - 60 * s3 + 30 * s4
+    dH4 = -12 * s2 + 28 * s3 - 15 * s4
+    dH5 = 0.5 * (3 * s2 - 8 * s3 + 5 * s4)
+    for j in range(y0.shape[0]):
+        for c in range(3):
+            outy[j, c] = (H0 * y0[j, c] + h * H1 * d0[j, c] + h * h * H2 * a0[j, c]
+                          + H3 * y1[j, c] + h * H4 * d1[j, c] + h * h * H5 * a1[j, c])
+            outd[j, c] = (dH0 * y0[j, c] + h * dH1 * d0[j, c] + h * h * dH2 * a0[j, c]
+                          + dH3 * y1[j, c] + h * dH4 * d1[j, c] + h * h * dH5 * a1[j, c]) / h
+
+
+@njit(cache=True)
+def _sync(zeta_r, zeta_i, om, t, zr, zi):
+    """Exact mode amplitudes ζ e^{-iΩt} (re-synchronisation of the rotated amplitudes)."""
+    ph = -om * t
+    c = np.cos(ph)
+    s = np.sin(ph)
+    zr[...] = zeta_r * c - zeta_i * s
+    zi[...] = zeta_r * s + zeta_i * c
+
+
+@njit(cache=True)
+def _thermal_kernel(R0, V0, M, code, amp, lam, W0, drag, dt, n_steps, save_every, a,
+                    zeta_r, zeta_i, om, coef, Er, Ei, t0, hermite, form, resync,
+                    R_out, V_out, stats):
+    n = zeta_r.shape[0]
+    NS = 8
+    coef2 = np.ascontiguousarray(coef[:, :, :, :6, :])  # cache slots
+    # per-quarter-step rotations e^{-iΩ c dt}, c = 1/4, 1/2, 3/4, 1
+    rot_r = np.empty((4,) + om.shape)
+    rot_i = np.empty((4,) + om.shape)
+    for q in range(4):
+        ph = -om * (dt * 0.25 * (q + 1))
+        rot_r[q] = np.cos(ph)
+        rot_i[q] = np.sin(ph)
+    zr = np.empty(om.shape)
+    zi = np.empty(om.shape)
+    _sync(zeta_r, zeta_i, om, t0, zr, zi)
+    # cache: key = (cx, cy, cz, time tag); data (3, 8, 3) for start and end of step
+    key = np.full((NS, 4), -(2**62), dtype=np.int64)
+    data0 = np.zeros((NS, 3, 8, 3))
+    data1 = np.zeros((NS, 3, 8, 3))
+    nxt = 0
+    tmp = np.zeros((3, 8, 3))
+    sites = np.empty((8, 3))
+    rH = np.empty((8, 3))
+    vH = np.empty((8, 3))
+    g = np.empty((8, 3))
+    H = np.empty((8, 3, 3))
+    reff = np.empty(24)
+    kR = np.empty((6, 3))
+    kV = np.empty((6, 3))
+    Rs = np.empty(3)
+    Vs = np.empty(3)
+    acc = np.empty(3)
+    dummy = np.zeros((1, 1, 1, 1))
+    R = R0.copy()
+    V = V0.copy()
+    R_out[0] = R
+    V_out[0] = V
+    jout = 1
+    evals = 0
+    crossings = 0
+    last = np.empty(3, dtype=np.int64)
+    for c in range(3):
+        last[c] = int(np.floor(R[c] / a))
+    for step in range(n_steps):
+        if step > 0 and step % resync == 0:
+            _sync(zeta_r, zeta_i, om, t0 + step * dt, zr, zi)
+        for s in range(6):
+            for c in range(3):
+                Rs[c] = R[c]
+                Vs[c] = V[c]
+            for p in range(s):
+                cf = _A[s, p]
+                if cf != 0.0:
+                    for c in range(3):
+                        Rs[c] += dt * cf * kR[p, c]
+                        Vs[c] += dt * cf * kV[p, c]
+            cx = int(np.floor(Rs[0] / a))
+            cy = int(np.floor(Rs[1] / a))
+            cz = int(np.floor(Rs[2] / a))
+            for j in range(8):
+                sites[j, 0] = a * (cx + j // 4)
+                sites[j, 1] = a * (cy + (j // 2) % 2)
+                sites[j, 2] = a * (cz + j % 2)
+            cs = _C[s]
+            if hermite:
+                # slot with this cell valid for this step?
+                slot = -1
+                for k in range(NS):
+                    if key[k, 0] == cx and key[k, 1] == cy and key[k, 2] == cz:
+                        if key[k, 3] == step:
+                            slot = k
+                            break
+                        if key[k, 3] == step - 1:  # end of last step = start of this one
+                            data0[k] = data1[k]
+                            _corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei,
+                                           cx, cy, cz, 3, tmp)
+                            data1[k] = tmp
+                            evals += 1
+                            key[k, 3] = step
+                            slot = k
+                            break
+                if slot < 0:
+                    slot = nxt
+                    nxt = (nxt + 1) % NS
+                    _corner_kernel(zr, zi, dummy, dummy, False, coef, Er, Ei, cx, cy, cz,
+                                   3, tmp)
+                    data0[slot] = tmp
+                    _corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei,
+                                   cx, cy, cz, 3, tmp)
+                    data1[slot] = tmp
+                    evals += 2
+                    key[slot, 0] = cx
+                    key[slot, 1] = cy
+                    key[slot, 2] = cz
+                    key[slot, 3] = step
+                if cs == 0.0:
+                    for j in range(8):
+                        for c in range(3):
+                            rH[j, c] = data0[slot, 0, j, c]
+                            vH[j, c] = data0[slot, 1, j, c]
+                elif cs == 1.0:
+                    for j in range(8):
+                        for c in range(3):
+                            rH[j, c] = data1[slot, 0, j, c]
+                            vH[j, c] = data1[slot, 1, j, c]
+                else:
+                    _hermite(data0[slot, 0], data0[slot, 1], data0[slot, 2], data1[slot, 0],
+                             data1[slot, 1], data1[slot, 2], dt, cs, rH, vH)
+            else:
+                tag = 4 * step + int(round(4 * cs))
+                slot = -1
+                for k in range(NS):
+                    if (key[k, 0] == cx and key[k, 1] == cy and key[k, 2] == cz
+                            and key[k, 3] == tag):
+                        slot = k
+                        break
+                if slot < 0:
+                    slot = nxt
+                    nxt = (nxt + 1) % NS
+                    qi = int(round(4 * cs)) - 1
+                    if qi < 0:
+                        _corner_kernel(zr, zi, dummy, dummy, False, coef2, Er, Ei,
+                                       cx, cy, cz, 2, tmp)
+                    else:
+                        _corner_kernel(zr, zi, rot_r[qi], rot_i[qi], True, coef2, Er, Ei,
+                                       cx, cy, cz, 2, tmp)
+                    data0[slot] = tmp
+                    evals += 1
+                    key[slot, 0] = cx
+                    key[slot, 1] = cy
+                    key[slot, 2] = cz
+                    key[slot, 3] = tag
+                for j in range(8):
+                    for c in range(3):
+                        rH[j, c] = data0[slot, 0, j, c]
+                        vH[j, c] = data0[slot, 1, j, c]
+            _acceleration(Rs, Vs, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H,
+                             reff, acc)
+            for c in range(3):
+                kR[s, c] = Vs[c]
+                kV[s, c] = acc[c]
+        for c in range(3):
+            dR = 0.0
+            dV = 0.0
+            for s in range(6):
+                dR += _B[s] * kR[s, c]
+                dV += _B[s] * kV[s, c]
+            R[c] += dt * dR
+            V[c] += dt * dV
+        # advance mode amplitudes by one step (rotation)
+        d0, d1, d2, d3 = zr.shape
+        for i0 in range(d0):
+            for i1 in range(d1):
+                for i2 in range(d2):
+                    for i3 in range(d3):
+                        xr = zr[i0, i1, i2, i3]
+                        xi = zi[i0, i1, i2, i3]
+                        rr = rot_r[3, i0, i1, i2, i3]
+                        ri = rot_i[3, i0, i1, i2, i3]
+                        zr[i0, i1, i2, i3] = xr * rr - xi * ri
+                        zi[i0, i1, i2, i3] = xr * ri + xi * rr
+        changed = False
+        for c in range(3):
+            cc = int(np.floor(R[c] / a))
+            if cc != last[c]:
+                changed = True
+            last[c] = cc
+        if changed:
+            crossings += 1
+        if (step + 1) % save_every == 0:
+            R_out[jout] = R
+            V_out[jout] = V
+            jout += 1
+    stats[0] = evals
+    stats[1] = crossings
+    return jout
+
+
+_A = tl.BUTCHER_A
+_B = tl.BUTCHER_B
+_C = tl.BUTCHER_C
+
+
+def corner_response(lattice, n_quad=None, n_grid=None):
+    """W0 (24 × 24): static response V⁻¹ among the 8 corners of a cell (infinite lattice by
+    default; n_grid for the periodic n_grid³ lattice), in CORNER_OFFSETS order."""
+    return tl.static_response_block(lattice, CORNER_OFFSETS, n_grid=n_grid, n_quad=n_quad)
+
+
+def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1, t0=0.0,
+               scheme="hermite", form="rodin2025", return_stats=False):
+    """Time-local stochastic trajectory: rodin2025 Eqs. (18)-(20) with thermal r_H, ṙ_H.
+
+    R0, V0 (3,) initial state (the paper: cell centre, at rest); M particle mass; potential a
+    pair potential; modes a :class:`ThermalModes` sample (its lattice constant defines the cells);
+    W0 (24, 24) from :func:`corner_response`; drag 𝓛 (3, 3); dt, n_steps Butcher RK5 steps;
+    save_every output stride; t0 the time at which the mode phases start; scheme "hermite" or
+    "exact" (module docstring). Returns t, R, V (and stats {mode_evaluations, cell_changes}).
+    """
+    if not isinstance(modes, ThermalModes):
+        raise ValueError("modes must be a ThermalModes sample (thermal.sample_modes)")
+    R0, V0, M, dt, _, W0, drag = tl._validate_common(R0, V0, M, potential,
+                                                     CORNER_OFFSETS * modes.a, W0, drag, dt, form)
+    n_steps = integer_in("n_steps", n_steps, 1)
+    save_every = integer_in("save_every", save_every, 1)
+    if scheme not in ("hermite", "exact"):
+        raise ValueError(f"scheme must be 'hermite' or 'exact', got {scheme!r}")
+    t0 = float(finite_array("t0", t0))
+    om_max = float(modes.omega.max())
+    tl.check_time_step(dt, om_max, "the fastest framework mode")
+    cell = np.floor(R0 / modes.a)
+    tl.check_time_step(dt, tl.fastest_rate(R0, V0, potential, (cell + CORNER_OFFSETS) * modes.a,
+                                           drag, M))
+    Er, Ei = _phase_table(modes.n_grid)
+    om, coef = _pencil_layout(modes)
+    zeta_r, zeta_i = _z_layout(modes.zeta)
+    n_out = n_steps // save_every + 1
+    R_out = np.empty((n_out, 3))
+    V_out = np.empty((n_out, 3))
+    stats = np.zeros(2, dtype=np.int64)
+    _thermal_kernel(R0, V0, M, potential.code, float(potential.amp), float(potential.lam), W0,
+                    drag, dt, n_steps, save_every, float(modes.a),
+                    zeta_r, zeta_i, om, coef, Er, Ei,
+                    t0, scheme == "hermite", tl.FORMS[form], 4096, R_out, V_out, stats)
+    if not (np.all(np.isfinite(R_out)) and np.all(np.isfinite(V_out))):
+        raise ValueError("the trajectory diverged (non-finite values); reduce dt")
+    t = t0 + dt * save_every * np.arange(n_out)
+    if return_stats:
+        return t, R_out, V_out, {"mode_evaluations": int(stats[0]),
+                                 "cell_changes": int(stats[1])}
+    return t, R_out, V_out
+
+
+def trajectory_reference(R0, V0, M, potential, modes, W0, drag, dt, n_steps, t0=0.0):
+    """Plain NumPy reference of :func:`trajectory` (scheme "exact"): dense r_H at every stage."""
+    R = np.asarray(R0, float).copy()
+    V = np.asarray(V0, float).copy()
+    a = modes.a
+    out_R, out_V = [R.copy()], [V.copy()]
+
+    def f(t, R, V):
+        cell = np.floor(R / a).astype(int)
+        idx = cell + CORNER_OFFSETS
+        rH, vH = at_sites(modes, idx, t)
+        return tl.acceleration_reference(R, V, potential, idx * a, W0, drag, M, rH=rH, vH=vH)
+
+    for step in range(n_steps):
+        t = t0 + step * dt
+        kR, kV = [], []
+        for s in range(6):
+            Rs = R + dt * sum(tl.BUTCHER_A[s, p] * kR[p] for p in range(s)) if s else R
+            Vs = V + dt * sum(tl.BUTCHER_A[s, p] * kV[p] for p in range(s)) if s else V
+            kR.append(Vs)
+            kV.append(f(t + tl.BUTCHER_C[s] * dt, Rs, Vs))
+        R = R + dt * sum(b * k for b, k in zip(tl.BUTCHER_B, kR))
+        V = V + dt * sum(b * k for b, k in zip(tl.BUTCHER_B, kV))
+        out_R.append(R.copy())
+        out_V.append(V.copy())
+    return t0 + dt * np.arange(n_steps + 1), np.array(out_R), np.array(out_V)

@@ -1,0 +1,155 @@
+"""Tests of thermal sampling (rodin2025 Eqs. 23-24) and the time-local stochastic trajectories."""
+import numpy as np
+import pytest
+
+from ionmotion import thermal as th
+from ionmotion.lattice import CubicLattice
+from ionmotion.potentials import Yukawa
+from ionmotion.units import HBAR
+
+LAT = CubicLattice(3.5, 3.0, 520.0, 170.0)
+
+
+def _stat_check(samples, expected, n_sigma=5.0):
+    """Mean of independent samples agrees with `expected` within n_sigma standard errors."""
+    samples = np.asarray(samples)
+    mean = samples.mean(0)
+    err = samples.std(0, ddof=1) / np.sqrt(len(samples))
+    assert np.all(np.abs(mean - expected) < n_sigma * err + 1e-12 * np.abs(expected)), \
+        (mean, expected, err)
+
+
+def test_three_evaluations_of_rH_agree():
+    """Dense mode sum, inverse FFT and the separable corner kernel give the same r_H, ṙ_H,
+    periodic in the mode lattice (negative and large cell indices)."""
+    m = th.sample_modes(LAT, 5, 25.0, np.random.default_rng(3))
+    rf, vf = th.field(m, 0.41)
+    for cell in ([0, 0, 0], [-3, 7, 2], [4, 4, 4]):
+        cell = np.array(cell)
+        sites = cell + th.CORNER_OFFSETS
+        rd, vd = th.at_sites(m, sites, 0.41)
+        rc, vc, ac = th.corners(m, cell, 0.41)
+        idx = sites % 5
+        assert np.allclose(rc, rd, atol=1e-13)
+        assert np.allclose(vc, vd, atol=1e-12)
+        assert np.allclose(rf[idx[:, 0], idx[:, 1], idx[:, 2]], rd, atol=1e-13)
+        assert np.allclose(vf[idx[:, 0], idx[:, 1], idx[:, 2]], vd, atol=1e-12)
+        # ṙ_H and r̈_H are the time derivatives of r_H
+        h = 1e-5
+        rp, vp, _ = th.corners(m, cell, 0.41 + h)
+        rm, vm, _ = th.corners(m, cell, 0.41 - h)
+        assert np.allclose((rp - rm) / (2 * h), vc, atol=1e-6 * np.abs(vc).max())
+        assert np.allclose((vp - vm) / (2 * h), ac, atol=1e-6 * np.abs(ac).max())
+
+
+def test_sampled_rH_reproduces_C0_and_Ct():
+    """Over independent samples, ⟨r_x r_x⟩ and ⟨ṙ_x ṙ_x⟩ at equal time and ⟨r_x(t) r_x(0)⟩ agree
+    with Eq. (24) within statistical error (each sample: mean over all sites and components)."""
+    n, kT, tau = 6, 25.0, 0.15
+    Cr0, Cv0 = th.covariance(LAT, n, kT)
+    Crt, _ = th.covariance(LAT, n, kT, t=tau)
+    s0, sv, st = [], [], []
+    for seed in range(150):
+        m = th.sample_modes(LAT, n, kT, np.random.default_rng(seed))
+        r0, v0 = th.field(m, 0.0)
+        rt, _ = th.field(m, tau)
+        s0.append(np.mean(r0**2))
+        sv.append(np.mean(v0**2))
+        st.append(np.mean(rt * r0))
+    _stat_check(s0, np.trace(Cr0) / 3)
+    _stat_check(sv, np.trace(Cv0) / 3)
+    _stat_check(st, np.trace(Crt) / 3)
+    assert np.trace(Crt) < 0.9 * np.trace(Cr0)  # the chosen lag actually decorrelates
+
+
+def test_covariance_limits():
+    """Classical limit: C(0) → kT·W(0) (equipartition of the harmonic framework) and
+    ⟨ṙ_x²⟩ → (kT/m)(1 - 1/N) (the q = 0 mode is dropped); quantum limit: zero-point motion."""
+    n = 6
+    kT = 5000.0
+    Cr, Cv = th.covariance(LAT, n, kT)
+    W0 = LAT.static_response([0, 0, 0], n_grid=n)
+    assert np.allclose(Cr, kT * W0, rtol=1e-4, atol=1e-12)
+    assert np.allclose(np.diag(Cv), kT / LAT.mass * (1 - 1 / n**3), rtol=1e-4)
+    Cr0, _ = th.covariance(LAT, n, 1e-3)
+    g = LAT.mode_grid(n)
+    zp = np.einsum("ju,jau,jbu->ab", HBAR / (2 * n**3 * LAT.mass * g.omega), g.eta, g.eta)
+    assert np.allclose(Cr0, zp, rtol=1e-12)
+    # off-diagonal site correlation decays with distance
+    Cn, _ = th.covariance(LAT, n, 50.0, separation=(1, 0, 0))
+    Cf, _ = th.covariance(LAT, n, 50.0, separation=(3, 0, 0))
+    assert abs(Cf[0, 0]) < abs(Cn[0, 0]) < Cr[0, 0] * 50.0 / kT
+
+
+def test_occupations_follow_bose_einstein():
+    """Geometric occupations have mean n_B = 1/(e^{ħΩ/kT} - 1) (sum over all modes)."""
+    kT = 25.0
+    m = th.sample_modes(LAT, 8, kT, np.random.default_rng(11))
+    live = m.omega > 0
+    x = HBAR * m.omega[live] / kT
+    nB = 1 / np.expm1(x)
+    var = nB * (nB + 1)
+    assert abs(m.occupation[live].sum() - nB.sum()) < 5 * np.sqrt(var.sum())
+    cold = th.sample_modes(LAT, 4, 1e-3, np.random.default_rng(0))
+    assert cold.occupation.sum() == 0
+
+
+def test_reproducible_with_seed():
+    a = th.sample_modes(LAT, 4, 25.0, np.random.default_rng(5))
+    b = th.sample_modes(LAT, 4, 25.0, np.random.default_rng(5))
+    c = th.sample_modes(LAT, 4, 25.0, np.random.default_rng(6))
+    assert np.array_equal(a.zeta, b.zeta)
+    assert not np.array_equal(a.zeta, c.zeta)
+
+
+@pytest.fixture(scope="module")
+def small_setup():
+    m = th.sample_modes(LAT, 4, 50.0, np.random.default_rng(2))
+    W0 = th.corner_response(LAT, n_grid=4)
+    return m, W0, LAT.drag_matrix(), Yukawa(4000.0, 0.5)
+
+
+def test_trajectory_kernel_matches_dense_reference_across_cells(small_setup):
+    m, W0, drag, pot = small_setup
+    R0, V0 = np.array([2.7, 1.5, 1.4]), np.array([9.0, 1.0, -0.5])  # crosses the x face
+    t, R, V, st = th.trajectory(R0, V0, 0.7, pot, m, W0, drag, 5e-3, 60, scheme="exact",
+                                return_stats=True)
+    tr, Rr, Vr = th.trajectory_reference(R0, V0, 0.7, pot, m, W0, drag, 5e-3, 60)
+    assert st["cell_changes"] >= 1
+    assert np.max(np.abs(R - Rr)) < 1e-9
+    assert np.max(np.abs(V - Vr)) < 1e-8
+
+
+def test_hermite_scheme_is_as_accurate_as_exact(small_setup):
+    """Interpolating r_H between exact step-end values changes the trajectory far less than the
+    Runge-Kutta truncation error itself (exact scheme at dt versus dt/2)."""
+    m, W0, drag, pot = small_setup
+    R0, V0 = np.array([1.5, 1.5, 1.5]), np.zeros(3)
+    T, dt = 1.0, 5e-3
+    n = int(T / dt)
+    _, Re, _ = th.trajectory(R0, V0, 0.7, pot, m, W0, drag, dt, n, scheme="exact")
+    _, Rh, _ = th.trajectory(R0, V0, 0.7, pot, m, W0, drag, dt, n, scheme="hermite")
+    _, Rf, _ = th.trajectory(R0, V0, 0.7, pot, m, W0, drag, dt / 2, 2 * n, scheme="exact",
+                             save_every=2)
+    d_interp = np.abs(Rh - Re).max()
+    d_rk = np.abs(Rf - Re).max()
+    assert d_rk > 0
+    assert d_interp < 0.1 * d_rk
+
+
+def test_bad_input(small_setup):
+    m, W0, drag, pot = small_setup
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="T must be > 0"):
+        th.sample_modes(LAT, 4, 0.0, rng)
+    with pytest.raises(ValueError, match="T must be > 0"):
+        th.sample_modes(LAT, 4, -5.0, rng)
+    with pytest.raises(ValueError, match="n_grid"):
+        th.sample_modes(LAT, 1, 25.0, rng)
+    with pytest.raises(ValueError, match="Generator"):
+        th.sample_modes(LAT, 4, 25.0, 42)
+    with pytest.raises(ValueError, match="stability limit"):
+        th.trajectory(np.full(3, 1.5), np.zeros(3), 0.7, pot, m, W0, drag, 0.05, 10)
+    with pytest.raises(ValueError, match="scheme"):
+        th.trajectory(np.full(3, 1.5), np.zeros(3), 0.7, pot, m, W0, drag, 5e-3, 10,
+                      scheme="euler")

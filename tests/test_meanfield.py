@@ -136,6 +136,21 @@ def test_type1_temperature_closed_form_and_existence_criterion():
         assert math.isfinite(scan) == mf.type1_exists(L0, n0, K0, M0)
 
 
+def test_coexistence_window_edges():
+    for Lambda0, n0, K0 in [(0.25, 1.0, 0.5), (0.1, 0.7, 0.3), (0.2, 1.5, 0.2)]:
+        m_min, m_max = mf.coexistence_window(Lambda0, n0, K0)
+        Tp = mf.type2_temperature(n0, K0)
+        assert np.isclose(n0 * m_min, 4 * Lambda0 + 2 * n0 * K0)
+        if m_max > m_min:
+            # at M0_max the fold sits exactly at T_p; just inside the window it is above T_p
+            assert np.isclose(mf.type1_temperature(Lambda0, n0, K0, m_max), Tp, rtol=1e-7)
+            mid = 0.5 * (m_min + m_max)
+            assert mf.type1_temperature(Lambda0, n0, K0, mid) > Tp
+            assert mf.type1_temperature(Lambda0, n0, K0, 1.2 * m_max) < Tp
+    # Fig. 4 parameters: M0_min = 2 eV (the stated M0 sits on the edge), M0_max = e eV
+    assert np.allclose(mf.coexistence_window(0.25, 1.0, 0.5), (2.0, math.e), rtol=1e-14)
+
+
 def test_fig4_parameters_eq55_is_marginal_and_eq54_has_a_fold():
     Tp = mf.type2_temperature(1.0, 0.5)
     # Eq. (55): n0 M0 = 4Λ0 + 2 n0 K0 exactly → P0 = 1 solves Eq. (55) for every T > T_p,

@@ -35,7 +35,7 @@ from .units import KB_EV
 
 __all__ = [
     "KB_EV", "type2_temperature", "polarization", "hopping_probability", "fold_function",
-    "type1_temperature", "type1_temperature_gamma0", "type1_exists", "conductivity",
+    "type1_temperature", "type1_temperature_gamma0", "type1_exists", "coexistence_window", "conductivity",
     "barrier_shifts", "max_polarization", "T_MAX",
 ]
 
@@ -204,6 +204,21 @@ def type1_exists(Lambda0, n0, K0, M0):
     n0 M0 > 4 Λ0 + 2 n0 K0 (see module docstring)."""
     Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
     return n0 * M0 > 4 * Lambda0 + 2 * n0 * K0
+
+
+def coexistence_window(Lambda0, n0, K0):
+    """(M0_min, M0_max) in eV for Eq. (55) (closed forms derived in the superionic chapter).
+
+    A type-I fold exists iff M0 > M0_min = (4Λ0 + 2 n0 K0)/n0. It lies above T_p (both
+    transitions occur, type-II first) iff M0 < M0_max = 2 K0 exp(2Λ0/(n0 K0)): at T_p, γ = 0 and
+    e·A·B = e (M0/(2K0)) exp(−2Λ0/(n0K0)), which reaches 1 at M0_max; for M0 ≥ M0_max the fold
+    comes at or below T_p and pre-empts the type-II transition. M0_max = 0 when K0 = 0.
+    The window is empty (M0_min ≥ M0_max) when the interactions are too strong or too weak.
+    """
+    Lambda0, n0, K0, _ = _check_params(Lambda0, n0, K0, 0.0)
+    m_min = (4 * Lambda0 + 2 * n0 * K0) / n0
+    m_max = 2 * K0 * math.exp(2 * Lambda0 / (n0 * K0)) if K0 > 0 else 0.0
+    return m_min, m_max
 
 
 def type1_temperature_gamma0(Lambda0, n0, K0, M0, equation="55"):

@@ -113,6 +113,7 @@ def test_keldysh_expansion_orders():
 def test_summation_by_parts_and_semiclassical_eom():
     assert d.summation_by_parts_31(6) == 0
     assert all(r == 0 for r in d.semiclassical_eom_residual(5))
+    assert all(r != 0 for r in d.semiclassical_eom_residual(4, recoil_sign=-1))
 
 
 def test_e1_lines():

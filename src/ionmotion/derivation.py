@@ -577,7 +577,7 @@ def summation_by_parts_31(N=6):
     return sp.expand(lhs - rhs)
 
 
-def semiclassical_eom_residual(N=5):
+def semiclassical_eom_residual(N=5, recoil_sign=1):
     """Derive the ion's equation of motion from the exponent of Eq. (29) and compare with
     Eq. (33) (1D, one mode, generic U(r), Y(r), W_l, ξ; N time slices).
 
@@ -585,6 +585,8 @@ def semiclassical_eom_residual(N=5):
     with r_q^1 = r_q^N = 0, and ∂S/∂ε at ε = 0 is linear in r_q^n (n = 2..N-1). Integrating r_q
     gives δ(coefficient of r_q^n); with r_c = √2 r and the coefficient divided by i√2Δ/ħ this
     must equal -(LHS - RHS) of Eq. (33). Returns the list of residuals for n = 2..N-1.
+    `recoil_sign=-1` flips the sine term of Eq. (29) (a negative control: residuals then equal
+    twice the recoil force of Eq. (33)).
     """
     N = integer_in("N", N, 3)
     D, hbar, M, Om = sp.symbols("Delta hbar M Omega", positive=True)
@@ -608,7 +610,7 @@ def semiclassical_eom_residual(N=5):
             xi * sp.exp(I * D * Om * (n + 1)) + xis * sp.exp(-I * D * Om * (n + 1)))
     for n in range(N):  # recoil, Θ(n - l) with Θ(0) = 1 (the l = n term has sin 0 = 0)
         for l in range(n + 1):
-            S += I * D**2 / hbar**2 * sp.sin(D * Om * (n - l)) * (Yf(rp[n]) - Yf(rm[n])) * (
+            S += recoil_sign * I * D**2 / hbar**2 * sp.sin(D * Om * (n - l)) * (Yf(rp[n]) - Yf(rm[n])) * (
                 Yf(rp[l]) + Yf(rm[l]) + 2 * Wl[l])
     lin = sp.diff(S, eps).subs(eps, 0).doit()
     r = sp.symbols(f"r1:{N + 1}", real=True)
@@ -828,3 +830,46 @@ def isotropic_cubic_velocities(mass, a, k):
     elastically isotropic): v_L = a√(3k/m), v_T = a√(k/m) (from m D(q) → k a²(q²𝟙 + 2qqᵀ))."""
     mass, a, k = positive("mass", mass), positive("a", a), positive("k", k)
     return a * math.sqrt(3 * k / mass), a * math.sqrt(k / mass)
+
+
+def eq36_residual():
+    """Eq. (34) at high T (coth(βħΩ/2) → 2/βħΩ) with Y_s of Eq. (15) minus Eq. (36), for one
+    mode and a generic coupling vector g = ∇[∇_{u⁰}U]ᵀ m^{-1/2} ε_s (a 3-vector)."""
+    g = sp.Matrix(sp.symbols("g1 g2 g3", real=True))
+    hbar, Om, beta, ph = sp.symbols("hbar Omega beta phi", positive=True)
+    gradY = sp.sqrt(hbar / (2 * Om)) * g
+    c34 = gradY * gradY.T * (2 / (beta * hbar * Om)) * sp.cos(ph)
+    c36 = g * g.T * sp.cos(ph) / (beta * Om**2)
+    return (c34 - c36).applyfunc(sp.simplify)
+
+
+# ------------------------------------------------------------------------------------------
+# Recording: identities as book checks
+# ------------------------------------------------------------------------------------------
+
+
+def residual_is_zero(residual):
+    """True if a residual (sympy expression/Matrix, dict of them, list, or number) vanishes."""
+    if isinstance(residual, dict):
+        return all(residual_is_zero(v) for v in residual.values())
+    if isinstance(residual, (list, tuple)):
+        return all(residual_is_zero(v) for v in residual)
+    if isinstance(residual, (sp.Basic, sp.MatrixBase)):
+        return is_zero(residual)
+    return float(abs(residual)) == 0.0
+
+
+def check_identity(quantity, residual, *, chapter, quality, source, expect_zero=True, note=""):
+    """Record a symbolic identity as a book check (ionmotion.checks.check).
+
+    The check passes when the residual vanishes (expect_zero=True), or, for the printed form
+    of an erratum, when it does NOT vanish (expect_zero=False: the printed text is shown to
+    differ from the derivation). The recorded book value is 0 or the residual's text.
+    """
+    from .checks import check
+
+    zero = residual_is_zero(residual)
+    book = 0.0 if zero else str(residual)[:200]
+    what = "residual must vanish" if expect_zero else "printed form must differ (erratum)"
+    return check(quantity, book=book, passed=(zero == expect_zero), chapter=chapter,
+                 quality=quality, source=source, note=(note + "; " if note else "") + what)

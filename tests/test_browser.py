@@ -204,10 +204,11 @@ def site():
                 info["path"] = p
                 info["url"] = base + rel
                 reports[rel] = info
-            # two screenshots: the landing page and the chapter with the most formulas
-            chapters = sorted((r for r in reports if r.startswith("book/")),
-                              key=lambda r: -reports[r]["n_mjx"])
-            for rel in ["index.html"] + [c for c in chapters if c != "book/intro.html"][:1]:
+            # two screenshots: the landing page and the chapter with the most figures/formulas
+            chapters = sorted((r for r in reports if r.startswith("book/")
+                               and r not in ("book/intro.html", "book/generated/reproduction.html")),
+                              key=lambda r: (-reports[r]["n_img"], -reports[r]["n_mjx"]))
+            for rel in ["index.html"] + chapters[:1]:
                 page.goto(base + rel, wait_until="networkidle")
                 page.evaluate("async () => { if (window.MathJax && MathJax.startup) "
                               "await MathJax.startup.promise; }")

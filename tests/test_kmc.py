@@ -280,3 +280,44 @@ def test_kmc_polarization_of_small_ring_matches_exact_canonical():
     sim.run_events(400000)
     exact = lg.chain_canonical_correlations(T, V, 16)[1]
     assert sim.moments()["g2"] == pytest.approx(exact, rel=0.05)
+
+
+@pytest.fixture(scope="module")
+def honeycomb18():
+    lat = lg.honeycomb(3)
+    ns = lat.n_sites
+    allm = np.arange(1 << ns)
+    occ = ((allm[:, None] >> np.arange(ns)) & 1).astype(np.int8)
+    E = lg.energy(occ, lat, 1.0)  # number of occupied bonds
+    ms = (occ[:, lat.sub == 0].sum(1) - occ[:, lat.sub == 1].sum(1)) / (ns / 2)
+    return lat, occ.sum(1), E, ms
+
+
+def test_grand_canonical_sampler_matches_enumeration(honeycomb18):
+    lat, N, pairs, ms = honeycomb18
+    T, K0 = 1420.0, 0.5
+    V = lg.coupling_from_paper(K0, 1.0, 3)
+    E = V * pairs - 1.5 * V * N  # μ = zV/2: half filling
+    w = np.exp(-(E - E.min()) / (KB_EV * T))
+    w /= w.sum()
+    r = kmc.gc_binder_task("honeycomb", 3, T, K0, seed=2, sweeps_eq=500, sweeps_run=40000)
+    assert r["g2"].mean() == pytest.approx(np.sum(w * ms ** 2), rel=0.02)
+    assert r["g4"].mean() == pytest.approx(np.sum(w * ms ** 4), rel=0.03)
+
+
+def test_fixed_n_kmc_matches_canonical_enumeration_and_differs_from_gc(honeycomb18):
+    lat, N, pairs, ms = honeycomb18
+    T, K0 = 1420.0, 0.5
+    V = lg.coupling_from_paper(K0, 1.0, 3)
+    sel = N == 9
+    w = np.exp(-(V * pairs[sel] - V * pairs[sel].min()) / (KB_EV * T))
+    w /= w.sum()
+    exact = np.sum(w * ms[sel] ** 2)
+    sim = kmc.LatticeGasKMC("honeycomb", 3, T=T, K0=K0, Lambda0=0.0, seed=4)
+    sim.run_events(20000)
+    sim.reset_observables()
+    sim.run_events(600000)
+    assert sim.moments()["g2"] == pytest.approx(exact, rel=0.02)
+    # the ensembles differ at this size (fixed N is more ordered)
+    wg = np.exp(-(V * pairs - 1.5 * V * N - (V * pairs - 1.5 * V * N).min()) / (KB_EV * T))
+    assert exact > 1.05 * np.sum(wg * ms ** 2) / wg.sum()

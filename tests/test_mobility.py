@@ -267,3 +267,24 @@ def test_duplicated_endpoints_dropped(tmp_path):
     assert g.shape == (8, 8, 8) and np.allclose(g.U, U[:-1, :-1, :-1])
     with pytest.raises(ValueError, match="does not repeat"):
         mb.load_grid(tmp_path / "dup.npz", endpoint=True) if False else mb.drop_endpoints(U[:-1])
+
+
+def test_stationary_drift_limits():
+    Lp, n = 3.0, 600
+    x = np.arange(n) * Lp / n
+    k = 2 * np.pi / Lp
+    g = 10 * (1 + 0.8 * np.sin(k * x))
+    U = 20 * np.cos(k * x)
+    for kT in (10.0, 50.0):
+        # F → 0: Lifson–Jackson; U = 0: F/⟨γ⟩ at any F and T
+        lin = mb.stationary_drift_1d(U, g, 1e-4, kT, Lp) / 1e-4
+        assert np.isclose(lin, mb.lifson_jackson_mobility_1d(U, g, kT), rtol=1e-3)
+        for F in (3.0, 40.0):
+            assert np.isclose(mb.stationary_drift_1d(0 * U, g, F, kT, Lp), F / g.mean(), rtol=1e-3)
+    # mirror symmetry: reversing the force equals mirroring the landscape
+    v_minus = mb.stationary_drift_1d(U, g, -15.0, 25.0, Lp)
+    v_mirror = mb.stationary_drift_1d(np.roll(U[::-1], 1), np.roll(g[::-1], 1), 15.0, 25.0, Lp)
+    assert np.isclose(-v_minus, v_mirror, rtol=1e-10)
+    # the drift grows with temperature below the critical force (thermal activation)
+    vs = [mb.stationary_drift_1d(U, g, 20.0, kT, Lp) for kT in (5.0, 10.0, 20.0)]
+    assert vs[0] < vs[1] < vs[2]

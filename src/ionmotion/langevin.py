@@ -176,6 +176,47 @@ def _unpack_k(p, m):
 
 
 @njit(cache=True)
+def _eigh3(A, lam, V):
+    """Eigen-decomposition of a symmetric 3×3 matrix by cyclic Jacobi rotations (in place:
+    A is destroyed; lam receives eigenvalues, V the eigenvectors as columns). Converges to
+    rounding in a few sweeps; avoids LAPACK call overhead in the stepping loop."""
+    for i in range(3):
+        for j in range(3):
+            V[i, j] = 1.0 if i == j else 0.0
+    for sweep in range(50):
+        off = A[0, 1] * A[0, 1] + A[0, 2] * A[0, 2] + A[1, 2] * A[1, 2]
+        diag = A[0, 0] * A[0, 0] + A[1, 1] * A[1, 1] + A[2, 2] * A[2, 2]
+        if off <= 1e-30 * diag or off == 0.0:
+            break
+        for p in range(2):
+            for q in range(p + 1, 3):
+                apq = A[p, q]
+                if apq == 0.0:
+                    continue
+                theta = (A[q, q] - A[p, p]) / (2.0 * apq)
+                t = (1.0 if theta >= 0 else -1.0) / (abs(theta) + np.sqrt(theta * theta + 1.0))
+                c = 1.0 / np.sqrt(t * t + 1.0)
+                s = t * c
+                for k in range(3):  # A ← A J (columns p, q)
+                    akp = A[k, p]
+                    akq = A[k, q]
+                    A[k, p] = c * akp - s * akq
+                    A[k, q] = s * akp + c * akq
+                for k in range(3):  # A ← Jᵀ A (rows p, q)
+                    apk = A[p, k]
+                    aqk = A[q, k]
+                    A[p, k] = c * apk - s * aqk
+                    A[q, k] = s * apk + c * aqk
+                for k in range(3):
+                    vkp = V[k, p]
+                    vkq = V[k, q]
+                    V[k, p] = c * vkp - s * vkq
+                    V[k, q] = s * vkp + c * vkq
+    for i in range(3):
+        lam[i] = A[i, i]
+
+
+@njit(cache=True)
 def _underdamped_kernel(r, v, force, gamma6, origin, inv_cell, M, kT, F, dt, xi, stride,
                         out_r, out_v, out_i0):
     nsteps = xi.shape[0]
@@ -185,6 +226,8 @@ def _underdamped_kernel(r, v, force, gamma6, origin, inv_cell, M, kT, F, dt, xi,
     g6 = np.empty(6)
     g = np.empty((3, 3))
     vn = np.empty(3)
+    lam = np.empty(3)
+    V = np.empty((3, 3))
     for w in range(nw):
         _frac(r[w], origin, inv_cell, s)
         _interp(force, s[0], s[1], s[2], f)
@@ -197,7 +240,7 @@ def _underdamped_kernel(r, v, force, gamma6, origin, inv_cell, M, kT, F, dt, xi,
             _frac(r[w], origin, inv_cell, s)  # O
             _interp(gamma6, s[0], s[1], s[2], g6)
             _unpack_k(g6, g)
-            lam, V = np.linalg.eigh(g)
+            _eigh3(g, lam, V)
             # c = Vᵀ v, then scale per eigen-direction, then rotate back
             for a in range(3):
                 ca = V[0, a] * v[w, 0] + V[1, a] * v[w, 1] + V[2, a] * v[w, 2]
@@ -458,3 +501,78 @@ def layered_field(n, length, gamma_of_x, U_of_x=None, dU_of_x=None, transverse=N
     if U_of_x is not None:
         U = np.broadcast_to(np.asarray(U_of_x(x), float)[:, None, None], (n, 2, 2)).copy()
     return LangevinField(np.eye(3) * length, force, gamma, U=U)
+
+
+# ---------------------------------------------------------------------------------------------
+# sweep task: drift and diffusion for the chapter "Drag and mobility"
+# ---------------------------------------------------------------------------------------------
+
+TOY = dict(length=3.0, gamma0=10.0, eps=0.8, A=20.0)
+"""1D toy landscape of the chapter: period 3 Å, γ(x) = γ0(1 + ε sin kx) (meV·ps/Å²),
+U(x) = A cos kx (meV), overdamped."""
+
+CRYSTAL = dict(mass=3.5, a=3.0, k1=520.0, k2=170.0, U0=4000.0, lam=0.5, M=0.7)
+"""rodin2025 Sec. III model crystal and a Li-like mobile ion (M = 0.7 meV·ps²/Å²)."""
+
+_FIELDS = {}
+
+
+def toy_field(with_potential, n=256):
+    """The chapter's 1D toy as a LangevinField (γ isotropic, varying along x only)."""
+    k = 2 * np.pi / TOY["length"]
+    A = TOY["A"] if with_potential else 0.0
+    return layered_field(n, TOY["length"],
+                         lambda x: TOY["gamma0"] * (1 + TOY["eps"] * np.sin(k * x)),
+                         U_of_x=lambda x: A * np.cos(k * x),
+                         dU_of_x=lambda x: -A * k * np.sin(k * x))
+
+
+def crystal_field(n=48):
+    """The rodin2025 model crystal for one mobile ion: exact −∇U and γ = H𝓛H (analytic
+    Hessian of the Yukawa lattice sum at the grid nodes, 𝓛 from ``CubicLattice.drag_matrix``)."""
+    key = ("crystal", n)
+    if key not in _FIELDS:
+        from .lattice import CubicLattice
+        c = CRYSTAL
+        L = CubicLattice(c["mass"], c["a"], c["k1"], c["k2"]).drag_matrix()
+        g, G, H = _mob.yukawa_cubic_grid(n, c["a"], c["U0"], c["lam"], derivatives=True)
+        _FIELDS[key] = LangevinField(g.cell, -G, _mob.drag_field(H, L), origin=g.origin, U=g.U)
+    return _FIELDS[key]
+
+
+def drift_task(model, kT, F, seed, n_walkers, t_total, dt, n_segments=10, noise=True, n_grid=48):
+    """One sweep task: walkers under a force F along x; returns per-walker drift velocities and
+    segment estimates of the diffusion coefficients.
+
+    model: "toy0" (1D toy, U = 0, overdamped), "toy" (1D toy with U, overdamped) or "crystal"
+    (model crystal, underdamped, M = 0.7). kT (meV), F (meV/Å along x), t_total (ps), dt (ps).
+    The first of `n_segments` equal segments is burn-in; drift and D come from the rest.
+    Returns dict: v (nw, 3) Å/ps, D (3,) and D_se (3,) Å²/ps (squared increments per segment,
+    mean and SE over walkers×segments), v_mean (3,), v_se (3,)."""
+    rng = np.random.default_rng(seed)
+    n_steps = int(round(t_total / dt))
+    stride = max(1, n_steps // n_segments)
+    n_steps = stride * n_segments
+    Fv = np.array([F, 0.0, 0.0])
+    if model in ("toy0", "toy"):
+        fld = toy_field(model == "toy")
+        r0 = np.array([TOY["length"] / 2, 0.0, 0.0])
+        tr = run_overdamped(fld, kT, Fv, r0=r0, dt=dt, n_steps=n_steps, stride=stride,
+                            n_walkers=n_walkers, rng=rng, noise=noise)
+    elif model == "crystal":
+        fld = crystal_field(n_grid)
+        r0 = np.full(3, CRYSTAL["a"] / 2)
+        tr = run_underdamped(fld, CRYSTAL["M"], kT, Fv, r0=r0, dt=dt, n_steps=n_steps,
+                             stride=stride, n_walkers=n_walkers, rng=rng, noise=noise,
+                             v0=None if noise else np.zeros(3))
+    else:
+        raise ValueError(f"model must be 'toy0', 'toy' or 'crystal', got {model!r}")
+    v = tr.drift_velocity(skip=1)
+    r = tr.r
+    T = tr.t[1] - tr.t[0]
+    inc = np.diff(r, axis=0).reshape(-1, 3)  # segments 2..n, all walkers
+    inc = inc - inc.mean(axis=0)  # remove the mean drift
+    est = inc ** 2 / (2 * T) * len(inc) / (len(inc) - 1)
+    return {"v": v, "D": est.mean(0), "D_se": est.std(0, ddof=1) / np.sqrt(len(est)),
+            "v_mean": v.mean(0),
+            "v_se": v.std(0, ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.full(3, np.nan)}

@@ -1,0 +1,277 @@
+"""Diffusion analysis (rodin2025 Sec. VI): MSD from trajectory segments, D, Arrhenius fits, barriers.
+
+* :func:`msd_segments` - split a trajectory into non-overlapping segments (the paper: 250 of 12 ps
+  from 3 ns), squared displacement from each segment's start, mean and standard error.
+* :func:`fit_msd` - weighted straight-line fit of the mean MSD beyond the ballistic part
+  (the paper excludes the first 1 ps), D = slope/6; besides the formal fit error, a bootstrap over
+  segments (the MSD points of one segment are strongly correlated, so the formal error of a fit
+  that treats them as independent is too small).
+* :func:`arrhenius_fit` - ln D = ln D0 - E_a/ħΩ_T by weighted least squares, 95 % intervals
+  (Student t with n - 2 degrees of freedom; D0's interval is asymmetric, as in the paper).
+* :func:`static_barrier` - face-centre minus cell-centre energy of the particle, summed over the
+  whole lattice; relaxed: the framework relaxes around the particle (harmonic framework, exact
+  lattice Green's function V⁻¹ of the infinite lattice, iterated to self-consistency).
+* :func:`diffusion_task` - one (method, ħΩ_T, U0, seed) trajectory, the unit of the dask sweeps.
+"""
+import functools
+import time
+
+import numpy as np
+from scipy import stats
+
+from ._validate import finite_array, integer_in, positive, choice
+from .lattice import CubicLattice
+from .potentials import Yukawa, lattice_sum
+
+
+# --------------------------------------------------------------------------------------------
+# MSD and D
+# --------------------------------------------------------------------------------------------
+
+
+def msd_segments(t, R, segment_length, n_segments=None):
+    """Mean squared displacement over non-overlapping segments of one trajectory.
+
+    t (K,) equally spaced times, R (K, 3) positions (unfolded). Each segment starts at a multiple
+    of segment_length; returns (tau, mean, sem, sq) with tau (S,) lag times 0 … segment_length,
+    mean and standard error (S,) over segments and sq (n_segments, S) the individual curves.
+    """
+    t = finite_array("t", t)
+    R = finite_array("R", R, shape_tail=(3,))
+    if t.ndim != 1 or len(t) != len(R) or len(t) < 3:
+        raise ValueError("t must be 1-D with the same length as R (and at least 3 points)")
+    dt = t[1] - t[0]
+    if dt <= 0 or not np.allclose(np.diff(t), dt, rtol=1e-6, atol=1e-12):
+        raise ValueError("t must be equally spaced and increasing")
+    segment_length = positive("segment_length", segment_length)
+    S = int(round(segment_length / dt))
+    if S < 2:
+        raise ValueError(f"segment_length = {segment_length} is shorter than two samples "
+                         f"(sample spacing {dt})")
+    available = (len(t) - 1) // S
+    if n_segments is None:
+        n_segments = available
+    n_segments = integer_in("n_segments", n_segments, 1)
+    if n_segments > available or available < 2:
+        raise ValueError(f"trajectory too short: {t[-1] - t[0]:.4g} long, room for {available} "
+                         f"segments of {segment_length} but {max(n_segments, 2)} requested "
+                         "(at least 2 are needed for a standard error)")
+    if n_segments < 2:
+        raise ValueError("n_segments must be >= 2 for a standard error")
+    idx0 = np.arange(n_segments) * S
+    seg = R[idx0[:, None] + np.arange(S + 1)[None, :]]       # (n, S+1, 3)
+    sq = np.sum((seg - seg[:, :1]) ** 2, axis=-1)
+    mean = sq.mean(0)
+    sem = sq.std(0, ddof=1) / np.sqrt(n_segments)
+    return dt * np.arange(S + 1), mean, sem, sq
+
+
+def _wls_line(x, y, sigma):
+    """Weighted straight line y = a + b x; returns (b, a, cov) with absolute sigma."""
+    w = 1.0 / sigma**2
+    A = np.stack([np.ones_like(x), x], axis=1)
+    cov = np.linalg.inv(A.T @ (A * w[:, None]))
+    a, b = cov @ (A.T @ (w * y))
+    return b, a, cov
+
+
+def fit_msd(tau, mean, sem, t_min=1.0, sq=None, n_boot=200, rng=None):
+    """Weighted linear fit of ⟨|ΔR|²⟩(τ) for τ ≥ t_min; D = slope/6 (3D diffusion).
+
+    Returns a dict: slope, intercept, D, D_err (formal, points weighted by 1/sem² as the paper
+    does), and when the per-segment curves `sq` are given D_err_boot: the standard deviation of D
+    over bootstrap resamples of whole segments (accounts for the correlation along τ).
+    """
+    tau = finite_array("tau", tau)
+    mean = finite_array("mean", mean)
+    sem = finite_array("sem", sem)
+    t_min = float(t_min)
+    sel = tau >= t_min
+    if sel.sum() < 3:
+        raise ValueError(f"fewer than 3 MSD points with τ >= t_min = {t_min}; the segments are "
+                         "too short for this t_min")
+    s = np.where(sem[sel] > 0, sem[sel], np.max(sem[sel]) if np.any(sem[sel] > 0) else 1.0)
+    b, a, cov = _wls_line(tau[sel], mean[sel], s)
+    out = {"slope": b, "intercept": a, "D": b / 6, "D_err": np.sqrt(cov[1, 1]) / 6,
+           "t_min": t_min}
+    if sq is not None:
+        rng = rng or np.random.default_rng(0)
+        n = sq.shape[0]
+        Ds = []
+        for _ in range(n_boot):
+            pick = rng.integers(0, n, n)
+            m = sq[pick].mean(0)
+            e = sq[pick].std(0, ddof=1) / np.sqrt(n)
+            e = np.where(e[sel] > 0, e[sel], max(e[sel].max(), 1e-30))
+            Ds.append(_wls_line(tau[sel], m[sel], e)[0] / 6)
+        out["D_err_boot"] = float(np.std(Ds, ddof=1))
+    return out
+
+
+def arrhenius_fit(kT, D, D_err=None, confidence=0.95):
+    """Fit D = D0 exp(-E_a/kT) (kT = ħΩ_T in meV) by weighted least squares on ln D.
+
+    Weights 1/(D_err/D)² if D_err is given (else equal); the covariance is scaled by the reduced
+    χ² and intervals use Student's t with n - 2 degrees of freedom. Returns a dict with E_a,
+    E_a_ci (lo, hi), D0, D0_ci (lo, hi) (asymmetric, from the interval of ln D0), and the fit's
+    reduced chi2. Needs at least three temperatures.
+    """
+    kT = finite_array("kT", kT).ravel()
+    D = finite_array("D", D).ravel()
+    if len(kT) != len(D):
+        raise ValueError("kT and D must have the same length")
+    if len(kT) < 3:
+        raise ValueError(f"an Arrhenius fit needs at least three temperatures, got {len(kT)}")
+    if np.any(kT <= 0):
+        raise ValueError("kT (temperatures) must be > 0")
+    if np.any(D <= 0):
+        raise ValueError("D must be > 0 for an Arrhenius fit (ln D)")
+    y = np.log(D)
+    x = 1.0 / kT
+    if D_err is None:
+        sig = np.ones_like(y)
+    else:
+        D_err = finite_array("D_err", D_err).ravel()
+        if np.any(D_err <= 0):
+            raise ValueError("D_err must be > 0")
+        sig = D_err / D
+    b, a, cov = _wls_line(x, y, sig)
+    dof = len(x) - 2
+    resid = (y - a - b * x) / sig
+    chi2 = float(resid @ resid / dof) if dof > 0 else float("nan")
+    if dof > 0:
+        cov = cov * chi2
+    tq = stats.t.ppf(0.5 + confidence / 2, dof) if dof > 0 else np.inf
+    Ea, Ea_e = -b, tq * np.sqrt(cov[1, 1])
+    lnD0_e = tq * np.sqrt(cov[0, 0])
+    return {"E_a": Ea, "E_a_ci": (Ea - Ea_e, Ea + Ea_e), "E_a_halfwidth": Ea_e,
+            "D0": np.exp(a), "D0_ci": (np.exp(a - lnD0_e), np.exp(a + lnD0_e)),
+            "chi2_red": chi2, "confidence": confidence}
+
+
+# --------------------------------------------------------------------------------------------
+# Static barriers
+# --------------------------------------------------------------------------------------------
+
+_N_CLUSTER = 2  # relaxed masses: all sites within [-2, 3]^3 (6^3 = 216) around the cell [0, 1]^3
+
+
+@functools.lru_cache(maxsize=8)
+def _cluster_response(mass, a, k1, k2, n_quad, half):
+    lat = CubicLattice(mass, a, k1, k2)
+    r = np.arange(-half, half + 2)
+    sites = np.stack(np.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
+    grid = lat.quadrature_modes(n_quad)
+    base = np.einsum("ju,jau,jbu->jab", grid.weights[:, None] / (lat.mass * grid.omega**2),
+                     grid.eta, grid.eta)
+    d = np.arange(-(2 * half + 1), 2 * half + 2)
+    seps = np.stack(np.meshgrid(d, d, d, indexing="ij"), -1).reshape(-1, 3)
+    # W(L) for every separation at once: Σ_j cos(q_j·L) base_j (only the cosine is needed)
+    blocks = {}
+    chunk = 64
+    for i in range(0, len(seps), chunk):
+        s = seps[i:i + chunk]
+        ph = np.cos(grid.q @ (s.T * a))                      # (M, chunk)
+        W = np.einsum("jc,jab->cab", ph, base)
+        for k, v in zip(map(tuple, s), W):
+            blocks[k] = v
+    n = len(sites)
+    G = np.empty((3 * n, 3 * n))
+    for i in range(n):
+        for j in range(n):
+            G[3 * i:3 * i + 3, 3 * j:3 * j + 3] = blocks[tuple(sites[i] - sites[j])]
+    return sites, 0.5 * (G + G.T)
+
+
+def relaxed_energy(potential, point, lattice, n_quad=16, n_shell=6, tol=1e-10, max_iter=500):
+    """Energy of a particle at `point` with the harmonic framework relaxed around it (meV).
+
+    The masses of a 6³ cluster around the cell [0, a]³ relax; for a harmonic framework the exact
+    equilibrium displacement satisfies r = G g(r) (G = V⁻¹ among the cluster sites, infinite
+    lattice; g_i = ∇u(point - s_i - r_i) the force the particle exerts on mass i), solved by damped
+    fixed-point iteration. Returns dict(total, interaction, deformation, displacement): the
+    interaction Σ_i u(point - s_i - r_i) over the whole lattice (farther masses unrelaxed) and the
+    deformation energy ½ rᵀ V r = ½ gᵀ r.
+    """
+    point = finite_array("point", point, shape_tail=(3,))
+    a = lattice.a
+    sites, G = _cluster_response(lattice.mass, a, lattice.k1, lattice.k2, n_quad, _N_CLUSTER)
+    pos = sites * a
+    far = lattice_sum(potential, point, a, n_shell) - potential.value(point - pos).sum()
+    r = np.zeros_like(pos)
+    for it in range(max_iter):
+        g = potential.gradient(point - pos - r)
+        r_new = (G @ g.ravel()).reshape(-1, 3)
+        if np.max(np.abs(r_new - r)) < tol:
+            r = r_new
+            break
+        r = 0.5 * r + 0.5 * r_new
+    else:
+        raise ValueError("framework relaxation did not converge (interaction too strong for a "
+                         "harmonic framework?)")
+    g = potential.gradient(point - pos - r)
+    inter = potential.value(point - pos - r).sum() + far
+    deform = 0.5 * float(g.ravel() @ r.ravel())
+    return {"total": inter + deform, "interaction": inter, "deformation": deform,
+            "displacement": r}
+
+
+def static_barrier(U0, lam, lattice, relaxed=False, n_shell=6, n_quad=16, parts=False):
+    """Barrier between neighbouring cells for U(x) = U0 e^{-|x|/λ}/|x|: the energy with the
+    particle at a face centre (a/2, a/2, 0) minus at the cell centre (a/2, a/2, a/2), in meV,
+    summed over the whole lattice (|i|, |j|, |k| ≤ n_shell; with λ = 1/2 Å the terms beyond are
+    below 1e-20 meV). relaxed=True relaxes the framework for each particle position
+    (:func:`relaxed_energy`); parts=True returns a dict with the interaction and deformation
+    contributions (rodin2025 Sec. VI: 42.3 = 39.4 + 2.9 meV for U0 = 4 eV).
+    """
+    pot = Yukawa(U0, positive("lam", lam))
+    a = lattice.a
+    face = np.array([a / 2, a / 2, 0.0])
+    centre = np.array([a / 2, a / 2, a / 2])
+    if not relaxed:
+        b = float(lattice_sum(pot, face, a, n_shell) - lattice_sum(pot, centre, a, n_shell))
+        return {"barrier": b, "interaction": b, "deformation": 0.0} if parts else b
+    ef = relaxed_energy(pot, face, lattice, n_quad=n_quad, n_shell=n_shell)
+    ec = relaxed_energy(pot, centre, lattice, n_quad=n_quad, n_shell=n_shell)
+    out = {"barrier": ef["total"] - ec["total"],
+           "interaction": ef["interaction"] - ec["interaction"],
+           "deformation": ef["deformation"] - ec["deformation"]}
+    return out if parts else out["barrier"]
+
+
+# --------------------------------------------------------------------------------------------
+# One sweep task
+# --------------------------------------------------------------------------------------------
+
+PAPER_LATTICE = dict(mass=3.5, a=3.0, k1=520.0, k2=170.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _w0_drag(mass, a, k1, k2, n_quad):
+    from .thermal import corner_response
+    lat = CubicLattice(mass, a, k1, k2)
+    return corner_response(lat, n_quad=n_quad), lat.drag_matrix()
+
+
+def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, M=0.7,
+                   save_dt=0.05, scheme="hermite", n_quad=40):
+    """One diffusion trajectory (rodin2025 Sec. VI): particle at rest at the cell centre,
+    framework thermal modes from an n_grid³ grid at ħΩ_T = kT (meV), U0 (meV·Å), λ = lam.
+
+    method "timelocal" (Eqs. 18-20). Returns dict(t, R (unfolded), V) sampled every save_dt,
+    plus the wall time and cell-change count. The random stream is numpy's default_rng(seed).
+    """
+    from . import thermal as th
+    choice("method", method, {"timelocal"})
+    lat = CubicLattice(**PAPER_LATTICE)
+    rng = np.random.default_rng(seed)
+    modes = th.sample_modes(lat, n_grid, kT, rng)
+    W0, drag = _w0_drag(*PAPER_LATTICE.values(), n_quad)
+    n_steps = int(round(duration / dt))
+    every = max(1, int(round(save_dt / dt)))
+    t0 = time.perf_counter()
+    t, R, V, st = th.trajectory(np.full(3, lat.a / 2), np.zeros(3), M, Yukawa(U0, lam), modes,
+                                W0, drag, dt, n_steps, save_every=every, scheme=scheme,
+                                return_stats=True)
+    return {"t": t, "R": R, "V": V, "wall": np.array(time.perf_counter() - t0),
+            "cell_changes": np.array(st["cell_changes"])}

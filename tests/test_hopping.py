@@ -331,7 +331,7 @@ def test_honeycomb_torus_drift_and_conservation():
     f = np.array([0.6, 0.3])
     R = h.honeycomb_torus_matrix(L, P0, g, f)
     pos, lab, cells = h.honeycomb_sites(L)
-    wa, wb = h._stationary_split_honeycomb(P0, g, f, 1.0)
+    wa, wb = h.honeycomb_stationary_split(P0, g, f)
     n_init = np.zeros(2 * L * L)
     c0 = 2 * ((L // 2) * L + L // 2)
     n_init[c0], n_init[c0 + 1] = wa, wb
@@ -359,3 +359,12 @@ def test_honeycomb_torus_drift_and_conservation():
 def test_bad_input_raises_naming_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_honeycomb_stationary_split_is_conserved_eigenvector():
+    P0, g = 0.4, 0.35
+    assert np.allclose(h.honeycomb_stationary_split(P0, g), ((1 + g) / 2, (1 - g) / 2))
+    f = np.array([0.9, -0.4])
+    w = np.array(h.honeycomb_stationary_split(P0, g, f))
+    Pk = h.honeycomb_Pk(np.zeros(2), P0, g, f)
+    assert np.allclose(Pk @ w, w, atol=1e-15)

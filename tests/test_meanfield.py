@@ -209,3 +209,12 @@ def test_barrier_shift_signs():
 def test_bad_input_raises_naming_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_self_consistency_coefficients_reproduce_the_solution():
+    T = np.array([800.0, 2000.0, 3500.0])
+    for eq in ("54", "55"):
+        A, B, g = mf.self_consistency_coefficients(T, M0=0.25, equation=eq, **FIG4)
+        P = mf.hopping_probability(T, M0=0.25, equation=eq, **FIG4)
+        assert np.allclose(A * np.exp(B * P), P, rtol=1e-12)
+        assert np.allclose(g, [gamma_ref(t, 1.0, 0.5) for t in T], atol=1e-12)

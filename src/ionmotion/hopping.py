@@ -49,7 +49,7 @@ __all__ = [
     "chain_group_velocity", "chain_group_velocity_weak", "chain_frequency_small_k",
     "sigma_weak", "sigma_strong", "sigma_chord",
     "honeycomb_bond_vectors", "honeycomb_structure_factor", "honeycomb_Pk",
-    "honeycomb_eigenvalues", "honeycomb_group_velocity", "honeycomb_group_velocity_weak",
+    "honeycomb_eigenvalues", "honeycomb_group_velocity", "honeycomb_stationary_split", "honeycomb_group_velocity_weak",
     "honeycomb_conductivity", "numerical_group_velocity",
     "chain_sites", "chain_ring_matrix", "honeycomb_sites", "honeycomb_torus_matrix",
     "propagate", "mean_displacement_per_step",
@@ -362,6 +362,15 @@ def honeycomb_group_velocity_weak(P0, gamma, f, a=1.0, tau=1.0):
     P0, g, f = _P0(P0), _gamma(gamma), _field_2d(f)
     a, tau = V.positive("a", a), V.positive("tau", tau)
     return P0 * (1 - g * g) * a * a / (6 * tau) * f
+
+
+def honeycomb_stationary_split(P0, gamma, f=(0.0, 0.0), a=1.0):
+    """Fractions (w_a, w_b) of the conserved k = 0 mode of the number-conserving honeycomb P_k.
+
+    (1 + γ)/2 and (1 − γ)/2 at zero field (detailed balance, cf. Eq. (28)); the field changes
+    them at O(f³).
+    """
+    return _stationary_split_honeycomb(_P0(P0), _gamma(gamma), _field_2d(f), V.positive("a", a))
 
 
 def _stationary_split_honeycomb(P0, g, f, a):

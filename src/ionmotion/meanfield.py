@@ -36,7 +36,7 @@ from .units import KB_EV
 __all__ = [
     "KB_EV", "type2_temperature", "polarization", "hopping_probability", "fold_function",
     "type1_temperature", "type1_temperature_gamma0", "type1_exists", "coexistence_window", "conductivity",
-    "barrier_shifts", "max_polarization", "T_MAX",
+    "barrier_shifts", "max_polarization", "T_MAX", "self_consistency_coefficients",
 ]
 
 T_MAX = 20000.0
@@ -128,6 +128,19 @@ def _AB(T, Lambda0, n0, K0, M0, equation):
         logA = -Lambda0 * beta
     B = n0 * M0 * (1 - g * g) * beta / 4
     return logA, B, g
+
+
+def self_consistency_coefficients(T, Lambda0, n0, K0, M0, equation="55"):
+    """(A, B, γ) of P0 = A exp(B P0) for Eq. (55) or Eq. (54) at temperatures T (arrays).
+
+    A is the M0-free hopping probability (Eq. (49) for "55", exp(−Λ0/k_BT) for "54"),
+    B = n0 M0 (1 − γ²)/(4 k_B T) in 1/(unit P0), γ the Eq. (50) polarization. Both roots of the
+    self-consistency are −W_0(−AB)/B (physical) and −W_{−1}(−AB)/B (second root).
+    """
+    T = _T(T)
+    Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
+    logA, B, g = _AB(T, Lambda0, n0, K0, M0, _equation(equation))
+    return np.exp(logA), B, g
 
 
 def _check_params(Lambda0, n0, K0, M0):

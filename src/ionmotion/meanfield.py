@@ -224,9 +224,9 @@ def coexistence_window(Lambda0, n0, K0):
 
     A type-I fold exists iff M0 > M0_min = (4Λ0 + 2 n0 K0)/n0. It lies above T_p (both
     transitions occur, type-II first) iff M0 < M0_max = 2 K0 exp(2Λ0/(n0 K0)): at T_p, γ = 0 and
-    e·A·B = e (M0/(2K0)) exp(−2Λ0/(n0K0)), which reaches 1 at M0_max; for M0 ≥ M0_max the fold
+    e·A·B = (M0/(2K0)) exp(−2Λ0/(n0K0)), which reaches 1 at M0_max; for M0 ≥ M0_max the fold
     comes at or below T_p and pre-empts the type-II transition. M0_max = 0 when K0 = 0.
-    The window is empty (M0_min ≥ M0_max) when the interactions are too strong or too weak.
+    The window is never empty for K0 > 0: M0_max ≥ M0_min because e^x ≥ 1 + x, x = 2Λ0/(n0K0).
     """
     Lambda0, n0, K0, _ = _check_params(Lambda0, n0, K0, 0.0)
     m_min = (4 * Lambda0 + 2 * n0 * K0) / n0

@@ -321,3 +321,16 @@ def test_fixed_n_kmc_matches_canonical_enumeration_and_differs_from_gc(honeycomb
     # the ensembles differ at this size (fixed N is more ordered)
     wg = np.exp(-(V * pairs - 1.5 * V * N - (V * pairs - 1.5 * V * N).min()) / (KB_EV * T))
     assert exact > 1.05 * np.sum(wg * ms ** 2) / wg.sum()
+
+
+def test_binder_crossing_of_synthetic_curved_cumulants():
+    # U_L(T) = 2/3 - a (1 + (T - Tc) L^{1/ν} / s)^2-like curved family crossing exactly at Tc
+    Tc, T = 1000.0, np.linspace(900.0, 1100.0, 9)
+    table = {}
+    for L in (8, 16, 32):
+        x = (T - Tc) / Tc * L
+        U = 0.6 - 0.05 * np.tanh(x) - 0.01 * np.tanh(x) ** 2
+        table[L] = (T, U, np.full(T.size, 1e-4))
+    for L1, L2, Tx, dTx in kmc.binder_crossings(table):
+        assert Tx == pytest.approx(Tc, abs=3.0)
+        assert dTx < 3.0

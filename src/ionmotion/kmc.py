@@ -668,78 +668,41 @@ def binder_table(tasks, results):
     return out
 
 
-def binder_crossings(table, n_boot=400, seed=0):
-    """Crossing temperatures of U(T) for consecutive sizes (linear fits of U(T) weighted by dU)
-    with bootstrap errors. Returns list of (L1, L2, T_x, dT_x)."""
+def binder_crossings(table, n_boot=400, seed=0, width=2):
+    """Crossing temperatures of U(T) for consecutive sizes, with bootstrap errors.
+
+    The difference U_L2 - U_L1 is fitted by a quadratic on the ``width`` temperatures on each
+    side of its sign change (local, because U(T) is curved over a wide window) and its root in
+    the bracket is returned. Bootstrap: Gaussian resampling of U with the stated errors dU.
+    Returns a list of (L1, L2, T_x, dT_x); T_x is nan if the curves do not cross."""
     rng = np.random.default_rng(seed)
     sizes = sorted(table)
     out = []
 
-    def cross(T, U1, U2):
-        a1 = np.polyfit(T, U1, 1)
-        a2 = np.polyfit(T, U2, 1)
-        return (a2[1] - a1[1]) / (a1[0] - a2[0])
+    def cross(T, D):
+        s = np.flatnonzero(np.diff(np.sign(D)) != 0)
+        if s.size == 0:
+            return np.nan
+        k = s[0]
+        lo, hi = max(0, k - width + 1), min(T.size, k + width + 1)
+        c = np.polyfit(T[lo:hi] - T[k], D[lo:hi], min(2, hi - lo - 1))
+        roots = np.roots(c).real + T[k]
+        roots = roots[(roots >= T[k] - 1e-9) & (roots <= T[k + 1] + 1e-9)]
+        if roots.size == 0:  # fall back to linear interpolation in the bracket
+            return T[k] - D[k] * (T[k + 1] - T[k]) / (D[k + 1] - D[k])
+        return float(roots[0])
 
     for L1, L2 in zip(sizes[:-1], sizes[1:]):
         T1, U1, d1 = table[L1][:3]
         T2, U2, d2 = table[L2][:3]
-        T = T1
-        x0 = cross(T, U1, U2)
-        boots = [cross(T, U1 + d1 * rng.standard_normal(U1.size),
-                       U2 + d2 * rng.standard_normal(U2.size)) for _ in range(n_boot)]
-        out.append((L1, L2, float(x0), float(np.std(boots))))
+        if T1.size != T2.size or np.any(np.abs(T1 - T2) > 1e-6):
+            raise ValueError(f"sizes {L1} and {L2} were run at different temperatures")
+        x0 = cross(T1, U2 - U1)
+        boots = np.array([cross(T1, (U2 + d2 * rng.standard_normal(U2.size))
+                                - (U1 + d1 * rng.standard_normal(U1.size)))
+                          for _ in range(n_boot)])
+        out.append((L1, L2, float(x0), float(np.nanstd(boots))))
     return out
-
-
-def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=40,
-                           n_snapshots=200):
-    """Staggered correlation ⟨s_0 s_r⟩ (s = 2n - 1) of the chain from equally spaced snapshots."""
-    sim = _equilibrated("chain", size, T, K0, Lambda0, seed, hops_eq)
-    rate = sim.hop_rate()
-    sim.reset_observables()
-    res = sim.run(hops_run / rate, n_samples=n_snapshots, snapshots=True)
-    s = 2.0 * res["snapshots"] - 1.0
-    r = np.arange(r_max + 1)
-    G = np.array([np.mean(s * np.roll(s, -k, axis=1)) for k in r])
-    return {"r": r, "G": G, "g2": sim.moments()["g2"]}
-
-
-def grid_tasks(kind, sizes, fracs, seeds, hops_eq, hops_run, M0=0.0, **extra):
-    """Tasks over sizes × T/T_p × seeds at hu2026's Fig. 4 parameters (T rounded to 1 mK)."""
-    Tp = paper_tp()
-    return [dict(kind=kind, size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=hops_eq, hops_run=hops_run,
-                 M0=float(M0), **extra)
-            for L in sizes for f in fracs for s in range(seeds)]
-
-
-def average_over_seeds(tasks, results, keys, by=("size", "T")):
-    """Mean and standard error over seeds of result `keys`, grouped by the task fields `by`.
-    Returns (groups, {key: (mean, sem)}) with groups the sorted distinct tuples."""
-    groups = sorted({tuple(p[b] for b in by) for p in tasks})
-    out = {k: (np.zeros(len(groups)), np.zeros(len(groups))) for k in keys}
-    for i, g in enumerate(groups):
-        rs = [r for p, r in zip(tasks, results) if tuple(p[b] for b in by) == g]
-        for k in keys:
-            x = np.array([float(np.asarray(r[k])) for r in rs])
-            out[k][0][i] = x.mean()
-            out[k][1][i] = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else np.nan
-    return groups, out
-
-
-def cached_or_run(func, tasks, *, slug, name, scheduler=None, fallback=None):
-    """run_sweep, but if every task of ``fallback`` = (tasks2, name2) is already cached, return
-    those instead (lets a draft execution show a committed paper-quality sweep). Returns
-    (tasks used, results, name used)."""
-    from . import cache
-    from .sweep import _task_name, run_sweep
-    if fallback is not None:
-        t2, n2 = fallback
-        hits = [cache.load(slug, _task_name(n2, p), p) for p in t2]
-        if all(h is not None for h in hits):
-            return t2, hits, n2
-    return tasks, run_sweep(func, tasks, slug=slug, name=name, scheduler=scheduler,
-                            progress=False), name
 
 
 # ----------------------------------------------------------------------------------------------

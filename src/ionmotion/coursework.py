@@ -13,6 +13,7 @@ solution held code, an empty code cell is left for the student's answer.
 :func:`reproduce_all` executes every chapter of `_toc.yml` at ``quality="paper"``, one dask task per
 chapter, then regenerates and prints the "What this book reproduces" table and builds the HTML.
 """
+import logging
 import os
 import re
 import sys
@@ -189,10 +190,16 @@ def chapter_parameters(slug, root=None):
 
     root = Path(root or repo_root())
     nb = jupytext.read(root / "notebooks" / f"{slug}.md")
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / f"{slug}.ipynb"
-        jupytext.write(nb, p)
-        return set(pm.inspect_notebook(str(p)))
+    log = logging.getLogger("papermill")
+    level = log.level
+    log.setLevel(logging.ERROR)  # papermill warns about lines it cannot type (tuples); harmless
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / f"{slug}.ipynb"
+            jupytext.write(nb, p)
+            return set(pm.inspect_notebook(str(p)))
+    finally:
+        log.setLevel(level)
 
 
 def _execute_chapter(slug, parameters, root):
@@ -256,18 +263,21 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
 
     root = Path(root or repo_root()).resolve()
     slugs = list(slugs or book.chapter_slugs(root))
+    missing = [s for s in slugs if not (root / "notebooks" / f"{s}.md").exists()]
+    if missing:
+        raise ValueError(f"no notebooks/<slug>.md for {missing}")
     cluster = None
     if scheduler in (None, "local"):
         nw = n_workers or max(1, min(2, os.cpu_count() or 1))
         cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         client = Client(cluster)
     else:
         client = Client(scheduler)
     address = client.scheduler.address
     parallel = parallel or max(1, len(client.scheduler_info()["workers"]))
     print(f"reproducing {len(slugs)} chapter(s) at quality={quality!r} on {address} "
-          f"({parallel} at a time)", file=out)
+          f"({parallel} at a time; dashboard {client.dashboard_link})", file=out)
     failures, times = {}, {}
     try:
         todo = []

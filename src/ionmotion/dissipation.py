@@ -274,6 +274,29 @@ def chain_pass_task(speed, kappa, s, lam, Phi0=0.01, k=99 / 4, n_chain=200, dt=1
             "steps": np.array(out["steps"])}
 
 
+def chain_panel_task(speeds, kappa, s, lam, Phi0=0.01, k=99 / 4, n_chain=200, dt=1e-4, mu=1.0,
+                     a=2.0):
+    """One panel curve of rodin2024 Fig. 2: :func:`chain_pass_task` for every speed. Returns
+    speeds, loss (simulation), eq13 (Brillouin-zone integral) and eq14 (closed form)."""
+    speeds = np.atleast_1d(np.asarray(speeds, float))
+    loss = np.array([chain_pass_task(v, kappa, s, lam, Phi0, k, n_chain, dt, mu, a)["loss"]
+                     for v in speeds])
+    chain = Chain(1 / FOUR_PI2, a, k, k, kappa, kappa)
+    eq13 = single_pass_loss(chain, Gaussian(Phi0, lam), speeds, (0.0, s, 0.0))
+    eq14 = chain_loss_analytic(speeds, Phi0, lam, s, k, k, kappa, kappa)
+    return {"speeds": speeds, "loss": loss, "eq13": np.atleast_1d(eq13), "eq14": eq14}
+
+
+def paper_speeds(lam, n=50, top=80.0, dim=1):
+    """The speed grids of the authors' scripts: 50 values from 2 (λ ≤ 1), 4 (λ = 2) or 8 (λ = 4)
+    to 80 for the chain; from 1 to 80 (one mass) or 2 to 80 (four/eight masses) in 3D."""
+    if dim == 1:
+        lo = 2.0 if lam <= 1 else (4.0 if lam == 2 else 8.0)
+    else:
+        lo = float(dim)
+    return np.linspace(lo, top, n)
+
+
 CELL_SITES = {
     "one": [(0, 0, 0)],
     "four": [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 1, 0)],
@@ -281,37 +304,44 @@ CELL_SITES = {
 }
 
 
-def cubic_pass_task(speeds, config, lam, s=0.0, Phi0=0.01, n_lattice=50, dt=1e-3, mu=1.0,
-                    k1=15.0, k2=5.0, a=2.0):
+def cubic_panel_task(speeds, config, lam, offsets=(0.0,), Phi0=0.01, n_lattice=50, dt=1e-3,
+                     mu=1.0, k1=15.0, k2=5.0, a=2.0):
     """Passes through a periodic cubic lattice (rodin2024 Figs. 4-5 protocol, dimensionless) for
-    several speeds sharing one response kernel. config: "one" (one mass, impact s x̂), "four"
-    (face masses, path through the face centre) or "eight" (cell masses, path through the cell).
-    Start 7λ before the first layer, stop 7λ after the last. Returns speeds, loss, final speeds."""
+    several speeds and impact offsets sharing one response kernel. config: "one" (one mass,
+    impact s x̂ for s in `offsets`), "four" (face masses, path through the face centre) or
+    "eight" (cell masses, path through the cell; offsets ignored). Start 7λ before the first
+    layer of masses, stop 7λ after the last. Returns speeds, offsets, loss (n_offsets, n_speeds),
+    final_speed and the wall time of the kernel."""
+    import time as _time
     from . import full
     m = 1 / FOUR_PI2
     lat = CubicLattice(m, a, k1, k2)
     c = n_lattice // 2
     base = np.array([c, c, c])
-    sites = [tuple(base + np.array(v)) for v in CELL_SITES[config]]
-    if config == "one":
-        xy = (c * a + s, c * a)
-    else:
-        xy = (c * a + a / 2, c * a + a / 2)
+    sites = [tuple(int(x) for x in base + np.array(v)) for v in CELL_SITES[config]]
     z_first = c * a
     z_last = (c + (1 if config == "eight" else 0)) * a
-    start = (xy[0], xy[1], z_first - 7 * lam)
     stop = z_last + 7 * lam
     speeds = np.atleast_1d(np.asarray(speeds, float))
-    n_max = int(np.ceil(1.3 * (stop - start[2]) / (speeds.min() * dt))) + 10
+    offsets = np.atleast_1d(np.asarray(offsets, float)) if config == "one" else np.array([0.0])
+    n_max = int(np.ceil(1.3 * (stop - z_first + 7 * lam) / (speeds.min() * dt))) + 10
     pot = Gaussian(Phi0, lam)
-    kern = full.verlet_response_kernel(lat, (n_lattice,) * 3, sites, dt, n_max)
-    loss, vf = [], []
-    for v in speeds:
-        o = full.pass_loss(lat, (n_lattice,) * 3, pot, sites, mu * m, start, v, stop, dt,
-                           kernel=kern)
-        loss.append(o["loss"])
-        vf.append(o["final_speed"])
-    return {"speeds": speeds, "loss": np.array(loss), "final_speed": np.array(vf)}
+    t0 = _time.perf_counter()
+    kern = full.verlet_response_kernel(lat, (n_lattice,) * 3, sites, dt, n_max,
+                                       components="iso" if config == "one" else "full")
+    t_kernel = _time.perf_counter() - t0
+    loss = np.zeros((len(offsets), len(speeds)))
+    vf = np.zeros_like(loss)
+    for i, s in enumerate(offsets):
+        xy = (c * a + s, c * a) if config == "one" else (c * a + a / 2, c * a + a / 2)
+        start = (xy[0], xy[1], z_first - 7 * lam)
+        for j, v in enumerate(speeds):
+            o = full.pass_loss(lat, (n_lattice,) * 3, pot, sites, mu * m, start, v, stop, dt,
+                               kernel=kern)
+            loss[i, j] = o["loss"]
+            vf[i, j] = o["final_speed"]
+    return {"speeds": speeds, "offsets": offsets, "loss": loss, "final_speed": vf,
+            "kernel_wall_s": np.array(t_kernel)}
 
 
 def edge_line_sites(n_masses=8):
@@ -348,15 +378,26 @@ def edge_line_timelocal(dt=1e-3, tau=30.0, Phi0=1.0, lam=0.5, speed=7.5, start=7
     """rodin2024 Fig. 6, time-local side: Eq. (26) (form="rodin2024", the literal reading) or
     rodin2025 Eqs. (18)-(20) (form="rodin2025") via :func:`ionmotion.timelocal.integrate`, with
     the static response among the eight masses (infinite lattice) and 𝓜 (Eq. (23)).
-    Returns t, z, v."""
+    Returns t, z, v, integrate_wall_s and integrate_cpu_s (the integration alone; the static
+    response and 𝓜 are computed once per lattice, cached in memory)."""
+    import time as _time
     from . import timelocal
-    m = 1 / FOUR_PI2
-    lat = CubicLattice(m, a, k1, k2)
+    key = (k1, k2, a, n_quad)
+    if key not in _EDGE_CACHE:
+        lat = CubicLattice(1 / FOUR_PI2, a, k1, k2)
+        _EDGE_CACHE[key] = (timelocal.static_response_block(lat, np.array(edge_line_sites()),
+                                                            n_quad=n_quad), recoil_matrix(lat))
+    W0, Mrec = _EDGE_CACHE[key]
     sites = np.array(edge_line_sites())
-    W0 = timelocal.static_response_block(lat, sites, n_quad=n_quad)
-    Mrec = recoil_matrix(lat)
     n = int(round(tau / dt))
-    t, R, V = timelocal.integrate((0.0, 0.0, start), (0.0, 0.0, speed), mu * m,
+    t0 = _time.perf_counter()
+    c0 = _time.process_time()
+    t, R, V = timelocal.integrate((0.0, 0.0, start), (0.0, 0.0, speed), mu / FOUR_PI2,
                                   Gaussian(Phi0, lam), sites * a, W0, Mrec, dt, n,
                                   constrain=(0, 0, 1), save_every=save_every, form=form)
-    return {"t": t, "z": R[:, 2], "v": V[:, 2]}
+    wall = _time.perf_counter() - t0
+    cpu = _time.process_time() - c0
+    return {"t": t, "z": R[:, 2], "v": V[:, 2], "integrate_wall_s": wall, "integrate_cpu_s": cpu}
+
+
+_EDGE_CACHE = {}

@@ -488,9 +488,10 @@ def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="ful
     runs over all N = Nx·Ny·Nz wave vectors of the periodic lattice, q = 0 included (its
     translation modes have S_n = n). Symmetric in the Cartesian indices and even in d.
 
-    components: "full" (all 3×3, shape (n_steps+1, n_sep, 3, 3)), or "zz" (only R_zz; valid and
+    components: "full" (all 3×3, shape (n_steps+1, n_sep, 3, 3)), "zz" (only R_zz; valid and
     cheaper when all separations lie along z and only z forces act: the sum is then folded onto
-    q_x, q_y ≥ 0). Returns (R, separations (n_sep, 3), index (n, n) pair → separation).
+    q_x, q_y ≥ 0) or "iso" (one site of a cubic lattice, where cubic symmetry makes R_0 ∝ 1 and
+    only its trace is accumulated). Returns (R, separations (n_sep, 3), index (n, n) pair → separation).
     """
     S = _shape(framework, shape)
     sites = _sites(sites, S)
@@ -522,8 +523,11 @@ def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="ful
         uniq, inv = np.unique(key, return_inverse=True)
         wq = np.bincount(inv, weights=wq)
         K = np.stack(np.unravel_index(uniq, S), axis=-1)
+    elif components == "iso":
+        if len(seps) != 1 or not isinstance(framework, CubicLattice):
+            raise ValueError("components='iso' needs a single site of a CubicLattice")
     elif components != "full":
-        raise ValueError(f"components must be 'full' or 'zz', got {components!r}")
+        raise ValueError(f"components must be 'full', 'zz' or 'iso', got {components!r}")
     q = 2 * np.pi * K / (np.array(S) * framework.a)
     w2, eta = framework._eig(_q_for(framework, q))
     cth = 1.0 - 0.5 * w2 * dt * dt            # (Q, 3)
@@ -536,6 +540,15 @@ def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="ful
         _kernel_accumulate(cth.reshape(-1), np.ascontiguousarray(amp), n_steps, out)
         R = np.zeros((n_steps + 1, len(seps), 3, 3))
         R[:, :, 2, 2] = out
+        return R, seps, index
+    if components == "iso":
+        # one site of a cubic lattice: R_0(n) = r(n) I by cubic symmetry, r = (1/3) tr R_0
+        amp = np.repeat(wq[:, None], 3, axis=1).reshape(-1, 1) * (pref / 3.0)
+        out = np.zeros((n_steps + 1, 1))
+        _kernel_accumulate(cth.reshape(-1), np.ascontiguousarray(amp), n_steps, out)
+        R = np.zeros((n_steps + 1, 1, 3, 3))
+        for a in range(3):
+            R[:, 0, a, a] = out[:, 0]
         return R, seps, index
     iu = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)]
     P = np.stack([eta[:, a, :] * eta[:, b, :] for a, b in iu], axis=-1)  # (Q, 3 branch, 6)

@@ -334,3 +334,20 @@ def test_binder_crossing_of_synthetic_curved_cumulants():
     for L1, L2, Tx, dTx in kmc.binder_crossings(table):
         assert Tx == pytest.approx(Tc, abs=3.0)
         assert dTx < 3.0
+
+
+def test_numpy_reference_step_samples_boltzmann_pair_density():
+    lat = lg.chain(4)
+    T, V = 1000.0, 0.12
+    rng = np.random.default_rng(0)
+    occ = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    exc = np.full(8, -1)
+    tot, acc = 0.0, 0.0
+    for _ in range(6000):
+        new, exc, dt, ev = kmc.reference_step(occ, exc, lat, T, 0.0, V, 0.0, 0.0, 1.0,
+                                              rng.random(3))
+        acc += dt * lg.energy(occ, lat, 1.0)
+        tot += dt
+        occ = new
+    exact = lg.chain_pair_density_canonical(8, 4, T, V) * 8
+    assert acc / tot == pytest.approx(exact, rel=0.1)

@@ -539,18 +539,19 @@ def drift_diffusion(res, n_particles, field, T, axis=0):
 
 
 def _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0=0.0, n0=1.0, init="ordered",
-                  field=0.0):
+                  field=0.0, tau_exc=1.0):
     sim = LatticeGasKMC(kind, size, T, K0=K0, Lambda0=Lambda0, n0=n0, M0=M0, seed=seed,
-                        init=init, field=field)
+                        init=init, field=field, tau_exc=tau_exc)
     sim.run_events(int(hops_eq * sim.n_particles))
     return sim
 
 
 def equilibrium_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_samples=1000,
-                     M0=0.0, n0=1.0, init="ordered"):
+                     M0=0.0, n0=1.0, init="ordered", tau_exc=1.0):
     """One equilibrium run of ``hops_run`` hops per ion after ``hops_eq`` (the duration in τ is
     set from a pilot measurement of the hop rate): moments of γ, D*, D_σ, hops, hop rate."""
-    sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0, n0, init)
+    sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0, n0, init,
+                        tau_exc=tau_exc)
     rate = sim.hop_rate()
     sim.reset_observables()
     res = sim.run(hops_run / rate, n_samples=n_samples)
@@ -703,6 +704,57 @@ def binder_crossings(table, n_boot=400, seed=0, width=2):
                           for _ in range(n_boot)])
         out.append((L1, L2, float(x0), float(np.nanstd(boots))))
     return out
+
+
+def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=40,
+                           n_snapshots=200):
+    """Staggered correlation ⟨s_0 s_r⟩ (s = 2n - 1) of the chain from equally spaced snapshots."""
+    sim = _equilibrated("chain", size, T, K0, Lambda0, seed, hops_eq)
+    rate = sim.hop_rate()
+    sim.reset_observables()
+    res = sim.run(hops_run / rate, n_samples=n_snapshots, snapshots=True)
+    s = 2.0 * res["snapshots"] - 1.0
+    r = np.arange(r_max + 1)
+    G = np.array([np.mean(s * np.roll(s, -k, axis=1)) for k in r])
+    return {"r": r, "G": G, "g2": sim.moments()["g2"]}
+
+
+def grid_tasks(kind, sizes, fracs, seeds, hops_eq, hops_run, M0=0.0, **extra):
+    """Tasks over sizes × T/T_p × seeds at hu2026's Fig. 4 parameters (T rounded to 1 mK)."""
+    Tp = paper_tp()
+    return [dict(kind=kind, size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
+                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=hops_eq, hops_run=hops_run,
+                 M0=float(M0), **extra)
+            for L in sizes for f in fracs for s in range(seeds)]
+
+
+def average_over_seeds(tasks, results, keys, by=("size", "T")):
+    """Mean and standard error over seeds of result `keys`, grouped by the task fields `by`.
+    Returns (groups, {key: (mean, sem)}) with groups the sorted distinct tuples."""
+    groups = sorted({tuple(p[b] for b in by) for p in tasks})
+    out = {k: (np.zeros(len(groups)), np.zeros(len(groups))) for k in keys}
+    for i, g in enumerate(groups):
+        rs = [r for p, r in zip(tasks, results) if tuple(p[b] for b in by) == g]
+        for k in keys:
+            x = np.array([float(np.asarray(r[k])) for r in rs])
+            out[k][0][i] = x.mean()
+            out[k][1][i] = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else np.nan
+    return groups, out
+
+
+def cached_or_run(func, tasks, *, slug, name, scheduler=None, fallback=None):
+    """run_sweep, but if every task of ``fallback`` = (tasks2, name2) is already cached, return
+    those instead (lets a draft execution show a committed paper-quality sweep). Returns
+    (tasks used, results, name used)."""
+    from . import cache
+    from .sweep import _task_name, run_sweep
+    if fallback is not None:
+        t2, n2 = fallback
+        hits = [cache.load(slug, _task_name(n2, p), p) for p in t2]
+        if all(h is not None for h in hits):
+            return t2, hits, n2
+    return tasks, run_sweep(func, tasks, slug=slug, name=name, scheduler=scheduler,
+                            progress=False), name
 
 
 # ----------------------------------------------------------------------------------------------

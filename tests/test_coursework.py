@@ -220,7 +220,7 @@ def test_real_chapters_assignment_structure(src, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# reproduce_all on a synthetic three-chapter book (one worker, draft quality)
+# reproduce_all on a synthetic two-chapter book (one worker, draft quality)
 
 CH_SWEEP = HEADER + """
 # Sweeps on the passed scheduler
@@ -260,19 +260,11 @@ check("quality passed", book=quality, passed=quality == "draft", chapter="plain"
 check("no scheduler injected", book=0, passed="scheduler" not in globals(), chapter="plain",
       quality=quality)
 ```
-"""
 
-CH_FAIL = HEADER + """
-# A check that fails
+A check that fails ends this chapter (and so the command) with an error.
 
 ```{code-cell} ipython3
-:tags: [parameters]
-quality = "draft"
-```
-
-```{code-cell} ipython3
-from ionmotion.checks import check
-check("pi", book=3.0, paper=3.14159, rtol=1e-3, chapter="failing", quality=quality)
+check("pi", book=3.0, paper=3.14159, rtol=1e-3, chapter="plain", quality=quality)
 ```
 """
 
@@ -283,12 +275,11 @@ def test_reproduce_all_runs_chapters_on_one_cluster_and_reports_failures(tmp_pat
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nchapters:\n"
-        "  - file: book/generated/sweepy\n  - file: book/generated/plain\n"
-        "  - file: book/generated/failing\n")
-    for slug, text in [("sweepy", CH_SWEEP), ("plain", CH_PLAIN), ("failing", CH_FAIL)]:
+        "  - file: book/generated/sweepy\n  - file: book/generated/plain\n")
+    for slug, text in [("sweepy", CH_SWEEP), ("plain", CH_PLAIN)]:
         (tmp_path / "notebooks" / f"{slug}.md").write_text(text)
     buf = io.StringIO()
-    with pytest.raises(SystemExit, match="failing"):
+    with pytest.raises(SystemExit, match="1 chapter.*plain"):
         reproduce_all(None, quality="draft", n_workers=1, build_html=False, root=tmp_path,
                       out=buf)
     log = buf.getvalue()
@@ -304,9 +295,9 @@ def test_reproduce_all_runs_chapters_on_one_cluster_and_reports_failures(tmp_pat
     assert recs[("plain", "no scheduler injected")]["passed"]
     assert recs[("plain", "quality passed")]["passed"]
     # the failing check is recorded, shown, and fails the command
-    assert not recs[("failing", "pi")]["passed"]
-    assert "FAIL" in log and "chapter failing failed" in log
+    assert not recs[("plain", "pi")]["passed"]
+    assert "FAIL" in log and "chapter plain failed" in log and "ReproductionError" in log
     page = (tmp_path / "book" / "generated" / "reproduction.md").read_text()
     assert "**FAIL**" in page and "5 checks recorded, 4 passed, 1 failed" in page
-    for slug in ("sweepy", "plain", "failing"):
+    for slug in ("sweepy", "plain"):
         assert (tmp_path / "book" / "generated" / f"{slug}.ipynb").exists()

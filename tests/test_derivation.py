@@ -83,6 +83,11 @@ def test_bose_coth_and_b8_typo():
     assert good == 0 and bad != 0
 
 
+def test_b6_relabelling_and_eq14():
+    assert all(r == 0 for r in d.b6_relabel_residual(3))
+    assert d.eq14_coupling_residual() == 0
+
+
 def test_keldysh_rotation_forms():
     r_rot, r_printed, r_last, dropped = d.keldysh_form_residual(3)
     assert r_rot == 0 and r_printed == 0 and r_last == 0

@@ -390,6 +390,44 @@ def c16_printed_line4(N, j, k):
     return sp.cancel(line3 - correct), sp.cancel(line4 - correct)
 
 
+def b6_relabel_residual(N):
+    """Eq. (B5) → Eq. (B6): the entries of G_s (Eq. (B4)) after relabelling the "−" slices,
+    n_- = N + 1 - (block index), against the kernels printed in Eq. (B6). Returns a list of
+    residuals for the ++, --, +-, -+ kernels (1-based slice indices l, n = 1..N), all of which
+    carry the common phase e^{-iθ(l-n)} (the premise of Eq. (B7))."""
+    N = integer_in("N", N, 2)
+    z, w = _mode_symbols()
+    nB = w / (1 - w)
+    G = b4_inverse(N, z, w)
+    th = lambda d: 1 if d >= 0 else 0  # noqa: E731
+    res = []
+    for l in range(1, N + 1):
+        for n in range(1, N + 1):
+            lm, nm = N + 1 - l, N + 1 - n  # block indices of slices l, n on the − branch
+            pp = G[l - 1, n - 1]
+            mm = G[N + lm - 1, N + nm - 1]
+            pm = G[l - 1, N + nm - 1]
+            mp = G[N + lm - 1, n - 1]
+            ph = z**(-(l - n))
+            res += [sp.cancel(pp - ph * (th(l - n) + nB)),
+                    sp.cancel(mm - ph * (th(n - l) + nB)),
+                    sp.cancel(pm - ph * nB),
+                    sp.cancel(mp - ph * (nB + 1))]
+    return res
+
+
+def eq14_coupling_residual():
+    """Eq. (13) inserted into -∇_r[∇_{u⁰}U · δ] gives the recoil of Eq. (14): per mode,
+    [gᵀ(t)m^{-1/2}ε_j][(g+e)ᵀ(t')m^{-1/2}ε_j]/Ω_j = (2/ħ) Y_j(t)[Y_j(t') + W_j(t')] with Y, W of
+    Eqs. (15)–(16). a, b, c stand for the three projections gᵀ(t)m^{-1/2}ε_j, gᵀ(t')m^{-1/2}ε_j
+    and eᵀ(t')m^{-1/2}ε_j (e = ∇_{u⁰}E_i^S)."""
+    a, b, c = sp.symbols("a b c", real=True)
+    hbar, Om = sp.symbols("hbar Omega", positive=True)
+    amp = sp.sqrt(hbar / (2 * Om))
+    Yt, Ytp, Wtp = amp * a, amp * b, amp * c
+    return sp.simplify(a * (b + c) / Om - 2 / hbar * Yt * (Ytp + Wtp))
+
+
 def bose_coth_residual():
     """1 + 2 n_B(Ω) - coth(βħΩ/2) (Eq. (B7)), and 1 + 2 n_B - cosh(βħΩ/2) as printed in
     the third line of Eq. (B8) (nonzero: cosh is a typo for coth)."""

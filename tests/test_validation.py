@@ -165,3 +165,160 @@ def test_bad_input():
     with pytest.raises(ValueError, match="W0"):
         v.displacement("homogeneous", np.ones((1, 3)), np.zeros((1, 3)), POT,
                        np.zeros((2, 3)), np.eye(3), np.eye(3))
+
+
+# --------------------------------------------------------------------------------------------
+# Quasi-time-local response (rodin2025 Sec. VII): windowed memory integral of Eq. (11)
+# --------------------------------------------------------------------------------------------
+
+from ionmotion import full as fl  # noqa: E402
+
+
+@pytest.mark.parametrize("keep_initial,c0", [(False, 0.0), (True, 0.0), (True, 3e-3)])
+def test_windowed_memory_kernel_matches_numpy_reference(keep_initial, c0):
+    rng = np.random.default_rng(11)
+    T, n, K = 40, 2, 7
+    g = rng.normal(size=(T, 3 * n))
+    gdot = rng.normal(size=(T, 3 * n))
+    A = rng.normal(size=(K + 1, 3 * n, 3 * n))
+    Wk = A + A.transpose(0, 2, 1)
+    Ws = Wk[0] + np.eye(3 * n)
+    fast = v.windowed_displacement(g, gdot, 0.01, Ws, Wk, keep_initial, c0)
+    ref = v.windowed_displacement_reference(g, gdot, 0.01, Ws, Wk, keep_initial, c0)
+    np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-12)
+    # no memory (K = 0): the quasistatic static response W_s g, whatever the rates
+    np.testing.assert_allclose(v.windowed_displacement(g, gdot, 0.01, Ws, Wk[:1]), g @ Ws.T,
+                               rtol=1e-13)
+
+
+def test_windowed_integrator_matches_numpy_reference():
+    lat = v.paper_lattice()
+    idx = np.array([[0, 0, 0], [0, 0, 1]])
+    Wk = v.window_kernel(lat, idx, 4e-3, 12, n_quad=8)
+    args = ((0.4, -0.2, 1.3), (2.0, 1.0, 6.0), 0.7, Yukawa(150.0, 0.5), idx * 3.0, Wk[0], Wk,
+            4e-3, 60)
+    t, R, V, r = v.integrate_windowed(*args, keep_initial=True, c0=1e-3)
+    t2, R2, V2, r2 = v.integrate_windowed_reference(*args, keep_initial=True, c0=1e-3)
+    np.testing.assert_allclose(R, R2, rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(V, V2, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(r, r2, rtol=1e-9, atol=1e-13)
+
+
+def _weak_coupling_error(U0, N=6, dt=2e-3, n=700):
+    lat = v.paper_lattice()
+    idx = np.array([[0, 0, 0], [0, 0, 1]])
+    pot = Yukawa(U0, 0.5)
+    R0, V0 = (0.3, 0.2, 4.5), (1.0, -0.5, 6.0)
+    ref = fl.simulate_response(lat, N, pot, idx, 0.7, R0, V0, dt, n)["r"]
+    Wk = v.window_kernel(lat, idx, dt, n, n_grid=N)
+    _, R, _, _ = v.integrate_windowed(R0, V0, 0.7, pot, idx * lat.a, Wk[0], Wk, dt, n,
+                                      keep_initial=True, c0=1.0 / (N**3 * lat.mass))
+    _, Rt, _ = tl.integrate(R0, V0, 0.7, pot, idx * lat.a, Wk[0], lat.drag_matrix(), dt, n)
+    return np.abs(R - ref).max(), np.abs(Rt - ref).max()
+
+
+def test_infinite_window_reproduces_full_green_function_at_weak_coupling():
+    """Window covering the whole run + the initial-value term + the rigid q = 0 mode: (W) is the
+    exact linear response of the periodic lattice, so it matches the full (Green's function)
+    solution up to the r → r_H error, which is of higher order in the coupling."""
+    err, err_tl = _weak_coupling_error(150.0)
+    err2, _ = _weak_coupling_error(75.0)
+    assert err < 0.01 * err_tl
+    assert err2 < 0.3 * err      # at least second order in U0 (linear order is exact)
+
+
+def test_linear_spectrum_kernel_integrates_to_drag_and_becomes_delta():
+    lat = v.paper_lattice()
+    L = lat.drag_matrix(n_quad=16)
+    s = np.linspace(0.0, 0.6, 60001)
+    for Q in (3.0, 30.0):
+        W = v.linear_spectrum_kernel(lat, s, Q, n_quad=16)
+        np.testing.assert_allclose(np.trapezoid(W, s, axis=0), L, rtol=0.02, atol=1e-3 * L[2, 2])
+    # Q → ∞ with a fixed short window: the memory term of (W) becomes the time-local −𝓛ġ
+    h, tau = 1e-4, 0.05
+    t = np.arange(0.0, 0.6, h)
+    pulse = np.exp(-((t - 0.3) / 0.05) ** 2)
+    g = np.zeros((len(t), 3))
+    g[:, 2] = pulse
+    gdot = np.zeros_like(g)
+    gdot[:, 2] = -2 * (t - 0.3) / 0.05**2 * pulse
+    K = int(round(tau / h))
+    errs = []
+    for Q in (3.0, 30.0, 150.0):
+        Wl = v.linear_spectrum_kernel(lat, h * np.arange(K + 1), Q, n_quad=16)
+        mem = v.windowed_displacement(g, gdot, h, np.zeros((3, 3)), Wl)[K:, 2]
+        errs.append(np.abs(mem + L[2, 2] * gdot[K:, 2]).max() / np.abs(L[2, 2] * gdot[:, 2]).max())
+    assert errs[2] < 0.05 and errs[2] < errs[1] < errs[0]
+
+
+def _edge_setup(n_masses=3):
+    lat = v.paper_lattice()
+    idx = np.array([[0, 0, j] for j in range(n_masses)])
+    W0 = tl.static_response_block(lat, idx, n_quad=12)
+    return lat, idx, W0, lat.drag_matrix(n_quad=16)
+
+
+def _delta_window(L, n_masses, h):
+    """A two-point kernel whose trapezoid memory sum is exactly 𝓛 Σ_j ġ_j on every mass: the
+    Q → ∞ (delta) limit of the linear-spectrum kernel on the time grid."""
+    Wk = np.zeros((2, 3 * n_masses, 3 * n_masses))
+    Wk[0] = np.kron(np.ones((n_masses, n_masses)), 2 * L / h)
+    return Wk
+
+
+def test_delta_window_is_the_timelocal_equation():
+    lat, idx, W0, L = _edge_setup()
+    pot = Yukawa(150.0, 0.5)
+    R0, V0, dt, n = (0.0, 0.0, 4.5), (0.0, 0.0, 7.5), 1e-3, 2000
+    _, R, V, _ = v.integrate_windowed(R0, V0, 0.7, pot, idx * 3.0, W0, _delta_window(L, 3, dt),
+                                      dt, n, constrain=(0, 0, 1), save_every=10)
+    _, Rt, Vt = tl.integrate(R0, V0, 0.7, pot, idx * 3.0, W0, L, dt, n, constrain=(0, 0, 1),
+                             save_every=10)
+    _, Rq, Vq, _ = v.integrate_windowed(R0, V0, 0.7, pot, idx * 3.0, W0,
+                                        _delta_window(L, 3, dt)[:1], dt, n, constrain=(0, 0, 1),
+                                        save_every=10)
+    # the remaining difference is Verlet vs RK5, O(dt²): far below the effect of the drag
+    assert np.abs(R - Rt).max() < 1e-3 * np.abs(Rq - Rt).max()
+    assert np.abs(V - Vt).max() < 1e-2 * np.abs(Vq - Vt).max()
+
+
+def test_window_energy_bookkeeping():
+    """Without static softening and with the delta kernel, the energy the particle loses equals
+    the work of the drag ∫ Ṙ·(ΣH)𝓛(ΣH)Ṙ dt to first order in 𝓛; without memory (zero window)
+    it loses none."""
+    lat, idx, _, L = _edge_setup()
+    pot = Yukawa(150.0, 0.5)
+    R0, V0, dt, n, m = (0.0, 0.0, 4.5), (0.0, 0.0, 7.5), 1e-3, 3000, 9
+    Ls = 0.05 * L
+    Z = np.zeros((m, m))
+    t, R, V, _ = v.integrate_windowed(R0, V0, 0.7, pot, idx * 3.0, Z, _delta_window(Ls, 3, dt),
+                                      dt, n, constrain=(0, 0, 1))
+    E = tl.energy(R, V, 0.7, pot, idx * 3.0)
+    Htot = pot.hessian(R[:, None, :] - idx[None] * 3.0).sum(axis=1)
+    P = np.einsum("ta,tab,bc,tcd,td->t", V, Htot, Ls, Htot, V)
+    work = np.trapezoid(P, t)
+    assert E[0] - E[-1] > 0.01 * (E[0] - E.min())
+    assert E[0] - E[-1] == pytest.approx(work, rel=0.05)
+    _, R0w, V0w, _ = v.integrate_windowed(R0, V0, 0.7, pot, idx * 3.0, Z,
+                                          _delta_window(Ls, 3, dt)[:1], dt, n, constrain=(0, 0, 1))
+    E0 = tl.energy(R0w, V0w, 0.7, pot, idx * 3.0)
+    assert np.abs(E0 - E0[0]).max() < 1e-4 * (E[0] - E.min())
+
+
+def test_windowed_bad_input():
+    g = np.zeros((5, 3))
+    with pytest.raises(ValueError, match="h"):
+        v.windowed_displacement(g, g, 0.0, np.eye(3), np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match="W_window"):
+        v.windowed_displacement(g, g, 0.1, np.eye(3), np.zeros((2, 6, 6)))
+    with pytest.raises(ValueError, match="c0"):
+        v.windowed_displacement(g, g, 0.1, np.eye(3), np.zeros((2, 3, 3)), c0=-1.0)
+    with pytest.raises(ValueError, match="gdot"):
+        v.windowed_displacement(g, np.zeros((4, 3)), 0.1, np.eye(3), np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match="on top"):
+        v.integrate_windowed((0, 0, 0), (0, 0, 1), 0.7, POT, np.zeros((1, 3)), np.eye(3),
+                             np.zeros((1, 3, 3)), 1e-3, 10)
+    with pytest.raises(ValueError, match="Q"):
+        v.linear_spectrum_kernel(v.paper_lattice(), [0.0, 0.1], 0.0)
+    with pytest.raises(ValueError, match="factors"):
+        v.edge_dissipation_windowed(factors=(-1.0,), t_max=0.1, n_quad=4)

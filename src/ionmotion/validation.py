@@ -850,4 +850,4 @@ def fig4_window_task(quality="draft"):
     """Parameter dict of :func:`edge_dissipation_windowed` at a quality."""
     if quality == "paper":
         return dict(n_quad=40, t_max=30.0, dt=5e-3, record_every=2)
-    return dict(n_quad=20, t_max=12.0, dt=5e-3, record_every=2)
+    return dict(n_quad=16, t_max=10.5, dt=5e-3, record_every=2)

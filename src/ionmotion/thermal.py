@@ -31,6 +31,7 @@ coordinate is never folded.  Mode amplitudes are advanced in time by multiplying
   far below the RK5 truncation error of the particle; the tests compare the two schemes.
 Random numbers are drawn outside the kernels from a seeded ``numpy.random.Generator``.
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,9 +74,23 @@ class ThermalModes:
         return 3 * (self.n_grid**3 - 1)
 
 
+@functools.lru_cache(maxsize=4)
+def _mode_grid_cached(cls, mass, a, k1, k2, n_grid):
+    return cls(mass, a, k1, k2).mode_grid(n_grid)
+
+
+def _mode_grid(lattice, n_grid):
+    """lattice.mode_grid(n_grid), memoised for CubicLattice (the 60³ grid takes seconds)."""
+    try:
+        return _mode_grid_cached(type(lattice), lattice.mass, lattice.a, lattice.k1, lattice.k2,
+                                 n_grid)
+    except AttributeError:
+        return lattice.mode_grid(n_grid)
+
+
 def _grid_modes(lattice, n_grid):
     """omega (n,n,n,3), unscaled eta (n,n,n,3,3) on the integer-index grid; Γ gets omega 0."""
-    grid = lattice.mode_grid(n_grid)
+    grid = _mode_grid(lattice, n_grid)
     k = np.rint(grid.q * lattice.a * n_grid / (2 * np.pi)).astype(int) % n_grid
     om = np.zeros((n_grid,) * 3 + (3,))
     eta = np.zeros((n_grid,) * 3 + (3, 3))
@@ -121,7 +136,7 @@ def covariance(lattice, n_grid, kT, t=0.0, separation=(0, 0, 0)):
     n_grid = integer_in("n_grid", n_grid, 2)
     kT = positive("kT (ħΩ_T in meV; T must be > 0)", kT)
     t_arr = finite_array("t", t)
-    grid = lattice.mode_grid(n_grid)
+    grid = _mode_grid(lattice, n_grid)
     L = lattice._separation(separation)
     om = grid.omega
     x = HBAR * om / kT

@@ -224,24 +224,27 @@ def test_infinite_window_reproduces_full_green_function_at_weak_coupling():
     err, err_tl = _weak_coupling_error(150.0)
     err2, _ = _weak_coupling_error(75.0)
     assert err < 0.01 * err_tl
-    assert err2 < 0.3 * err      # at least second order in U0 (linear order is exact)
+    # r → r_H misses δr ∝ W H W g ∝ U0², i.e. a force error ∝ U0³: halving U0 divides the error
+    # by ≈ 8. Dropping the rigid mode, the initial-value term or cutting the window leaves an
+    # error linear in the response (ratio ≈ 0.3-0.4 here), which this bound rejects.
+    assert err2 < 0.2 * err
 
 
 def test_linear_spectrum_kernel_integrates_to_drag_and_becomes_delta():
     lat = v.paper_lattice()
     L = lat.drag_matrix(n_quad=16)
-    s = np.linspace(0.0, 0.6, 60001)
+    s = np.linspace(0.0, 0.6, 6001)
     for Q in (3.0, 30.0):
         W = v.linear_spectrum_kernel(lat, s, Q, n_quad=16)
         np.testing.assert_allclose(np.trapezoid(W, s, axis=0), L, rtol=0.02, atol=1e-3 * L[2, 2])
     # Q → ∞ with a fixed short window: the memory term of (W) becomes the time-local −𝓛ġ
     h, tau = 1e-4, 0.05
-    t = np.arange(0.0, 0.6, h)
-    pulse = np.exp(-((t - 0.3) / 0.05) ** 2)
+    t = np.arange(0.0, 0.4, h)
+    pulse = np.exp(-((t - 0.2) / 0.05) ** 2)
     g = np.zeros((len(t), 3))
     g[:, 2] = pulse
     gdot = np.zeros_like(g)
-    gdot[:, 2] = -2 * (t - 0.3) / 0.05**2 * pulse
+    gdot[:, 2] = -2 * (t - 0.2) / 0.05**2 * pulse
     K = int(round(tau / h))
     errs = []
     for Q in (3.0, 30.0, 150.0):
@@ -302,7 +305,7 @@ def test_window_energy_bookkeeping():
     _, R0w, V0w, _ = v.integrate_windowed(R0, V0, 0.7, pot, idx * 3.0, Z,
                                           _delta_window(Ls, 3, dt)[:1], dt, n, constrain=(0, 0, 1))
     E0 = tl.energy(R0w, V0w, 0.7, pot, idx * 3.0)
-    assert np.abs(E0 - E0[0]).max() < 1e-4 * (E[0] - E.min())
+    assert np.abs(E0 - E0[0]).max() < 0.05 * (E[0] - E[-1])   # Verlet's O(dt²) ripple only
 
 
 def test_windowed_bad_input():

@@ -580,7 +580,8 @@ def linear_spectrum_kernel(lattice, s, Q, n_quad=24):
     sv = s[:, None, None] * v[None]                            # (T, P, 3)
     with np.errstate(invalid="ignore", divide="ignore"):
         f = np.where(sv > 0, np.sin(Q * sv) / np.where(sv > 0, sv, 1.0), Q) / v[None] ** 2
-    out = np.einsum("p,tpu,pau,pbu->tab", wts, f, vec, vec)
+    proj = np.einsum("p,pau,pbu->puab", wts, vec, vec).reshape(-1, 9)   # (P·3, 9)
+    out = (f.reshape(len(s), -1) @ proj).reshape(len(s), 3, 3)
     return out / (8 * np.pi**3 * lattice.density)
 
 

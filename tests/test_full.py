@@ -148,3 +148,20 @@ def test_bad_framework_and_potential_parameters():
         Gaussian(1.0, 0.0)
     with pytest.raises(ValueError, match="dt"):
         full.verlet_response_kernel(CUBE, 6, [(0, 0, 0)], 0.04, 10)
+
+
+def test_physical_units_rodin2025_lattice_with_yukawa():
+    """The same engines in meV, Å, ps: rodin2025's lattice (m = 3.5, a = 3, k1 = 520, k2 = 170),
+    a Li-like particle (M = 0.7) and the screened Coulomb pair potential; the Green's-function
+    engine equals the lattice engine and the total energy is conserved."""
+    from ionmotion.potentials import Yukawa
+    lat = CubicLattice(3.5, 3.0, 520.0, 170.0)
+    pot = Yukawa(150.0, 0.5)
+    sites = [(2, 2, 2), (2, 2, 3)]
+    r0, v0 = (6.0, 6.0, 7.5), (0.0, 0.0, 7.5)
+    a = full.simulate_lattice(lat, 5, pot, sites, 0.7, r0, v0, 5e-3, 400, line=(0, 0, 1))
+    b = full.simulate_response(lat, 5, pot, sites, 0.7, r0, v0, 5e-3, 400, line=(0, 0, 1))
+    np.testing.assert_allclose(b["r"], a["r"], atol=1e-10)
+    assert np.ptp(a["energy"]) / abs(a["energy"][0]) < 1e-3     # at rodin2025's δt = 5 fs
+    with pytest.raises(ValueError, match="dt"):
+        full.simulate_lattice(lat, 5, pot, sites, 0.7, r0, v0, 0.07, 10)

@@ -8,8 +8,8 @@ import jupytext
 import nbformat
 import pytest
 
-from ionmotion.coursework import (exercise_labels, make_assignment, reproduce_all,
-                                  solution_count, strip_solutions)
+from ionmotion.coursework import (chapter_parameters, exercise_labels, make_assignment,
+                                  reproduce_all, solution_count, strip_solutions)
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = """---
@@ -217,6 +217,23 @@ def test_real_chapters_assignment_structure(src, tmp_path):
     assert n_checks(new_code) == n_checks(kept) and solution_checks >= 0
     assert len(removed) == solution_count(text)
     assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
+
+
+def test_chapter_parameters_reads_only_the_parameters_cell(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "p.md").write_text(HEADER + """
+```{code-cell} ipython3
+:tags: [parameters]
+quality = "draft"
+scheduler, n_grid = None, 8   # papermill cannot type a tuple line
+k: float = 1.5
+```
+
+```{code-cell} ipython3
+not_a_parameter = 1
+```
+""")
+    assert chapter_parameters("p", tmp_path) == {"quality", "scheduler", "n_grid", "k"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -149,10 +149,11 @@ def make_assignment(slug, out_dir="assignments", root=None, write_md=True):
     """Write the assignment version of chapter `slug`: `<out_dir>/<slug>.ipynb` (+ `.md`).
 
     Every exercise and every check cell is kept; every solution is removed. Returns the path of
-    the notebook. Run it like the chapter, e.g.
-    ``papermill assignments/<slug>.ipynb out.ipynb -p quality draft``.
+    the notebook. Run it like the chapter, from the repository's top folder, e.g.
+    ``papermill assignments/<slug>.ipynb out.ipynb -p quality draft --cwd notebooks``.
     """
     import jupytext
+    import nbformat
 
     root = Path(root or repo_root())
     src = root / "notebooks" / f"{slug}.md"
@@ -161,7 +162,6 @@ def make_assignment(slug, out_dir="assignments", root=None, write_md=True):
     text = src.read_text()
     stripped, removed = strip_solutions(text)
     nb = jupytext.reads(stripped, fmt="md:myst")
-    import nbformat
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(ASSIGNMENT_NOTE))
     nb.metadata.setdefault("kernelspec", {"display_name": "Python 3", "language": "python",
                                           "name": "python3"})
@@ -181,8 +181,26 @@ def make_assignment(slug, out_dir="assignments", root=None, write_md=True):
 # Reproduce everything
 
 
+def _assigned_names(source):
+    """Names bound at top level by a code cell (tuple targets included)."""
+    import ast
+
+    names = set()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return names
+    for node in tree.body:
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        for t in targets:
+            names |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
 def chapter_parameters(slug, root=None):
-    """Names of the parameters declared in the chapter's `parameters` cell (papermill)."""
+    """Names declared in the chapter's `parameters` cell: papermill's `inspect_notebook`, plus
+    names papermill cannot type (e.g. tuple assignments), read from the cell with `ast`."""
     import tempfile
 
     import jupytext
@@ -190,6 +208,10 @@ def chapter_parameters(slug, root=None):
 
     root = Path(root or repo_root())
     nb = jupytext.read(root / "notebooks" / f"{slug}.md")
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            names |= _assigned_names(cell.source)
     log = logging.getLogger("papermill")
     level = log.level
     log.setLevel(logging.ERROR)  # papermill warns about lines it cannot type (tuples); harmless
@@ -197,7 +219,7 @@ def chapter_parameters(slug, root=None):
         with tempfile.TemporaryDirectory() as d:
             p = Path(d) / f"{slug}.ipynb"
             jupytext.write(nb, p)
-            return set(pm.inspect_notebook(str(p)))
+            return names | set(pm.inspect_notebook(str(p)))
     finally:
         log.setLevel(level)
 

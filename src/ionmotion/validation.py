@@ -847,6 +847,11 @@ def edge_dissipation_windowed(factors=WINDOW_FACTORS, U0=150.0, lam=0.5, M=0.7, 
     return out
 
 
+FIG4_LONG_WINDOW_TASK = dict(factors=(30.0,), n_quad=24, t_max=10.5, dt=5e-3, record_every=2)
+"""One 6 ps window (30 × 2π/Ω_max) for Fig. 4: the approach to the full solution (≈1 min; the
+chapter reads it from the committed cache at both qualities)."""
+
+
 def fig4_window_task(quality="draft"):
     """Parameter dict of :func:`edge_dissipation_windowed` at a quality."""
     if quality == "paper":

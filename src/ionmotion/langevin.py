@@ -548,8 +548,14 @@ def drift_task(model, kT, F, seed, n_walkers, t_total, dt, n_segments=10, noise=
     (model crystal, underdamped, M = 0.7). kT (meV), F (meV/Å along x), t_total (ps), dt (ps).
     The first of `n_segments` equal segments is burn-in; drift and D come from the rest.
     Returns dict: v (nw, 3) Å/ps, D (3,) and D_se (3,) Å²/ps (squared increments per segment,
-    mean and SE over walkers×segments), v_mean (3,), v_se (3,)."""
-    rng = np.random.default_rng(seed)
+    mean and SE over walkers×segments), v_mean (3,), v_se (3,).
+
+    The random stream is seeded by (seed, model, kT, F), so tasks that differ only in kT or F are
+    statistically independent even with the same `seed` (otherwise their errors would be
+    correlated and a comparison across tasks would overstate the agreement)."""
+    import zlib
+    tag = zlib.crc32(f"{model}|{float(kT)!r}|{float(F)!r}|{bool(noise)}".encode())
+    rng = np.random.default_rng([int(seed), tag])
     n_steps = int(round(t_total / dt))
     stride = max(1, n_steps // n_segments)
     n_steps = stride * n_segments

@@ -288,3 +288,13 @@ def test_stationary_drift_limits():
     # the drift grows with temperature below the critical force (thermal activation)
     vs = [mb.stationary_drift_1d(U, g, 20.0, kT, Lp) for kT in (5.0, 10.0, 20.0)]
     assert vs[0] < vs[1] < vs[2]
+
+
+def test_energy_mask_fraction():
+    n, A, c = 400, 50.0, 20.0
+    g = mb.PotentialGrid(np.zeros((n, 2, 2)), 3.0)
+    g.U = A * np.cos(2 * np.pi * g.points()[..., 0] / 3.0)
+    frac = mb.energy_mask(g, c).mean()
+    assert abs(frac - np.arccos(1 - c / A) / np.pi) < 2.0 / n
+    with pytest.raises(ValueError, match="cutoff"):
+        mb.energy_mask(g, -1.0)

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import ive
 
 from ._validate import finite_array, integer_in, nonnegative, positive
-from .lattice import Chain, CubicLattice
+from .lattice import Chain, CubicLattice, bz_quadrature
 from .potentials import Gaussian
 
 FOUR_PI2 = 4 * np.pi**2
@@ -36,42 +36,11 @@ def gaussian_z_transform(p, amp, lam, s):
 
 def graded_bz_quadrature(a, n=14, levels=12, dim=3):
     """Nodes and weights (summing to 1) for Brillouin-zone averages whose integrand may be
-    concentrated near Γ (slow particles: only modes with Ω ≲ v/λ count). As in
-    :func:`ionmotion.lattice.bz_quadrature` the cube is split into six pyramids with apex at Γ
-    (q = x(1, u, v), Jacobian x²), but the radial interval [0, π/a] is split geometrically into
-    `levels` pieces [π/a·2^-(l+1), π/a·2^-l] (the last one [0, π/a·2^-levels]), each with n
-    Gauss-Legendre nodes. In 1D the same grading is applied to [0, π/a] and mirrored."""
-    a = positive("a", a)
-    n = integer_in("n", n, 2)
-    levels = integer_in("levels", levels, 1)
-    x, w = np.polynomial.legendre.leggauss(n)
-    h = np.pi / a
-    edges = h * 2.0 ** -np.arange(levels + 1)
-    edges = np.append(edges, 0.0)[::-1]            # 0, h 2^-levels, …, h/2, h
-    rs, wrs = [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        rs.append(lo + 0.5 * (hi - lo) * (x + 1))
-        wrs.append(0.5 * (hi - lo) * w)
-    r = np.concatenate(rs)
-    wr = np.concatenate(wrs)
-    if dim == 1:
-        q = np.concatenate([-r[::-1], r])[:, None]
-        wt = np.concatenate([wr[::-1], wr]) / (2 * h)
-        return q, wt
-    R, U, V = np.meshgrid(r, x, x, indexing="ij")
-    W = (wr[:, None, None] * w[None, :, None] * w[None, None, :]) * R**2
-    base = np.stack([R, R * U, R * V], axis=-1).reshape(-1, 3)
-    wb = W.reshape(-1)
-    qs, ws = [], []
-    for axis in range(3):
-        perm = [axis] + [i for i in range(3) if i != axis]
-        inv = np.argsort(perm)
-        for sign in (1.0, -1.0):
-            p = base.copy()
-            p[:, 0] *= sign
-            qs.append(p[:, inv])
-            ws.append(wb)
-    return np.concatenate(qs), np.concatenate(ws) / (2 * h) ** 3
+    concentrated near Γ (slow particles: only modes with Ω ≲ v/λ count): the pyramid rule of
+    :func:`ionmotion.lattice.bz_quadrature` with its radial interval graded geometrically into
+    `levels` pieces [π/a·2^-(l+1), π/a·2^-l] (the last one [0, π/a·2^-levels]), n Gauss-Legendre
+    nodes each."""
+    return bz_quadrature(a, n, dim, levels=levels)
 
 
 def graded_modes(framework, n=14, levels=12):

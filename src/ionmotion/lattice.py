@@ -93,29 +93,33 @@ def cos_sum(amp, omega, t):
 # --------------------------------------------------------------------------------------------
 
 
-def bz_quadrature(a, n, dim=3):
+def bz_quadrature(a, n, dim=3, levels=0):
     """Nodes and weights for averages over the Brillouin zone [-π/a, π/a)^dim, weights sum to 1.
 
-    The phonon sums of this module have a 1/q² singularity at Γ (W ∝ D⁻¹). In 3D the cube is
+    The phonon sums of this book have a 1/q² singularity at Γ (W ∝ D⁻¹). In 3D the cube is
     split into six pyramids with apex at Γ; in each, q = x (1, u, v) (axes permuted, signs
     flipped) with x ∈ [0, π/a], u, v ∈ [-1, 1] and Jacobian x², so the integrand x²·f(q) is smooth
-    and Gauss-Legendre converges exponentially for analytic f·q². In 1D the interval is split at 0
-    and Gauss-Legendre nodes are used on each half (for a 1/q² singularity in 1D the integral
-    itself diverges; the 1D chain needs confinement kappa > 0 for W(0) to exist).
+    and Gauss-Legendre (n nodes per direction) converges exponentially for analytic f·q². In 1D
+    [0, π/a] carries the Gauss nodes and is mirrored (for a 1/q² singularity in 1D the integral
+    itself diverges: the chain needs confinement kappa > 0 for W(0) to exist).
+
+    With `levels` > 0 the radial interval is graded for integrands concentrated near Γ (slow
+    particles couple only to modes with Ω ≲ v/λ): [0, π/a] is split geometrically into
+    [π/a·2^-(l+1), π/a·2^-l], l < levels, plus [0, π/a·2^-levels], each with n nodes.
     """
     a = positive("a", a)
     n = integer_in("n", n, 2)
-    x, w = np.polynomial.legendre.leggauss(n)
-    if dim == 1:
-        h = np.pi / a
-        q = np.concatenate([0.5 * h * (x - 1), 0.5 * h * (x + 1)])
-        wt = np.concatenate([w, w]) * 0.5 * h / (2 * np.pi / a)
-        return q[:, None], wt
-    if dim != 3:
+    levels = integer_in("levels", levels, 0)
+    if dim not in (1, 3):
         raise ValueError(f"dim must be 1 or 3, got {dim!r}")
+    x, w = np.polynomial.legendre.leggauss(n)
     h = np.pi / a
-    r = 0.5 * h * (x + 1)          # radial-like coordinate in [0, π/a]
-    wr = 0.5 * h * w
+    edges = np.append(h * 2.0 ** -np.arange(levels + 1), 0.0)[::-1]   # 0, h 2^-levels, …, h
+    r = np.concatenate([lo + 0.5 * (hi - lo) * (x + 1) for lo, hi in zip(edges[:-1], edges[1:])])
+    wr = np.concatenate([0.5 * (hi - lo) * w for lo, hi in zip(edges[:-1], edges[1:])])
+    if dim == 1:
+        q = np.concatenate([-r[::-1], r])[:, None]
+        return q, np.concatenate([wr[::-1], wr]) / (2 * h)
     R, U, V = np.meshgrid(r, x, x, indexing="ij")
     W = (wr[:, None, None] * w[None, :, None] * w[None, None, :]) * R**2
     base = np.stack([R, R * U, R * V], axis=-1).reshape(-1, 3)
@@ -129,9 +133,7 @@ def bz_quadrature(a, n, dim=3):
             p[:, 0] *= sign
             qs.append(p[:, inv])
             ws.append(wb)
-    q = np.concatenate(qs)
-    wt = np.concatenate(ws) / (2 * np.pi / a) ** 3
-    return q, wt
+    return np.concatenate(qs), np.concatenate(ws) / (2 * h) ** 3
 
 
 def periodic_grid(a, n_grid, dim=3, drop_gamma=True):

@@ -38,3 +38,16 @@ def test_book_builds_from_draft_execution():
     assert all(r["passed"] for r in recs)
     missing = [s for s in slugs if s not in chapters]
     assert not missing, f"chapters without a check cell record: {missing}"
+
+
+def test_every_labelled_figure_has_an_image():
+    """Each cell with mystnb figure metadata produced an image (else its label is undefined)."""
+    import nbformat
+    root = repo_root()
+    for slug in book.chapter_slugs(root):
+        nb = nbformat.read(root / "book" / "generated" / f"{slug}.ipynb", as_version=4)
+        for cell in nb.cells:
+            fig = cell.get("metadata", {}).get("mystnb", {}).get("figure")
+            if fig:
+                images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+                assert images, f"{slug}: figure {fig.get('name')} has no image output"

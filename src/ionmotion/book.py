@@ -65,6 +65,9 @@ def execute(slug, parameters=None, root=None, log=print):
     t0 = time.perf_counter()
     env_root = os.environ.get("IONMOTION_ROOT")
     os.environ["IONMOTION_ROOT"] = str(root)
+    # A non-interactive MPLBACKEND (e.g. Agg in CI) would stop the kernel from using the inline
+    # backend, so figures would never reach the notebook (and labelled figures would vanish).
+    os.environ.pop("MPLBACKEND", None)
     try:
         pm.execute_notebook(str(ipynb), str(out), parameters=parameters or {},
                             cwd=str(root / "notebooks"), kernel_name="python3",

@@ -20,6 +20,12 @@ def test_units():
     assert HBAR == 0.6582119569 and KB == 0.08617333262
     np.testing.assert_allclose(thermal_frequency(300.0) * HBAR, KB * 300.0)
     assert MOBILITY_CM2_PER_VS == pytest.approx(1.0)
+    from ionmotion import units
+    np.testing.assert_allclose(units.mass_to_dalton(units.mass_from_dalton(7.0)), 7.0)
+    for f, bad in ((units.kelvin_to_mev, -5.0), (units.thermal_frequency, 0.0),
+                   (units.mass_from_dalton, np.nan)):
+        with pytest.raises(ValueError):
+            f(bad)
 
 
 def test_check_records_and_raises(root):

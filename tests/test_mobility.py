@@ -26,13 +26,6 @@ def test_isotropic_drag_is_solid_angle_integral_of_eq15():
     assert np.allclose(mb.drag_matrix_from_sound(rho, vL, vT), L, rtol=1e-12, atol=1e-12 * L[0, 0])
 
 
-def test_isotropic_drag_agrees_with_lattice_module():
-    lat = pytest.importorskip("ionmotion.lattice")
-    if not hasattr(lat, "isotropic_drag"):
-        pytest.skip("lattice.isotropic_drag not available")
-    assert np.allclose(lat.isotropic_drag(0.2, 40.0, 15.0), mb.drag_matrix_from_sound(0.2, 40.0, 15.0))
-
-
 def _trig_grid(shape, cell):
     """A band-limited periodic U in a skewed cell, with its analytic Hessian."""
     cell = np.asarray(cell, float)

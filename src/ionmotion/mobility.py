@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units
+from .lattice import isotropic_drag
 from ._validate import choice, finite_array, integer_in, nonnegative, positive
 
 HARTREE_MEV = 27211.386245988
@@ -85,13 +86,8 @@ def as_drag_matrix(L):
 
 def drag_matrix_from_sound(rho, vL, vT):
     """Isotropic 𝓛 = (1/12πρ)(1/v_L³ + 2/v_T³)·I (rodin2022 Eq. (43)); ρ in meV·ps²/Å⁵, v in Å/ps.
-
-    This is the isotropic limit of rodin2025 Eq. (15); `ionmotion.lattice.isotropic_drag`
-    computes the same matrix (the tests check they agree)."""
-    rho = positive("rho", rho)
-    vL = positive("vL", vL)
-    vT = positive("vT", vT)
-    return np.eye(3) * (1.0 / vL**3 + 2.0 / vT**3) / (12 * np.pi * rho)
+    The isotropic limit of rodin2025 Eq. (15); an alias of `ionmotion.lattice.isotropic_drag`."""
+    return isotropic_drag(rho, vL, vT)
 
 
 def _grid_values(U):

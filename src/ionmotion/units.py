@@ -5,6 +5,16 @@ The book works in meV (energy), Å (length) and ps (time). The derived mass unit
 """
 import math
 
+import numpy as np
+
+
+def _positive(name, x):
+    """x (scalar or array) if every entry is finite and > 0, else ValueError naming it."""
+    a = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError(f"{name} must be finite and > 0, got {x!r}")
+    return x
+
 HBAR = 0.6582119569
 """Reduced Planck constant ħ in meV·ps."""
 KB = 0.08617333262
@@ -21,27 +31,27 @@ DA_PER_MASS_UNIT = 1e-3 * _E_CHARGE * 1e-24 / 1e-20 / _DALTON
 
 def mass_from_dalton(m_da):
     """Mass in meV·ps²/Å² from Daltons."""
-    return m_da / DA_PER_MASS_UNIT
+    return _positive("m_da", m_da) / DA_PER_MASS_UNIT
 
 
 def mass_to_dalton(m):
     """Mass in Daltons from meV·ps²/Å²."""
-    return m * DA_PER_MASS_UNIT
+    return _positive("m", m) * DA_PER_MASS_UNIT
 
 
 def kelvin_to_mev(T):
-    """Thermal energy k_B T in meV for T in K."""
-    return KB * T
+    """Thermal energy k_B T in meV for T in K (T > 0)."""
+    return KB * _positive("T", T)
 
 
 def mev_to_kelvin(E):
-    """Temperature in K whose k_B T equals E (meV)."""
-    return E / KB
+    """Temperature in K whose k_B T equals E (meV, > 0)."""
+    return _positive("E", E) / KB
 
 
 def thermal_frequency(T):
-    """Ω_T = k_B T / ħ in ps⁻¹ for T in K (rodin2025 Eq. (23))."""
-    return KB * T / HBAR
+    """Ω_T = k_B T / ħ in ps⁻¹ for T in K (rodin2025 Eq. (23)); T > 0."""
+    return KB * _positive("T", T) / HBAR
 
 
 def angular_to_thz(omega):

@@ -161,26 +161,7 @@ def _cluster_response(mass, a, k1, k2, n_quad, half):
     lat = CubicLattice(mass, a, k1, k2)
     r = np.arange(-half, half + 2)
     sites = np.stack(np.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
-    grid = lat.quadrature_modes(n_quad)
-    base = np.einsum("ju,jau,jbu->jab", grid.weights[:, None] / (lat.mass * grid.omega**2),
-                     grid.eta, grid.eta)
-    d = np.arange(-(2 * half + 1), 2 * half + 2)
-    seps = np.stack(np.meshgrid(d, d, d, indexing="ij"), -1).reshape(-1, 3)
-    # W(L) for every separation at once: Σ_j cos(q_j·L) base_j (only the cosine is needed)
-    blocks = {}
-    chunk = 64
-    for i in range(0, len(seps), chunk):
-        s = seps[i:i + chunk]
-        ph = np.cos(grid.q @ (s.T * a))                      # (M, chunk)
-        W = np.einsum("jc,jab->cab", ph, base)
-        for k, v in zip(map(tuple, s), W):
-            blocks[k] = v
-    n = len(sites)
-    G = np.empty((3 * n, 3 * n))
-    for i in range(n):
-        for j in range(n):
-            G[3 * i:3 * i + 3, 3 * j:3 * j + 3] = blocks[tuple(sites[i] - sites[j])]
-    return sites, 0.5 * (G + G.T)
+    return sites, lat.static_response_matrix(sites, n_quad=n_quad)
 
 
 def relaxed_energy(potential, point, lattice, n_quad=16, n_shell=6, tol=1e-10, max_iter=500):

@@ -270,18 +270,33 @@ class _Framework:
         return self.recoil_kernel(0.0, separation, n_grid=n_grid, n_quad=n_quad)
 
     def static_response_matrix(self, sites, n_grid=None, n_quad=None):
-        """The (3n × 3n) static response V⁻¹ among n framework sites (integer lattice vectors)."""
-        sites = np.atleast_2d(np.asarray(sites))
+        """The (3n × 3n) static response V⁻¹ among n framework sites (integer lattice vectors).
+
+        The modes are found once; every distinct separation L_i − L_j then costs one matrix
+        product Σ_q cos(q·L) η η†/(mΩ²). This is the one implementation used by the time-local,
+        thermal, validation, dissipation and relaxation code."""
+        self._check_kernel_exists()
+        sites = np.atleast_2d(finite_array("sites", sites)).astype(float)
+        if sites.shape[1] != self.dim:
+            raise ValueError(f"sites must have shape (n, {self.dim}), got {sites.shape}")
+        if np.any(sites != np.round(sites)):
+            raise ValueError("sites must be integer lattice vectors (in units of a)")
+        grid = (self.mode_grid(n_grid) if n_grid is not None
+                else self.quadrature_modes(n_quad or self._default_quadrature()))
+        if np.any(grid.omega <= 0):
+            raise ValueError("a mode with zero frequency makes W(0) diverge (an unconfined chain "
+                             "or q = 0 kept); use kappa > 0 or drop Γ")
+        coef = grid.weights[:, None] / (self.mass * grid.omega**2)
+        amp = np.einsum("ju,jau,jbu->jab", coef, grid.eta, grid.eta).reshape(-1, 9)
         n = len(sites)
-        cache = {}
-        out = np.zeros((3 * n, 3 * n))
-        for i in range(n):
-            for j in range(n):
-                d = tuple(int(v) for v in (sites[i] - sites[j]))
-                if d not in cache:
-                    cache[d] = self.static_response(np.array(d), n_grid=n_grid, n_quad=n_quad)
-                out[3 * i:3 * i + 3, 3 * j:3 * j + 3] = cache[d]
-        return out
+        diffs = (sites[:, None, :] - sites[None, :, :]).reshape(-1, self.dim)
+        uniq, inverse = np.unique(diffs, axis=0, return_inverse=True)
+        blocks = np.empty((len(uniq), 9))
+        for c in range(0, len(uniq), 64):
+            ph = np.cos(grid.q @ (uniq[c:c + 64].T * self.a))          # (modes, chunk)
+            blocks[c:c + 64] = ph.T @ amp
+        W = blocks[inverse.ravel()].reshape(n, n, 3, 3).transpose(0, 2, 1, 3).reshape(3 * n, 3 * n)
+        return 0.5 * (W + W.T)
 
     def dos(self, n_grid=40, bins=200, omega_max=None):
         """Phonon density of states g(Ω) normalised to ∫g dΩ = 1 per branch-averaged mode, from a

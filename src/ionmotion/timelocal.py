@@ -348,29 +348,7 @@ def energy(R, V, M, potential, sites):
 
 
 def static_response_block(lattice, offsets, n_grid=None, n_quad=None):
-    """(3n × 3n) static response V⁻¹ among sites at integer lattice vectors `offsets` (n, 3).
-
-    Same numbers as ``lattice.static_response_matrix`` but diagonalises the dynamical matrix once
-    for all separations (the quadrature/grid eigen-decomposition dominates the cost).
-    """
-    offsets = np.atleast_2d(np.asarray(offsets))
-    if np.any(offsets != np.round(offsets)):
-        raise ValueError("offsets must be integer lattice vectors")
-    offsets = offsets.astype(int)
-    grid = (lattice.mode_grid(n_grid) if n_grid is not None
-            else lattice.quadrature_modes(n_quad or lattice._default_quadrature()))
-    if np.any(grid.omega <= 0):
-        raise ValueError("a zero-frequency mode makes W(0) diverge")
-    base = np.einsum("ju,jau,jbu->jab", 1.0 / (lattice.mass * grid.omega**2), grid.eta, grid.eta)
-    base *= grid.weights[:, None, None]
-    n = len(offsets)
-    out = np.zeros((3 * n, 3 * n))
-    cache = {}
-    for i in range(n):
-        for j in range(n):
-            d = tuple(offsets[i] - offsets[j])
-            if d not in cache:
-                ph = np.cos(grid.q @ (np.array(d, float) * lattice.a))
-                cache[d] = np.einsum("j,jab->ab", ph, base)
-            out[3 * i:3 * i + 3, 3 * j:3 * j + 3] = cache[d]
-    return 0.5 * (out + out.T)
+    """(3n × 3n) static response V⁻¹ among sites at integer lattice vectors `offsets` (n, 3):
+    :meth:`ionmotion.lattice.CubicLattice.static_response_matrix` (kept as the name the
+    time-local callers use)."""
+    return lattice.static_response_matrix(offsets, n_grid=n_grid, n_quad=n_quad)

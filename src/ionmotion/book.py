@@ -102,6 +102,17 @@ def write_summary(root=None):
         "failed. *draft* rows come from the quick executions used in CI, *paper* rows from",
         "executions at the papers' resolution.", "",
         f"{len(recs)} checks recorded, {len(recs) - len(failed)} passed, {len(failed)} failed.", "",
+        "## At a glance", "",
+        "| chapter | draft checks (passed) | paper checks (passed) |", "|---|---|---|",
+    ]
+    for chapter in sorted({r["chapter"] for r in recs}):
+        counts = []
+        for quality in ("draft", "paper"):
+            mine = [r for r in recs if r["chapter"] == chapter and r["quality"] == quality]
+            counts.append(f"{len(mine)} ({sum(r['passed'] for r in mine)})" if mine else "not run")
+        lines.append(f"| {{ref}}`{chapter} <{chapter}>` | {counts[0]} | {counts[1]} |")
+    lines += [
+        "", "## Every check", "",
         "| chapter | quality | quantity | source | paper | book | tolerance | result |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -112,10 +123,12 @@ def write_summary(root=None):
         if r.get("atol") is not None:
             tol.append(f"atol {r['atol']:g}")
         q = r["quantity"] + (f" [{r['unit']}]" if r.get("unit") else "")
-        lines.append(
-            f"| {{ref}}`{r['chapter']}` | {r['quality']} | {q} | {r.get('source', '')} | "
-            f"{fmt(r['paper'])} | {fmt(r['book'])} | {', '.join(tol) or r.get('note', '')} | "
-            f"{'pass' if r['passed'] else '**FAIL**'} |")
+        cells = [f"{{ref}}`{r['chapter']} <{r['chapter']}>`", r["quality"], q, r.get("source", ""),
+                 fmt(r["paper"]), fmt(r["book"]), ", ".join(tol) or r.get("note", ""),
+                 "pass" if r["passed"] else "**FAIL**"]
+        # a "|" inside a cell (e.g. |Δγ|) would split the Markdown table row
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ")
+                                       for c in cells) + " |")
     out = root / GENERATED / "reproduction.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")

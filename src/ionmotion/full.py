@@ -259,6 +259,24 @@ def _lattice_energy_kernel(u, w, offs, K, onsite, m):
     return e
 
 
+@njit(cache=True, inline="always")
+def _record_state(traj, k, t, r, v, u):
+    """Row k of a trajectory: time, particle position and velocity, first mass's displacement."""
+    traj[k, 0] = t
+    for x in range(3):
+        traj[k, 1 + x] = r[x]
+        traj[k, 4 + x] = v[x]
+        traj[k, 7 + x] = u[0, x]
+
+
+@njit(cache=True, inline="always")
+def _particle_drift(r, v, ap, dt):
+    """Velocity-Verlet position update and first half kick of the particle."""
+    for x in range(3):
+        r[x] += dt * v[x] + 0.5 * dt * dt * ap[x]
+        v[x] += 0.5 * dt * ap[x]
+
+
 @njit(cache=True)
 def _project(f, d):
     if d[0] == 0.0 and d[1] == 0.0 and d[2] == 0.0:
@@ -300,9 +318,7 @@ def _verlet_lattice_kernel(u, w, r, v, offs, K, onsite, m, M, sites, pos, code, 
         if n == n_steps:
             break
         # velocity Verlet
-        for x in range(3):
-            r[x] += dt * v[x] + 0.5 * dt * dt * ap[x]
-            v[x] += 0.5 * dt * ap[x]
+        _particle_drift(r, v, ap, dt)
         nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
         for i in range(nx):
             for j in range(ny):
@@ -616,20 +632,14 @@ def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d,
         for x in range(3):
             ap[x] = fp[x] / M
         if n % record_every == 0:
-            traj[n_rec, 0] = n * dt
-            for x in range(3):
-                traj[n_rec, 1 + x] = r[x]
-                traj[n_rec, 4 + x] = v[x]
-                traj[n_rec, 7 + x] = u[0, x]
+            _record_state(traj, n_rec, n * dt, r, v, u)
             n_rec += 1
         if stop_axis >= 0 and r[stop_axis] >= stop_at:
             n_done = n
             break
         if n == n_steps:
             break
-        for x in range(3):
-            r[x] += dt * v[x] + 0.5 * dt * dt * ap[x]
-            v[x] += 0.5 * dt * ap[x]
+        _particle_drift(r, v, ap, dt)
     return n_rec, n_done
 
 
@@ -787,20 +797,14 @@ def _modal_kernel(om2, phi, m, r, v, M, pos, code, amp, lam, dt, n_steps, d, sto
         for x in range(3):
             ap[x] = fp[x] / M
         if n % record_every == 0:
-            traj[n_rec, 0] = n * dt
-            for x in range(3):
-                traj[n_rec, 1 + x] = r[x]
-                traj[n_rec, 4 + x] = v[x]
-                traj[n_rec, 7 + x] = u[0, x]
+            _record_state(traj, n_rec, n * dt, r, v, u)
             n_rec += 1
         if stop_axis >= 0 and r[stop_axis] >= stop_at:
             n_done = n
             break
         if n == n_steps:
             break
-        for x in range(3):
-            r[x] += dt * v[x] + 0.5 * dt * dt * ap[x]
-            v[x] += 0.5 * dt * ap[x]
+        _particle_drift(r, v, ap, dt)
         for p in range(P):
             A[p] += dt * B[p] + 0.5 * dt * dt * acc[p]
             B[p] += 0.5 * dt * acc[p]

@@ -592,18 +592,24 @@ def boltzmann_inverse_drag(gamma, U, kT, mask=None):
 # exact one-dimensional results (tests of Eqs. (45)–(47) against dynamics)
 # ---------------------------------------------------------------------------------------------
 
-def lifson_jackson_mobility_1d(U, gamma, kT):
-    """Linear-response mobility (per unit force, Å²/(meV·ps)... i.e. v/F) of overdamped motion in
-    a periodic 1D potential U(x) (meV, uniform grid over one period) with friction γ(x)
-    (meV·ps/Å²) and thermal noise 2kTγ(x):  μ_F = 1 / (⟨γ e^{U/kT}⟩ ⟨e^{−U/kT}⟩)
-    (Lifson & Jackson with position-dependent friction); D = kT μ_F (Einstein)."""
-    kT = positive("kT", kT)
+def _periodic_profile(U, gamma):
+    """U (meV) and γ (meV·ps/Å²) sampled on one uniform period: finite, same length, γ > 0."""
     U = finite_array("U", U).ravel()
     g = finite_array("gamma", gamma).ravel()
     if U.shape != g.shape:
         raise ValueError("U and gamma must have the same number of points")
     if np.any(g <= 0):
         raise ValueError("gamma must be > 0 everywhere")
+    return U, g
+
+
+def lifson_jackson_mobility_1d(U, gamma, kT):
+    """Linear-response mobility (per unit force, Å²/(meV·ps)... i.e. v/F) of overdamped motion in
+    a periodic 1D potential U(x) (meV, uniform grid over one period) with friction γ(x)
+    (meV·ps/Å²) and thermal noise 2kTγ(x):  μ_F = 1 / (⟨γ e^{U/kT}⟩ ⟨e^{−U/kT}⟩)
+    (Lifson & Jackson with position-dependent friction); D = kT μ_F (Einstein)."""
+    kT = positive("kT", kT)
+    U, g = _periodic_profile(U, gamma)
     u = (U - U.min()) / kT
     return 1.0 / (np.mean(g * np.exp(u)) * np.mean(np.exp(-u)))
 
@@ -640,12 +646,7 @@ def stationary_drift_1d(U, gamma, F, kT, length):
     F/⟨γ⟩ for every F and T, kT → 0 the noise-free drift."""
     kT = positive("kT", kT)
     length = positive("length", length)
-    U = finite_array("U", U).ravel()
-    g = finite_array("gamma", gamma).ravel()
-    if U.shape != g.shape:
-        raise ValueError("U and gamma must have the same number of points")
-    if np.any(g <= 0):
-        raise ValueError("gamma must be > 0 everywhere")
+    U, g = _periodic_profile(U, gamma)
     F = float(F)
     if not np.isfinite(F):
         raise ValueError(f"F must be finite, got {F!r}")

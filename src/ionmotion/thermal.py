@@ -39,7 +39,7 @@ from numba import njit
 
 from . import timelocal as tl
 from ._validate import finite_array, integer_in, positive
-from .timelocal import _acceleration
+from .timelocal import _acceleration, _rk5_finish, _rk5_stage_input
 from .units import HBAR
 
 CORNER_OFFSETS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
@@ -428,15 +428,7 @@ def _thermal_kernel(R0, V0, M, code, amp, lam, W0, drag, dt, n_steps, save_every
         if step > 0 and step % resync == 0:
             _sync(zeta_r, zeta_i, om, t0 + step * dt, zr, zi)
         for s in range(6):
-            for c in range(3):
-                Rs[c] = R[c]
-                Vs[c] = V[c]
-            for p in range(s):
-                cf = _A[s, p]
-                if cf != 0.0:
-                    for c in range(3):
-                        Rs[c] += dt * cf * kR[p, c]
-                        Vs[c] += dt * cf * kV[p, c]
+            _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
             cx = int(np.floor(Rs[0] / a))
             cy = int(np.floor(Rs[1] / a))
             cz = int(np.floor(Rs[2] / a))
@@ -522,14 +514,7 @@ def _thermal_kernel(R0, V0, M, code, amp, lam, W0, drag, dt, n_steps, save_every
             for c in range(3):
                 kR[s, c] = Vs[c]
                 kV[s, c] = acc[c]
-        for c in range(3):
-            dR = 0.0
-            dV = 0.0
-            for s in range(6):
-                dR += _B[s] * kR[s, c]
-                dV += _B[s] * kV[s, c]
-            R[c] += dt * dR
-            V[c] += dt * dV
+        _rk5_finish(R, V, dt, kR, kV)
         # advance mode amplitudes by one step (rotation)
         d0, d1, d2, d3 = zr.shape
         for i0 in range(d0):

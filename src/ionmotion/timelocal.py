@@ -115,28 +115,23 @@ def _acceleration(R, V, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H, 
     return out
 
 
-@njit(cache=True)
-def _rk5_step(R, V, t, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, has_c,
-              kR, kV, g, H, reff, Rs, Vs, acc):
-    """One Butcher RK5 step of the deterministic equation (framework displacement rH, vH fixed)."""
-    for s in range(6):
-        for a in range(3):
-            Rs[a] = R[a]
-            Vs[a] = V[a]
-        for p in range(s):
-            c = _A[s, p]
-            if c != 0.0:
-                for a in range(3):
-                    Rs[a] += dt * c * kR[p, a]
-                    Vs[a] += dt * c * kV[p, a]
-        _acceleration(Rs, Vs, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H, reff, acc)
-        if has_c:
-            proj = acc[0] * cdir[0] + acc[1] * cdir[1] + acc[2] * cdir[2]
+@njit(cache=True, inline="always")
+def _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs):
+    """State (Rs, Vs) at which stage s of Butcher's RK5 evaluates the acceleration."""
+    for a in range(3):
+        Rs[a] = R[a]
+        Vs[a] = V[a]
+    for p in range(s):
+        c = _A[s, p]
+        if c != 0.0:
             for a in range(3):
-                acc[a] = proj * cdir[a]
-        for a in range(3):
-            kR[s, a] = Vs[a]
-            kV[s, a] = acc[a]
+                Rs[a] += dt * c * kR[p, a]
+                Vs[a] += dt * c * kV[p, a]
+
+
+@njit(cache=True, inline="always")
+def _rk5_finish(R, V, dt, kR, kV):
+    """Advance (R, V) by one RK5 step from the six stage slopes kR, kV."""
     for a in range(3):
         dR = 0.0
         dV = 0.0
@@ -145,6 +140,23 @@ def _rk5_step(R, V, t, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdi
             dV += _B[s] * kV[s, a]
         R[a] += dt * dR
         V[a] += dt * dV
+
+
+@njit(cache=True)
+def _rk5_step(R, V, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, has_c,
+              kR, kV, g, H, reff, Rs, Vs, acc):
+    """One Butcher RK5 step of the deterministic equation (framework displacement rH, vH fixed)."""
+    for s in range(6):
+        _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
+        _acceleration(Rs, Vs, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H, reff, acc)
+        if has_c:
+            proj = acc[0] * cdir[0] + acc[1] * cdir[1] + acc[2] * cdir[2]
+            for a in range(3):
+                acc[a] = proj * cdir[a]
+        for a in range(3):
+            kR[s, a] = Vs[a]
+            kV[s, a] = acc[a]
+    _rk5_finish(R, V, dt, kR, kV)
 
 
 _A = BUTCHER_A
@@ -171,7 +183,7 @@ def _integrate_kernel(R0, V0, M, code, amp, lam, sites, W0, drag, dt, n_steps, s
     V_out[0] = V
     j = 1
     for step in range(1, n_steps + 1):
-        _rk5_step(R, V, 0.0, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, has_c,
+        _rk5_step(R, V, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, has_c,
                   kR, kV, g, H, reff, Rs, Vs, acc)
         if step % save_every == 0:
             R_out[j] = R

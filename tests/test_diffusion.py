@@ -118,6 +118,23 @@ def test_diffusion_task_runs_and_is_reproducible():
     assert len(a["t"]) == 11
 
 
+def test_full_diffusion_task_shares_the_thermal_start():
+    """method="full": reproducible, starts at rest at the cell centre, stores the compact form
+    (R float32, V2 = run mean of |V|²), and its framework starts from the same mode sample as
+    the time-local run with the same seed (the first force, from the corners' thermal
+    displacements, is the same to first order: the first steps agree closely)."""
+    a = dif.diffusion_task("full", 50.0, 4000.0, 3, 0.05, n_grid=6, save_dt=0.005)
+    b = dif.diffusion_task("full", 50.0, 4000.0, 3, 0.05, n_grid=6, save_dt=0.005)
+    assert np.array_equal(a["R"], b["R"]) and a["R"].dtype == np.float32
+    assert np.allclose(a["R"][0], 1.5) and a["V2"].shape == () and a["V2"] > 0
+    tl = dif.diffusion_task("timelocal", 50.0, 4000.0, 3, 0.05, n_grid=6, n_quad=8,
+                            save_dt=0.005)
+    d_full, d_tl = a["R"][2] - a["R"][0], tl["R"][2] - tl["R"][0]
+    assert np.linalg.norm(d_full - d_tl) < 0.2 * np.linalg.norm(d_full)
+    other = dif.diffusion_task("full", 50.0, 4000.0, 4, 0.05, n_grid=6, save_dt=0.005)
+    assert not np.allclose(other["R"][2], a["R"][2])
+
+
 def test_bad_input():
     t, R = _brownian(1.0, 0.05, 1000, np.random.default_rng(0))
     with pytest.raises(ValueError, match="too short"):

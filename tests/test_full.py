@@ -28,10 +28,87 @@ def test_lattice_kernel_matches_numpy_reference():
     pot = Gaussian(0.05, 0.5)
     args = (CUBE, 5, pot, [(2, 2, 2), (2, 3, 2)], 2 * M0, (4.0, 4.8, 1.5), (0.0, 0.0, 6.0),
             1e-3, 300)
-    out = full.simulate_lattice(*args, line=(0, 0, 1))
     r, v = full.simulate_lattice_reference(*args, line=(0, 0, 1))
-    np.testing.assert_allclose(out["r"], r, atol=1e-12)
-    np.testing.assert_allclose(out["v"], v, atol=1e-10)
+    for cubic_kernel in (True, False):          # written-out cubic springs and the bond loop
+        out = full.simulate_lattice(*args, line=(0, 0, 1), cubic_kernel=cubic_kernel)
+        np.testing.assert_allclose(out["r"], r, atol=1e-12)
+        np.testing.assert_allclose(out["v"], v, atol=1e-10)
+
+
+def test_written_out_cubic_forces_equal_bond_loop():
+    """The written-out spring kernel equals the generic bond loop on a random, non-cubic box,
+    and a uniform translation costs no force (Σ_b K_b (u − u) = 0)."""
+    lat = CubicLattice(3.5, 3.0, 520.0, 170.0)
+    rng = np.random.default_rng(4)
+    u = rng.normal(size=(5, 6, 7, 3))
+    a1, a2 = np.zeros_like(u), np.zeros_like(u)
+    offs, K, onsite = full.lattice_bonds(lat)
+    full._lattice_accel_kernel(u, offs.astype(np.int64), K, onsite, lat.mass, a1)
+    full._cubic_accel_kernel(u, lat.k1, lat.k2, lat.mass, *full._neighbour_tables(u.shape[:3]), a2)
+    np.testing.assert_allclose(a2, a1, atol=1e-12 * np.abs(a1).max())
+    full._cubic_accel_kernel(u * 0 + rng.normal(size=3), lat.k1, lat.k2, lat.mass,
+                             *full._neighbour_tables(u.shape[:3]), a2)
+    assert np.abs(a2).max() < 1e-10
+    # total framework force vanishes (Newton's third law)
+    full._cubic_accel_kernel(u, lat.k1, lat.k2, lat.mass, *full._neighbour_tables(u.shape[:3]), a2)
+    assert np.abs(a2.sum(axis=(0, 1, 2))).max() < 1e-10 * np.abs(a2).max() * a2[..., 0].size
+
+
+def test_kernel_accumulate_across_blocks():
+    """The blocked matrix-product accumulation equals the closed form S_n = sin nθ / sin θ when
+    the steps and modes span several blocks (state carried across block boundaries)."""
+    rng = np.random.default_rng(2)
+    cth = np.concatenate([[1.0], np.cos(rng.uniform(0.01, 3.1, 36))])   # θ = 0 included
+    amp = rng.normal(size=(37, 5))
+    out = np.zeros((101, 5))
+    full._kernel_accumulate(cth, amp, 100, out, block_steps=7, block_modes=8)
+    np.testing.assert_allclose(out, full._kernel_reference(cth, amp, 100), rtol=1e-9, atol=1e-9)
+
+
+def test_follow_cell_equals_fixed_corners_and_is_periodic():
+    """sites="cell": while the particle stays inside one cell the run equals the one with those
+    8 corners fixed; shifting the start by a whole box period shifts the trajectory rigidly; a
+    particle that crosses cells gets counted and keeps a continuous (unfolded) coordinate."""
+    from ionmotion.potentials import Yukawa
+    lat = CubicLattice(3.5, 3.0, 520.0, 170.0)
+    rng = np.random.default_rng(3)
+    u0, w0 = 0.01 * rng.normal(size=(8, 8, 8, 3)), 0.1 * rng.normal(size=(8, 8, 8, 3))
+    pot = Yukawa(4000.0, 0.5)
+    r0 = np.array([7.5, 10.5, 13.5])                      # centre of cell (2, 3, 4)
+    kw = dict(u0=u0, w0=w0, energy=False)
+    fixed = full.simulate_lattice(lat, 8, pot, np.array([2, 3, 4]) + full.CORNERS, 0.7, r0,
+                                  (0, 0, 0), 5e-3, 200, **kw)
+    cell = full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0, (0, 0, 0), 5e-3, 200, **kw)
+    assert cell["cell_changes"] == 0
+    np.testing.assert_allclose(cell["r"], fixed["r"], atol=1e-12)
+    image = full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0 - 24.0, (0, 0, 0), 5e-3, 200, **kw)
+    np.testing.assert_allclose(image["r"] + 24.0, cell["r"], atol=1e-10)
+    fast = full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0, (-40.0, 0, 0), 5e-3, 400, **kw)
+    assert fast["cell_changes"] >= 3 and fast["r"][-1, 0] < -4.5     # left the box: not folded
+    assert np.abs(np.diff(fast["r"][:, 0])).max() < 0.5
+    with pytest.raises(ValueError, match="energy"):
+        full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0, (0, 0, 0), 5e-3, 10)
+    with pytest.raises(ValueError, match="cell"):
+        full.simulate_lattice(CHAIN, 8, pot, "cell", M0, r0, (0, 0, 0), 1e-3, 10, energy=False)
+
+
+def test_free_thermal_lattice_follows_its_modes():
+    """A lattice started from a thermal mode sample and left alone (the particle far from its one
+    interacting mass) evolves as the modes say: u(t) = r_H(t) of ionmotion.thermal, with the
+    velocity-Verlet error ∝ δt² (ratio 4 when δt is halved)."""
+    from ionmotion import thermal as th
+    lat = CubicLattice(3.5, 3.0, 520.0, 170.0)
+    modes = th.sample_modes(lat, 6, 25.0, np.random.default_rng(5))
+    u0, w0 = th.field(modes, 0.0)
+    exact, _ = th.field(modes, 0.4)
+    err = []
+    for dt in (4e-3, 2e-3):
+        out = full.simulate_lattice(lat, 6, Gaussian(1.0, 0.1), [(0, 0, 0)], 0.7,
+                                    (9.0, 9.0, 9.0), (0, 0, 0), dt, int(round(0.4 / dt)),
+                                    u0=u0, w0=w0, energy=False)
+        err.append(np.abs(out["u"] - exact).max())
+    assert err[0] < 1e-2 * np.abs(exact).max()
+    assert 3.6 < err[0] / err[1] < 4.4
 
 
 @pytest.mark.parametrize("fw,shape,sites,r0,line", [

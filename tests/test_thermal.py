@@ -153,3 +153,20 @@ def test_bad_input(small_setup):
     with pytest.raises(ValueError, match="scheme"):
         th.trajectory(np.full(3, 1.5), np.zeros(3), 0.7, pot, m, W0, drag, 5e-3, 10,
                       scheme="euler")
+
+
+def test_classical_temperature_ratio_limits():
+    """⟨(x/2)coth(x/2)⟩ → 1 at high temperature (x → 0: 1 + ⟨x²⟩/12) and → ⟨ħΩ⟩/(2ħΩ_T) (zero
+    point) at low temperature; it equals the sampled mean mode energy over ħΩ_T."""
+    om = th._mode_grid(LAT, 6).omega
+    hi = th.classical_temperature_ratio(LAT, 6, 1e4)
+    assert abs(hi - (1 + np.mean((HBAR * om / 1e4) ** 2) / 12)) < 1e-8
+    lo = th.classical_temperature_ratio(LAT, 6, 0.01)
+    assert abs(lo / (np.mean(HBAR * om) / 2 / 0.01) - 1) < 1e-12
+    m = th.sample_modes(LAT, 6, 10.0, np.random.default_rng(0))
+    live = m.omega > 0
+    e = HBAR * m.omega[live] * (m.occupation[live] + 0.5)
+    ratio = th.classical_temperature_ratio(LAT, 6, 10.0)
+    assert abs(e.mean() / 10.0 / ratio - 1) < 4 * e.std() / np.sqrt(e.size) / (10.0 * ratio)
+    with pytest.raises(ValueError, match="kT"):
+        th.classical_temperature_ratio(LAT, 6, 0.0)

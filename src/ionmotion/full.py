@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from ._validate import finite_array, integer_in, positive
-from .lattice import Chain, CubicLattice
+from .lattice import CELL_CORNERS as CORNERS, Chain, CubicLattice
 from .potentials import pair_derivatives
 
 # --------------------------------------------------------------------------------------------
@@ -218,6 +218,81 @@ def _lattice_accel_kernel(u, offs, K, onsite, m, acc):
 
 
 @njit(cache=True)
+def _cubic_accel_kernel(u, k1, k2, m, xp, xm, yp, ym, zp, zm, acc):
+    """acc = framework force / m for the simple cubic lattice of central springs (k1 to the 6
+    nearest, k2 to the 12 next-nearest neighbours), written out bond by bond: a nearest bond
+    along axis c acts on component c only, a next-nearest bond along (e_a ± e_b)/√2 gives the
+    force ∓(k2/2)[(Δu_a ± Δu_b)](e_a ± e_b) with Δu = u_i − u_j. Periodic neighbours come from
+    the index tables xp = (i+1) mod nx, xm = (i−1) mod nx, … (no modulo in the loop). Equal to
+    :func:`_lattice_accel_kernel` with :func:`lattice_bonds` (tested)."""
+    nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
+    h = 0.5 * k2
+    inv = 1.0 / m
+    for i in range(nx):
+        ip, im = xp[i], xm[i]
+        for j in range(ny):
+            jp, jm = yp[j], ym[j]
+            for k in range(nz):
+                kp, km = zp[k], zm[k]
+                u0 = u[i, j, k, 0]
+                u1 = u[i, j, k, 1]
+                u2 = u[i, j, k, 2]
+                # nearest neighbours
+                f0 = k1 * (u[ip, j, k, 0] + u[im, j, k, 0] - 2.0 * u0)
+                f1 = k1 * (u[i, jp, k, 1] + u[i, jm, k, 1] - 2.0 * u1)
+                f2 = k1 * (u[i, j, kp, 2] + u[i, j, km, 2] - 2.0 * u2)
+                # xy plane: (+,+), (−,−) along (1, 1); (+,−), (−,+) along (1, −1)
+                s = (u[ip, jp, k, 0] + u[ip, jp, k, 1] + u[im, jm, k, 0] + u[im, jm, k, 1]
+                     - 2.0 * (u0 + u1))
+                d = (u[ip, jm, k, 0] - u[ip, jm, k, 1] + u[im, jp, k, 0] - u[im, jp, k, 1]
+                     - 2.0 * (u0 - u1))
+                f0 += h * (s + d)
+                f1 += h * (s - d)
+                # xz plane
+                s = (u[ip, j, kp, 0] + u[ip, j, kp, 2] + u[im, j, km, 0] + u[im, j, km, 2]
+                     - 2.0 * (u0 + u2))
+                d = (u[ip, j, km, 0] - u[ip, j, km, 2] + u[im, j, kp, 0] - u[im, j, kp, 2]
+                     - 2.0 * (u0 - u2))
+                f0 += h * (s + d)
+                f2 += h * (s - d)
+                # yz plane
+                s = (u[i, jp, kp, 1] + u[i, jp, kp, 2] + u[i, jm, km, 1] + u[i, jm, km, 2]
+                     - 2.0 * (u1 + u2))
+                d = (u[i, jp, km, 1] - u[i, jp, km, 2] + u[i, jm, kp, 1] - u[i, jm, kp, 2]
+                     - 2.0 * (u1 - u2))
+                f1 += h * (s + d)
+                f2 += h * (s - d)
+                acc[i, j, k, 0] = f0 * inv
+                acc[i, j, k, 1] = f1 * inv
+                acc[i, j, k, 2] = f2 * inv
+
+
+def _neighbour_tables(shape):
+    """(xp, xm, yp, ym, zp, zm): periodic index tables (i ± 1) mod n for each axis."""
+    out = []
+    for n in shape:
+        i = np.arange(n, dtype=np.int64)
+        out += [(i + 1) % n, (i - 1) % n]
+    return tuple(out)
+
+
+@njit(cache=True, inline="always")
+def _follow_cell(r, a, shape, offsets, sites, pos):
+    """Interacting masses = the corners of the cell holding the particle: cell c = ⌊r/a⌋
+    (unfolded), sites (c + offset) folded into the periodic box, equilibrium positions a(c +
+    offset) unfolded, so the particle never sees the box boundary. Returns the cell's flat key."""
+    c0 = np.floor(r[0] / a)
+    c1 = np.floor(r[1] / a)
+    c2 = np.floor(r[2] / a)
+    for I in range(offsets.shape[0]):
+        ci = (c0 + offsets[I, 0], c1 + offsets[I, 1], c2 + offsets[I, 2])
+        for x in range(3):
+            pos[I, x] = a * ci[x]
+            sites[I, x] = int(ci[x]) % shape[x]
+    return c0 * 1e12 + c1 * 1e6 + c2
+
+
+@njit(cache=True)
 def _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs):
     """Interaction energy; fp = force on the particle, fs[I] = force on interacting mass I."""
     grad = np.empty(3)
@@ -286,14 +361,31 @@ def _project(f, d):
         f[x] = p * d[x]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _framework_accel(u, offs, K, onsite, m, cubic, k1, k2, tabs, acc):
+    if cubic:
+        _cubic_accel_kernel(u, k1, k2, m, tabs[0], tabs[1], tabs[2], tabs[3], tabs[4], tabs[5],
+                            acc)
+    else:
+        _lattice_accel_kernel(u, offs, K, onsite, m, acc)
+
+
+@njit(cache=True, nogil=True)
 def _verlet_lattice_kernel(u, w, r, v, offs, K, onsite, m, M, sites, pos, code, amp, lam, dt,
-                           n_steps, d, stop_axis, stop_at, record_every, traj, energy, with_energy):
+                           n_steps, d, stop_axis, stop_at, record_every, traj, energy, with_energy,
+                           cubic, k1, k2, tabs, follow, a, shape, offsets, counters):
+    """Velocity Verlet of the whole lattice plus the particle. cubic: use the written-out
+    :func:`_cubic_accel_kernel` (CubicLattice) instead of the generic bond loop. follow: the
+    interacting masses are the corners of the particle's current cell (:func:`_follow_cell`,
+    `offsets` the corner offsets); counters[0] counts the cell changes."""
     nI = sites.shape[0]
     acc = np.zeros_like(u)
     fp = np.zeros(3)
     fs = np.zeros((nI, 3))
-    _lattice_accel_kernel(u, offs, K, onsite, m, acc)
+    _framework_accel(u, offs, K, onsite, m, cubic, k1, k2, tabs, acc)
+    key = 0.0
+    if follow:
+        key = _follow_cell(r, a, shape, offsets, sites, pos)
     eint = _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs)
     _project(fp, d)
     for I in range(nI):
@@ -302,6 +394,7 @@ def _verlet_lattice_kernel(u, w, r, v, offs, K, onsite, m, M, sites, pos, code, 
     ap = fp / M
     n_rec = 0
     n_done = n_steps
+    nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
     for n in range(n_steps + 1):
         if n % record_every == 0:
             traj[n_rec, 0] = n * dt
@@ -319,14 +412,18 @@ def _verlet_lattice_kernel(u, w, r, v, offs, K, onsite, m, M, sites, pos, code, 
             break
         # velocity Verlet
         _particle_drift(r, v, ap, dt)
-        nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
         for i in range(nx):
             for j in range(ny):
                 for k in range(nz):
                     for x in range(3):
                         u[i, j, k, x] += dt * w[i, j, k, x] + 0.5 * dt * dt * acc[i, j, k, x]
                         w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
-        _lattice_accel_kernel(u, offs, K, onsite, m, acc)
+        _framework_accel(u, offs, K, onsite, m, cubic, k1, k2, tabs, acc)
+        if follow:
+            new = _follow_cell(r, a, shape, offsets, sites, pos)
+            if new != key:
+                counters[0] += 1
+                key = new
         eint = _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs)
         _project(fp, d)
         for I in range(nI):
@@ -352,7 +449,8 @@ def _stop(stop, d):
 
 
 def simulate_lattice(framework, shape, potential, sites, particle_mass, r0, v0, dt, n_steps, *,
-                     line=None, stop=None, u0=None, w0=None, record_every=1, energy=True):
+                     line=None, stop=None, u0=None, w0=None, record_every=1, energy=True,
+                     cubic_kernel=True):
     """Velocity-Verlet solution of the full equations of motion on the whole periodic lattice.
 
     framework: CubicLattice or Chain (its mass, a and springs); shape: (Nx, Ny, Nz) or N (a chain
@@ -361,11 +459,31 @@ def simulate_lattice(framework, shape, potential, sites, particle_mass, r0, v0, 
     velocity; line: optional direction to which the particle's motion is constrained (forces are
     projected on it; v0 must lie along it); stop: optional (axis, value) - stop once r[axis] ≥
     value; u0, w0: optional initial framework displacements and velocities (Nx, Ny, Nz, 3).
+    sites="cell" (CubicLattice): the particle interacts with the 8 corners of the cell it is in,
+    followed as it moves (rodin2025's full thermal reference, Fig. 7(b)); the corner indices are
+    folded into the periodic box, the particle's coordinate is not. The total energy then jumps
+    slightly whenever the set of corners changes, so energy=False is required.
+    cubic_kernel: for a CubicLattice use the written-out spring forces (several times faster
+    than the generic bond loop, which cubic_kernel=False keeps).
 
     Returns a dict: t, r (particle positions), v, energy (total, if requested), u, w (final
-    framework state), n_steps (steps taken), finished (stop reached).
+    framework state), n_steps (steps taken), finished (stop reached), cell_changes (with
+    sites="cell").
     """
-    S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
+    follow = isinstance(sites, str)
+    if follow:
+        if sites != "cell" or not isinstance(framework, CubicLattice):
+            raise ValueError("sites must be integer indices, or 'cell' for a CubicLattice")
+        if energy:
+            raise ValueError("energy=True is not available with sites='cell' (the interacting "
+                             "set changes, so the total energy is not conserved)")
+        shp = _shape(framework, shape)
+        c = np.floor(finite_array("r0", r0, shape_tail=(3,)) / framework.a).astype(np.int64)
+        sites = (c[None, :] + CORNERS) % np.array(shp)
+        S = _setup(framework, shape, potential, sites, particle_mass,
+                   np.asarray(r0, float) - framework.a * (c - c % np.array(shp)), dt, line)
+    else:
+        S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
     v0 = finite_array("v0", v0, shape_tail=(3,)).astype(float).copy()
     if np.any(S.direction != 0) and np.linalg.norm(v0 - (v0 @ S.direction) * S.direction) > \
             1e-12 * max(1.0, np.linalg.norm(v0)):
@@ -382,13 +500,20 @@ def simulate_lattice(framework, shape, potential, sites, particle_mass, r0, v0, 
     traj = np.zeros((n_rec_max, 7))
     en = np.zeros(n_rec_max)
     r = np.asarray(r0, float).copy()
+    cubic = bool(cubic_kernel) and isinstance(framework, CubicLattice)
+    k1, k2 = (framework.k1, framework.k2) if cubic else (0.0, 0.0)
+    counters = np.zeros(1, np.int64)
     n_rec, n_done = _verlet_lattice_kernel(
-        u, w, r, v0, offs.astype(np.int64), K, onsite, S.mass, S.particle_mass, S.sites,
-        S.site_pos, S.code, S.amp, S.lam, S.dt, n_steps, S.direction, axis, value, record_every,
-        traj, en, energy)
+        u, w, r, v0, offs.astype(np.int64), K, onsite, S.mass, S.particle_mass,
+        S.sites.copy(), S.site_pos.copy(), S.code, S.amp, S.lam, S.dt, n_steps, S.direction,
+        axis, value, record_every, traj, en, energy, cubic, float(k1), float(k2),
+        _neighbour_tables(S.shape), follow, float(framework.a), np.array(S.shape, np.int64),
+        CORNERS, counters)
     out = {"t": traj[:n_rec, 0], "r": traj[:n_rec, 1:4], "v": traj[:n_rec, 4:7],
            "r_final": r, "v_final": v0, "u": u, "w": w, "n_steps": n_done,
            "finished": bool(axis >= 0 and r[axis] >= value)}
+    if follow:
+        out["cell_changes"] = int(counters[0])
     if energy:
         out["energy"] = en[:n_rec]
     return out
@@ -440,32 +565,39 @@ def simulate_lattice_reference(framework, shape, potential, sites, particle_mass
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _kernel_accumulate(cth, amp, n_steps, out):
+@njit(cache=True, nogil=True)
+def _chebyshev_block(c2, s_prev, s_cur, S):
+    """S[i, j] = S_{n0+i}(θ_j) for the rows of S, advancing the recursion in place:
+    on entry s_prev, s_cur hold S_{n0−1}, S_{n0}; S_{n+1} = 2cosθ S_n − S_{n−1} (c2 = 2cosθ)."""
+    nt, nb = S.shape
+    for i in range(nt):
+        for j in range(nb):
+            S[i, j] = s_cur[j]
+            s_new = c2[j] * s_cur[j] - s_prev[j]
+            s_prev[j] = s_cur[j]
+            s_cur[j] = s_new
+
+
+def _kernel_accumulate(cth, amp, n_steps, out, block_steps=512, block_modes=4096):
     """out[n, c] += Σ_j amp[j, c] S_n(θ_j), S_0 = 0, S_1 = 1, S_{n+1} = 2cosθ S_n − S_{n−1}.
 
-    cth: (J,) cos θ_j; amp: (J, C). Processed in blocks of modes so the state stays in cache."""
+    cth: (J,) cos θ_j; amp: (J, C). The sum over modes is a matrix product: for each block of
+    time steps and block of modes the numba recursion (:func:`_chebyshev_block`) tabulates
+    S_n(θ_j) and BLAS multiplies the table by amp (≈ 20× faster than a mode-by-mode loop)."""
+    cth = np.ascontiguousarray(cth, float)
+    amp = np.ascontiguousarray(amp, float)
     J = cth.shape[0]
-    C = amp.shape[1]
-    B = 512
-    for j0 in range(0, J, B):
-        j1 = min(J, j0 + B)
-        nb = j1 - j0
-        s_prev = np.zeros(nb)
-        s_cur = np.ones(nb)
-        c2 = np.empty(nb)
-        for jj in range(nb):
-            c2[jj] = 2.0 * cth[j0 + jj]
-        for n in range(1, n_steps + 1):
-            for c in range(C):
-                acc = 0.0
-                for jj in range(nb):
-                    acc += amp[j0 + jj, c] * s_cur[jj]
-                out[n, c] += acc
-            for jj in range(nb):
-                s_new = c2[jj] * s_cur[jj] - s_prev[jj]
-                s_prev[jj] = s_cur[jj]
-                s_cur[jj] = s_new
+    c2 = 2.0 * cth
+    s_prev = np.zeros(J)
+    s_cur = np.ones(J)
+    for n0 in range(1, n_steps + 1, block_steps):
+        nt = min(block_steps, n_steps + 1 - n0)
+        for j0 in range(0, J, block_modes):
+            j1 = min(J, j0 + block_modes)
+            S = np.empty((nt, j1 - j0))
+            # slices of contiguous 1-D arrays are views: the recursion state advances in place
+            _chebyshev_block(c2[j0:j1], s_prev[j0:j1], s_cur[j0:j1], S)
+            out[n0:n0 + nt] += S @ amp[j0:j1]
     return out
 
 
@@ -580,7 +712,17 @@ def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="ful
     return R, seps, index
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
+def _history_dot(r, f, n):
+    """Σ_{k=1}^{n−1} r[n−k] f[k], the convolution with the past forces. fastmath lets LLVM
+    reorder the sum into SIMD lanes (the result changes only at round-off)."""
+    acc = 0.0
+    for k in range(1, n):
+        acc += r[n - k] * f[k]
+    return acc
+
+
+@njit(cache=True, nogil=True)
 def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d, stop_axis,
                          stop_at, record_every, traj, F, comps, nzR):
     """Velocity Verlet for the particle with the interacting masses' displacements from the
@@ -610,8 +752,7 @@ def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d,
                             if comps[b] == 0 or comps[a] == 0 or fnz[b] == 0 or nzR[s, a, b] == 0:
                                 continue
                             acc += 0.5 * R[s, a, b, n] * F[J, b, 0]
-                            for k in range(1, n):
-                                acc += R[s, a, b, n - k] * F[J, b, k]
+                            acc += _history_dot(R[s, a, b], F[J, b], n)
                     u[I, a] = acc
         # forces at step n
         fp[:] = 0.0

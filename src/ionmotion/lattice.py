@@ -313,6 +313,10 @@ class _Framework:
 # Simple cubic lattice
 # --------------------------------------------------------------------------------------------
 
+CELL_CORNERS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], np.int64)
+"""Integer offsets of the 8 corners of a cubic cell from its lowest corner (the order used by the
+corner response W0 and the thermal corner kernel)."""
+
 HIGH_SYMMETRY = {"G": (0.0, 0.0, 0.0), "X": (0.5, 0.0, 0.0), "M": (0.5, 0.5, 0.0),
                  "R": (0.5, 0.5, 0.5)}
 """High-symmetry points of the simple cubic Brillouin zone in units of 2π/a."""

@@ -62,11 +62,16 @@ def run_sweep(func, tasks, *, slug, name, scheduler=None, retries=2, progress=Tr
                 out, wall = _run_one(func, tasks[i])
                 store(i, out, wall)
         else:
+            import dask
             from dask.distributed import Client, LocalCluster, as_completed
             if scheduler == "local":
                 nw = n_workers or max(1, min(len(todo), os.cpu_count() or 1))
-                cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                # a numba kernel may hold a core for many minutes; on a loaded machine the
+                # worker's heartbeats then arrive late, and the default time-to-live (5 min)
+                # would make the scheduler drop the worker and rerun its task
+                with dask.config.set({"distributed.scheduler.worker-ttl": None}):
+                    cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
                 client = Client(cluster)
             else:
                 cluster, client = None, Client(scheduler)

@@ -40,9 +40,10 @@ from numba import njit
 from . import timelocal as tl
 from ._validate import finite_array, integer_in, positive
 from .timelocal import _acceleration, _rk5_finish, _rk5_stage_input
+from .lattice import CELL_CORNERS
 from .units import HBAR
 
-CORNER_OFFSETS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+CORNER_OFFSETS = CELL_CORNERS
 """Integer offsets of the 8 corners of a cubic cell from its lowest corner (order used in W0)."""
 
 
@@ -150,6 +151,21 @@ def covariance(lattice, n_grid, kT, t=0.0, separation=(0, 0, 0)):
     if t_arr.ndim == 0:
         return Cr[0], Cv[0]
     return Cr, Cv
+
+
+def classical_temperature_ratio(lattice, n_grid, kT):
+    """Mean energy per mode of the sampled framework over ħΩ_T: ⟨(x/2) coth(x/2)⟩, x = ħΩ/ħΩ_T,
+    averaged over the n_grid³ − 1 wave vectors × 3 branches (q = 0 dropped).
+
+    The sampling rule gives every mode the quantum mean energy ħΩ(n̄ + ½), zero point included.
+    A lattice evolved by classical equations of motion from such a sample (the full thermal
+    reference) shares this energy classically, so a particle in equilibrium with it reaches the
+    kinetic temperature (this ratio) × ħΩ_T: 1 when ħΩ_max ≪ ħΩ_T, the mean zero-point energy
+    ⟨ħΩ⟩/2 when ħΩ_T → 0."""
+    n_grid = integer_in("n_grid", n_grid, 2)
+    kT = positive("kT (ħΩ_T in meV; T must be > 0)", kT)
+    x = HBAR * _mode_grid(lattice, n_grid).omega / kT
+    return float(np.mean(0.5 * x / np.tanh(0.5 * x)))
 
 
 def maxwell_boltzmann(x, sigma):

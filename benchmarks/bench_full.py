@@ -1,8 +1,11 @@
 """Speed of the full equations of motion (rodin2024). Run:
 python3 -m pytest benchmarks/bench_full.py --benchmark-only
 
-* whole-lattice velocity Verlet: atom-steps per second beside the rate a memory-bandwidth-bound
-  step would reach (bytes moved per atom-step / measured copy bandwidth);
+* whole-lattice velocity Verlet, written-out cubic springs and the generic bond loop: atom-steps
+  per second beside the rate a memory-bandwidth-bound step would reach (bytes moved per atom-step
+  / measured copy bandwidth);
+* the eight-mass kernel of rodin2024 Fig. 5 on 50³ and the full thermal reference trajectory of
+  rodin2025 Fig. 7(b) (20³, particle in its current cell);
 * the exact discrete Green's function route of Fig. 6 (100³): kernel construction rate and
   convolution rate, extrapolated to the paper's τ = 30 (the cached paper run's wall time is in
   data/dissipation-cubic/fig6-full-dt0.001.json);
@@ -38,13 +41,15 @@ def copy_bandwidth(n=2**24, repeats=5):
     return 2 * a.nbytes / best
 
 
-def test_bench_lattice_verlet_throughput(benchmark):
+@pytest.mark.parametrize("cubic_kernel", [True, False], ids=["written-out", "bond-loop"])
+def test_bench_lattice_verlet_throughput(benchmark, cubic_kernel):
     n, steps = 32, 20
     args = (LAT, n, Gaussian(1.0, 0.5), [(0, 0, j) for j in range(8)], M0, (0.0, 0.0, 7.0),
             (0.0, 0.0, 7.5), 1e-3)
-    full.simulate_lattice(*args, 2, line=(0, 0, 1), energy=False)        # compile
-    benchmark.pedantic(full.simulate_lattice, args=args + (steps,),
-                       kwargs={"line": (0, 0, 1), "energy": False}, rounds=3, iterations=1)
+    kw = {"line": (0, 0, 1), "energy": False, "cubic_kernel": cubic_kernel}
+    full.simulate_lattice(*args, 2, **kw)        # compile
+    benchmark.pedantic(full.simulate_lattice, args=args + (steps,), kwargs=kw, rounds=3,
+                       iterations=1)
     rate = n**3 * steps / benchmark.stats["min"]
     bw = copy_bandwidth()
     benchmark.extra_info["atom_steps_per_s"] = rate
@@ -63,6 +68,37 @@ def test_bench_fig6_green_kernel(benchmark):
     t = benchmark.stats["min"]
     benchmark.extra_info["kernel_s_per_step"] = t / n
     benchmark.extra_info["kernel_s_extrapolated_tau30"] = t / n * 30000
+
+
+def test_bench_fig5_eight_mass_kernel(benchmark):
+    """Full 3×3 kernel among the eight corners of a cell (14 separations) on the paper's 50³
+    lattice, 500 steps; extrapolated to the slowest Fig. 5 pass (λ = 4, σ̇ = 1: 75 410 steps)."""
+    sites = [(25 + i, 25 + j, 25 + k) for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    full.verlet_response_kernel(LAT, 8, [(1, 1, 1), (2, 2, 2)], 1e-3, 5)      # compile
+    n = 500
+    benchmark.pedantic(full.verlet_response_kernel, args=(LAT, 50, sites, 1e-3, n), rounds=1,
+                       iterations=1)
+    t = benchmark.stats["min"]
+    benchmark.extra_info["mode_steps_per_s"] = 3 * 50**3 / 2 * n / t
+    benchmark.extra_info["kernel_s_extrapolated_75410_steps"] = t / n * 75410
+
+
+def test_bench_full_thermal_trajectory(benchmark):
+    """rodin2025 Fig. 7(b) reference: the whole 20³ lattice and the particle in its current cell,
+    1000 steps of 5 fs; extrapolated to one 3 ns trajectory (600 000 steps)."""
+    from ionmotion import thermal as th
+    from ionmotion.potentials import Yukawa
+    lat = CubicLattice(3.5, 3.0, 520.0, 170.0)
+    u0, w0 = th.field(th.sample_modes(lat, 20, 50.0, np.random.default_rng(0)), 0.0)
+    args = (lat, 20, Yukawa(4000.0, 0.5), "cell", 0.7, (1.5, 1.5, 1.5), (0.0, 0.0, 0.0), 5e-3)
+    kw = {"u0": u0, "w0": w0, "energy": False, "record_every": 10}
+    full.simulate_lattice(*args, 5, **kw)         # compile
+    n = 1000
+    benchmark.pedantic(full.simulate_lattice, args=args + (n,), kwargs=kw, rounds=3,
+                       iterations=1)
+    t = benchmark.stats["min"]
+    benchmark.extra_info["atom_steps_per_s"] = 20**3 * n / t
+    benchmark.extra_info["minutes_per_3ns"] = t / n * 600000 / 60
 
 
 def test_bench_fig6_convolution(benchmark):

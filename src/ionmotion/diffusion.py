@@ -108,11 +108,13 @@ def fit_msd(tau, mean, sem, t_min=1.0, sq=None, n_boot=200, rng=None):
     return out
 
 
-def arrhenius_fit(kT, D, D_err=None, confidence=0.95):
+def arrhenius_fit(kT, D, D_err=None, confidence=0.95, scale_by_chi2=True):
     """Fit D = D0 exp(-E_a/kT) (kT = ħΩ_T in meV) by weighted least squares on ln D.
 
-    Weights 1/(D_err/D)² if D_err is given (else equal); the covariance is scaled by the reduced
-    χ² and intervals use Student's t with n - 2 degrees of freedom. Returns a dict with E_a,
+    Weights 1/(D_err/D)² if D_err is given (else equal); by default the covariance is scaled by
+    the reduced χ² and intervals use Student's t with n - 2 degrees of freedom. With
+    scale_by_chi2=False (D_err required) the error bars are taken at face value: the covariance
+    is not rescaled and the intervals use the normal quantile. Returns a dict with E_a,
     E_a_ci (lo, hi), D0, D0_ci (lo, hi) (asymmetric, from the interval of ln D0), and the fit's
     reduced chi2. Needs at least three temperatures.
     """
@@ -129,6 +131,8 @@ def arrhenius_fit(kT, D, D_err=None, confidence=0.95):
     y = np.log(D)
     x = 1.0 / kT
     if D_err is None:
+        if not scale_by_chi2:
+            raise ValueError("scale_by_chi2=False needs D_err (error bars taken at face value)")
         sig = np.ones_like(y)
     else:
         D_err = finite_array("D_err", D_err).ravel()
@@ -139,9 +143,12 @@ def arrhenius_fit(kT, D, D_err=None, confidence=0.95):
     dof = len(x) - 2
     resid = (y - a - b * x) / sig
     chi2 = float(resid @ resid / dof) if dof > 0 else float("nan")
-    if dof > 0:
-        cov = cov * chi2
-    tq = stats.t.ppf(0.5 + confidence / 2, dof) if dof > 0 else np.inf
+    if not scale_by_chi2:
+        tq = stats.norm.ppf(0.5 + confidence / 2)
+    else:
+        if dof > 0:
+            cov = cov * chi2
+        tq = stats.t.ppf(0.5 + confidence / 2, dof) if dof > 0 else np.inf
     Ea, Ea_e = -b, tq * np.sqrt(cov[1, 1])
     lnD0_e = tq * np.sqrt(cov[0, 0])
     return {"E_a": Ea, "E_a_ci": (Ea - Ea_e, Ea + Ea_e), "E_a_halfwidth": Ea_e,

@@ -85,7 +85,38 @@ def test_follow_cell_equals_fixed_corners_and_is_periodic():
     np.testing.assert_allclose(image["r"] + 24.0, cell["r"], atol=1e-10)
     fast = full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0, (-40.0, 0, 0), 5e-3, 400, **kw)
     assert fast["cell_changes"] >= 3 and fast["r"][-1, 0] < -4.5     # left the box: not folded
-    assert np.abs(np.diff(fast["r"][:, 0])).max() < 0.5
+
+
+def test_follow_cell_switches_to_the_new_corners():
+    """After the particle crosses into the next cell, the run equals one restarted from that
+    state with the new cell's 8 corners as fixed sites (velocity Verlet restarts exactly), up to
+    the next crossing: the forces after a cell change come from the right masses."""
+    from ionmotion.potentials import Yukawa
+    lat = CubicLattice(3.5, 3.0, 520.0, 170.0)
+    rng = np.random.default_rng(6)
+    u0, w0 = 0.01 * rng.normal(size=(8, 8, 8, 3)), 0.1 * rng.normal(size=(8, 8, 8, 3))
+    pot = Yukawa(4000.0, 0.5)
+    r0, v0 = (7.5, 10.5, 13.5), (15.0, 1.0, 0.5)
+    run = full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0, v0, 5e-3, 200, u0=u0, w0=w0,
+                                energy=False)
+    cells = np.floor(run["r"] / 3.0).astype(int)
+    k = int(np.argmax(np.any(cells != cells[0], axis=1)))        # first step in the new cell
+    assert k > 0 and tuple(cells[k]) == (3, 3, 4)
+    nxt = k + int(np.argmax(np.any(cells[k:] != cells[k], axis=1)))  # next change (or 0 → end)
+    m = (nxt if nxt > k else len(cells)) - k - 1
+    head = full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0, v0, 5e-3, k, u0=u0, w0=w0,
+                                 energy=False)
+    state = dict(u0=head["u"], w0=head["w"], energy=False)
+    corners = (cells[k] + full.CORNERS) % 8
+    fixed = full.simulate_lattice(lat, 8, pot, corners, 0.7, head["r_final"], head["v_final"],
+                                  5e-3, m, **state)
+    np.testing.assert_allclose(run["r"][k:k + m + 1], fixed["r"], atol=1e-10)
+    old = full.simulate_lattice(lat, 8, pot, (cells[0] + full.CORNERS) % 8, 0.7,
+                                head["r_final"], head["v_final"], 5e-3, m, **state)
+    assert np.abs(old["r"][-1] - fixed["r"][-1]).max() > 1e-6    # the old corners differ
+    with pytest.raises(ValueError, match="u0 must have shape"):
+        full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0, (0, 0, 0), 5e-3, 10, energy=False,
+                              u0=np.zeros((5, 5, 5, 3)))
     with pytest.raises(ValueError, match="energy"):
         full.simulate_lattice(lat, 8, pot, "cell", 0.7, r0, (0, 0, 0), 5e-3, 10)
     with pytest.raises(ValueError, match="cell"):

@@ -166,7 +166,13 @@ def test_classical_temperature_ratio_limits():
     m = th.sample_modes(LAT, 6, 10.0, np.random.default_rng(0))
     live = m.omega > 0
     e = HBAR * m.omega[live] * (m.occupation[live] + 0.5)
+    assert th.sample_energy_ratio(m) == pytest.approx(e.mean() / 10.0, rel=1e-12)
     ratio = th.classical_temperature_ratio(LAT, 6, 10.0)
     assert abs(e.mean() / 10.0 / ratio - 1) < 4 * e.std() / np.sqrt(e.size) / (10.0 * ratio)
+    # every mass of the sampled lattice carries the sample's mean mode energy as kinetic
+    # temperature, averaged over the lattice and over a period of the slowest motion
+    u, v = th.field(m, 0.0)
+    ekin = [LAT.mass * np.mean(th.field(m, t)[1] ** 2) for t in np.linspace(0, 2.0, 21)]
+    assert abs(np.mean(ekin) / 10.0 / th.sample_energy_ratio(m) - 1) < 0.05
     with pytest.raises(ValueError, match="kT"):
         th.classical_temperature_ratio(LAT, 6, 0.0)

@@ -252,8 +252,8 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     of every mass by one inverse FFT, :func:`ionmotion.thermal.field`); the particle interacts
     with the 8 corners of its current cell (rodin2025 Fig. 7(b), the authors' reference).
     Returns dict(t, R (unfolded, float32: the sweeps keep
-    hundreds of thousands of samples per trajectory and 1e-6 Å is far below anything the MSD
-    resolves), V2 (the run mean of |V|², for the particle's kinetic temperature), wall time and
+    hundreds of thousands of samples per trajectory; the float32 spacing, ~1e-5 Å at a few
+    hundred Å, is far below anything the MSD resolves), V2 (the run mean of |V|², for the particle's kinetic temperature), wall time and
     cell-change count), sampled every save_dt. The random stream is numpy's default_rng(seed).
     """
     from . import thermal as th

@@ -157,15 +157,27 @@ def classical_temperature_ratio(lattice, n_grid, kT):
     """Mean energy per mode of the sampled framework over ħΩ_T: ⟨(x/2) coth(x/2)⟩, x = ħΩ/ħΩ_T,
     averaged over the n_grid³ − 1 wave vectors × 3 branches (q = 0 dropped).
 
-    The sampling rule gives every mode the quantum mean energy ħΩ(n̄ + ½), zero point included.
-    A lattice evolved by classical equations of motion from such a sample (the full thermal
-    reference) shares this energy classically, so a particle in equilibrium with it reaches the
-    kinetic temperature (this ratio) × ħΩ_T: 1 when ħΩ_max ≪ ħΩ_T, the mean zero-point energy
-    ⟨ħΩ⟩/2 when ħΩ_T → 0."""
+    The sampling rule gives every mode the quantum mean energy ħΩ(n̄ + ½), zero point included,
+    and a harmonic lattice evolved classically from such a sample (the full thermal reference)
+    keeps each mode's energy: its modes never exchange energy. In a monatomic cubic lattice every
+    mode has equal weight at every site, so each mass's kinetic temperature m⟨v_c²⟩ equals the
+    mean mode energy, this ratio × ħΩ_T; a particle colliding with the masses is driven towards
+    it (approximately: it couples to the modes with frequency-dependent weights). The ratio is 1
+    when ħΩ_max ≪ ħΩ_T and the mean zero-point energy ⟨ħΩ⟩/2 over ħΩ_T when ħΩ_T → 0.
+    :func:`sample_energy_ratio` gives the same mean for one sample."""
     n_grid = integer_in("n_grid", n_grid, 2)
     kT = positive("kT (ħΩ_T in meV; T must be > 0)", kT)
     x = HBAR * _mode_grid(lattice, n_grid).omega / kT
     return float(np.mean(0.5 * x / np.tanh(0.5 * x)))
+
+
+def sample_energy_ratio(modes):
+    """Mean energy per mode of one thermal sample over ħΩ_T: ⟨ħΩ_j (n_j + ½)⟩ / ħΩ_T over its
+    live modes (q = 0 dropped); its ensemble mean is :func:`classical_temperature_ratio`."""
+    if not isinstance(modes, ThermalModes):
+        raise ValueError("modes must be a ThermalModes sample (ionmotion.thermal.sample_modes)")
+    live = modes.omega > 0
+    return float(np.mean(HBAR * modes.omega[live] * (modes.occupation[live] + 0.5)) / modes.kT)
 
 
 def maxwell_boltzmann(x, sigma):

@@ -111,8 +111,11 @@ def fit_msd(tau, mean, sem, t_min=1.0, sq=None, n_boot=200, rng=None):
 def arrhenius_fit(kT, D, D_err=None, confidence=0.95, scale_by_chi2=True):
     """Fit D = D0 exp(-E_a/kT) (kT = ħΩ_T in meV) by weighted least squares on ln D.
 
-    Weights 1/(D_err/D)² if D_err is given (else equal); by default the covariance is scaled by
-    the reduced χ² and intervals use Student's t with n - 2 degrees of freedom. With
+    Weights 1/(D_err/D)² if D_err is given (else equal). By default, when the points scatter
+    more than their error bars allow (reduced χ² > 1), or without error bars, the covariance is
+    scaled by the reduced χ² and intervals use Student's t with n - 2 degrees of freedom; when
+    χ² ≤ 1 the error bars are taken at face value (normal quantile), so a small χ² never narrows
+    the intervals. With
     scale_by_chi2=False (D_err required) the error bars are taken at face value: the covariance
     is not rescaled and the intervals use the normal quantile. Returns a dict with E_a,
     E_a_ci (lo, hi), D0, D0_ci (lo, hi) (asymmetric, from the interval of ln D0), and the fit's
@@ -143,8 +146,8 @@ def arrhenius_fit(kT, D, D_err=None, confidence=0.95, scale_by_chi2=True):
     dof = len(x) - 2
     resid = (y - a - b * x) / sig
     chi2 = float(resid @ resid / dof) if dof > 0 else float("nan")
-    if not scale_by_chi2:
-        tq = stats.norm.ppf(0.5 + confidence / 2)
+    if not scale_by_chi2 or (D_err is not None and dof > 0 and chi2 <= 1.0):
+        tq = stats.norm.ppf(0.5 + confidence / 2)        # error bars at face value
     else:
         if dof > 0:
             cov = cov * chi2

@@ -43,7 +43,7 @@ def copy_bandwidth(n=2**24, repeats=5):
 
 @pytest.mark.parametrize("cubic_kernel", [True, False], ids=["written-out", "bond-loop"])
 def test_bench_lattice_verlet_throughput(benchmark, cubic_kernel):
-    n, steps = 32, 20
+    n, steps = 32, 200            # enough steps that the set-up (all 32³ frequencies) is small
     args = (LAT, n, Gaussian(1.0, 0.5), [(0, 0, j) for j in range(8)], M0, (0.0, 0.0, 7.0),
             (0.0, 0.0, 7.5), 1e-3)
     kw = {"line": (0, 0, 1), "energy": False, "cubic_kernel": cubic_kernel}
@@ -59,28 +59,38 @@ def test_bench_lattice_verlet_throughput(benchmark, cubic_kernel):
 
 
 def test_bench_fig6_green_kernel(benchmark):
-    """Kernel of Eq. (dissipation-cubic-kernel) on the 100³ lattice, zz only, 400 steps."""
+    """Kernel of Eq. (dissipation-cubic-kernel) on the 100³ lattice, zz only, 3000 steps (marginal
+    cost per step from a 500-step run; the set-up diagonalises all 100³ wave vectors)."""
     sites = D.edge_line_sites()
     full.verlet_response_kernel(LAT, 8, sites, 1e-3, 5, components="zz")    # compile
-    n = 400
+    n0, n = 500, 3000
+    t0 = time.perf_counter()
+    full.verlet_response_kernel(LAT, 100, sites, 1e-3, n0, components="zz")
+    t_short = time.perf_counter() - t0
     benchmark.pedantic(full.verlet_response_kernel, args=(LAT, 100, sites, 1e-3, n),
                        kwargs={"components": "zz"}, rounds=1, iterations=1)
     t = benchmark.stats["min"]
-    benchmark.extra_info["kernel_s_per_step"] = t / n
-    benchmark.extra_info["kernel_s_extrapolated_tau30"] = t / n * 30000
+    per_step = (t - t_short) / (n - n0)            # marginal cost; the rest is set-up
+    benchmark.extra_info["kernel_s_per_step"] = per_step
+    benchmark.extra_info["setup_s"] = t - per_step * n
+    benchmark.extra_info["kernel_s_extrapolated_tau30"] = t + per_step * (30000 - n)
 
 
 def test_bench_fig5_eight_mass_kernel(benchmark):
     """Full 3×3 kernel among the eight corners of a cell (14 separations) on the paper's 50³
-    lattice, 500 steps; extrapolated to the slowest Fig. 5 pass (λ = 4, σ̇ = 1: 75 410 steps)."""
+    lattice, 3000 steps (marginal cost per step from a 500-step run); extrapolated to the slowest Fig. 5 pass (λ = 4, σ̇ = 1: 75 410 steps)."""
     sites = [(25 + i, 25 + j, 25 + k) for i in (0, 1) for j in (0, 1) for k in (0, 1)]
     full.verlet_response_kernel(LAT, 8, [(1, 1, 1), (2, 2, 2)], 1e-3, 5)      # compile
-    n = 500
+    n0, n = 500, 3000
+    t0 = time.perf_counter()
+    full.verlet_response_kernel(LAT, 50, sites, 1e-3, n0)
+    t_short = time.perf_counter() - t0
     benchmark.pedantic(full.verlet_response_kernel, args=(LAT, 50, sites, 1e-3, n), rounds=1,
                        iterations=1)
     t = benchmark.stats["min"]
-    benchmark.extra_info["mode_steps_per_s"] = 3 * 50**3 / 2 * n / t
-    benchmark.extra_info["kernel_s_extrapolated_75410_steps"] = t / n * 75410
+    per_step = (t - t_short) / (n - n0)            # marginal cost; the rest is set-up
+    benchmark.extra_info["mode_steps_per_s"] = 3 * 50**3 / 2 / per_step
+    benchmark.extra_info["kernel_s_extrapolated_75410_steps"] = t + per_step * (75410 - n)
 
 
 def test_bench_full_thermal_trajectory(benchmark):

@@ -217,6 +217,16 @@ def _lattice_accel_kernel(u, offs, K, onsite, m, acc):
                 acc[i, j, k, 2] = f2 * inv
 
 
+@njit(cache=True, inline="always")
+def _nnn_plane(pa, pb, ma, mb, qa, qb, na, nb, ua, ub, h):
+    """Force (÷ mass) on components a, b from the four next-nearest neighbours in the (a, b)
+    plane: p, m at ±(e_a + e_b), q, n at ±(e_a − e_b) (their a and b displacements), springs
+    (k2/2)(e_a ± e_b)(e_a ± e_b)ᵀ, h = k2/2; ua, ub the site's own displacement."""
+    s = pa + pb + ma + mb - 2.0 * (ua + ub)
+    d = qa - qb + na - nb - 2.0 * (ua - ub)
+    return h * (s + d), h * (s - d)
+
+
 @njit(cache=True)
 def _cubic_accel_kernel(u, k1, k2, m, xp, xm, yp, ym, zp, zm, acc):
     """acc = framework force / m for the simple cubic lattice of central springs (k1 to the 6
@@ -241,27 +251,20 @@ def _cubic_accel_kernel(u, k1, k2, m, xp, xm, yp, ym, zp, zm, acc):
                 f0 = k1 * (u[ip, j, k, 0] + u[im, j, k, 0] - 2.0 * u0)
                 f1 = k1 * (u[i, jp, k, 1] + u[i, jm, k, 1] - 2.0 * u1)
                 f2 = k1 * (u[i, j, kp, 2] + u[i, j, km, 2] - 2.0 * u2)
-                # xy plane: (+,+), (−,−) along (1, 1); (+,−), (−,+) along (1, −1)
-                s = (u[ip, jp, k, 0] + u[ip, jp, k, 1] + u[im, jm, k, 0] + u[im, jm, k, 1]
-                     - 2.0 * (u0 + u1))
-                d = (u[ip, jm, k, 0] - u[ip, jm, k, 1] + u[im, jp, k, 0] - u[im, jp, k, 1]
-                     - 2.0 * (u0 - u1))
-                f0 += h * (s + d)
-                f1 += h * (s - d)
-                # xz plane
-                s = (u[ip, j, kp, 0] + u[ip, j, kp, 2] + u[im, j, km, 0] + u[im, j, km, 2]
-                     - 2.0 * (u0 + u2))
-                d = (u[ip, j, km, 0] - u[ip, j, km, 2] + u[im, j, kp, 0] - u[im, j, kp, 2]
-                     - 2.0 * (u0 - u2))
-                f0 += h * (s + d)
-                f2 += h * (s - d)
-                # yz plane
-                s = (u[i, jp, kp, 1] + u[i, jp, kp, 2] + u[i, jm, km, 1] + u[i, jm, km, 2]
-                     - 2.0 * (u1 + u2))
-                d = (u[i, jp, km, 1] - u[i, jp, km, 2] + u[i, jm, kp, 1] - u[i, jm, kp, 2]
-                     - 2.0 * (u1 - u2))
-                f1 += h * (s + d)
-                f2 += h * (s - d)
+                # next-nearest neighbours, plane by plane: (+,+), (−,−) along e_a + e_b and
+                # (+,−), (−,+) along e_a − e_b
+                a0, a1 = _nnn_plane(u[ip, jp, k, 0], u[ip, jp, k, 1], u[im, jm, k, 0],
+                                    u[im, jm, k, 1], u[ip, jm, k, 0], u[ip, jm, k, 1],
+                                    u[im, jp, k, 0], u[im, jp, k, 1], u0, u1, h)
+                b0, b2 = _nnn_plane(u[ip, j, kp, 0], u[ip, j, kp, 2], u[im, j, km, 0],
+                                    u[im, j, km, 2], u[ip, j, km, 0], u[ip, j, km, 2],
+                                    u[im, j, kp, 0], u[im, j, kp, 2], u0, u2, h)
+                c1, c2 = _nnn_plane(u[i, jp, kp, 1], u[i, jp, kp, 2], u[i, jm, km, 1],
+                                    u[i, jm, km, 2], u[i, jp, km, 1], u[i, jp, km, 2],
+                                    u[i, jm, kp, 1], u[i, jm, kp, 2], u1, u2, h)
+                f0 += a0 + b0
+                f1 += a1 + c1
+                f2 += b2 + c2
                 acc[i, j, k, 0] = f0 * inv
                 acc[i, j, k, 1] = f1 * inv
                 acc[i, j, k, 2] = f2 * inv

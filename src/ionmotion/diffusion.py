@@ -115,9 +115,8 @@ def arrhenius_fit(kT, D, D_err=None, confidence=0.95, scale_by_chi2=True):
     more than their error bars allow (reduced χ² > 1), or without error bars, the covariance is
     scaled by the reduced χ² and intervals use Student's t with n - 2 degrees of freedom; when
     χ² ≤ 1 the error bars are taken at face value (normal quantile), so a small χ² never narrows
-    the intervals. With
-    scale_by_chi2=False (D_err required) the error bars are taken at face value: the covariance
-    is not rescaled and the intervals use the normal quantile. Returns a dict with E_a,
+    the intervals. With scale_by_chi2=False (D_err required) the error bars are always taken at
+    face value: the covariance is not rescaled and the intervals use the normal quantile. Returns a dict with E_a,
     E_a_ci (lo, hi), D0, D0_ci (lo, hi) (asymmetric, from the interval of ln D0), and the fit's
     reduced chi2. Needs at least three temperatures.
     """
@@ -254,10 +253,10 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     thermal mode sample as the time-local run with the same seed (displacements and velocities
     of every mass by one inverse FFT, :func:`ionmotion.thermal.field`); the particle interacts
     with the 8 corners of its current cell (rodin2025 Fig. 7(b), the authors' reference).
-    Returns dict(t, R (unfolded, float32: the sweeps keep
-    hundreds of thousands of samples per trajectory; the float32 spacing, ~1e-5 Å at a few
-    hundred Å, is far below anything the MSD resolves), V2 (the run mean of |V|², for the particle's kinetic temperature), wall time and
-    cell-change count), sampled every save_dt. The random stream is numpy's default_rng(seed).
+    Returns dict(t, R, V2, wall, cell_changes) sampled every save_dt: R unfolded, as float32
+    (the sweeps keep hundreds of thousands of samples per trajectory; the float32 spacing,
+    ~1e-5 Å at a few hundred Å, is far below anything the MSD resolves), V2 the run mean of |V|²
+    (the particle's kinetic temperature). The random stream is numpy's default_rng(seed).
     """
     from . import thermal as th
     choice("method", method, {"timelocal", "full"})

@@ -502,8 +502,8 @@ def simulate_lattice(framework, shape, potential, sites, particle_mass, r0, v0, 
         raise ValueError("v0 must be parallel to the line constraint")
     n_steps = integer_in("n_steps", n_steps, 1)
     record_every = integer_in("record_every", record_every, 1)
-    u, w = (np.zeros(S.shape + (3,)) if x is None else _field("u0" if k == 0 else "w0", x, S.shape)
-            for k, x in enumerate((u0, w0)))
+    u = np.zeros(S.shape + (3,)) if u0 is None else _field("u0", u0, S.shape)
+    w = np.zeros(S.shape + (3,)) if w0 is None else _field("w0", w0, S.shape)
     offs, K, onsite = lattice_bonds(framework)
     axis, value = _stop(stop, S.direction)
     n_rec_max = n_steps // record_every + 1

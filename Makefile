@@ -5,14 +5,14 @@ PY ?= python3
 install:
 	$(PY) -m pip install -r requirements.txt
 book: install
-	$(PY) -m ionmotion.book build
+	$(PY) -m ionbook build
 html:
-	$(PY) -m ionmotion.book html
+	$(PY) -m ionbook html
 test: install
 	$(PY) -m pytest
 bench:
 	$(PY) -m pytest benchmarks --benchmark-only -p no:cacheprovider
 reproduce:
-	$(PY) -m ionmotion.book reproduce
+	$(PY) -m ionbook reproduce
 clean:
 	rm -rf _build build book/generated

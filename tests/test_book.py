@@ -1,18 +1,18 @@
 """The book end to end: every chapter in _toc.yml executes at quality="draft" and the HTML builds
-with Sphinx warnings as errors (python -m ionmotion.book build)."""
+with Sphinx warnings as errors (python -m ionbook build)."""
 import json
 
 import pytest
 
-from ionmotion import book
-from ionmotion.paths import repo_root
+from ionbook import execute as book_execute, site as book_site
+from ionbook.paths import repo_root
 
 pytestmark = pytest.mark.book
 
 
 def test_toc_lists_a_source_for_every_chapter():
     root = repo_root()
-    slugs = book.chapter_slugs(root)
+    slugs = book_execute.chapter_slugs(root)
     assert "model-framework" in slugs
     assert "reproduction" not in slugs
     for slug in slugs:
@@ -25,8 +25,8 @@ def test_toc_lists_a_source_for_every_chapter():
 
 def test_book_builds_from_draft_execution():
     root = repo_root()
-    slugs = book.chapter_slugs(root)
-    index = book.build(quality="draft", only=slugs, jobs=2, root=root)
+    slugs = book_execute.chapter_slugs(root)
+    index = book_site.build(quality="draft", only=slugs, jobs=2, root=root)
     assert index.exists()
     for slug in slugs:
         assert (root / "_build" / "html" / "book" / "generated" / f"{slug}.html").exists(), slug
@@ -44,7 +44,7 @@ def test_every_labelled_figure_has_an_image():
     """Each cell with mystnb figure metadata produced an image (else its label is undefined)."""
     import nbformat
     root = repo_root()
-    for slug in book.chapter_slugs(root):
+    for slug in book_execute.chapter_slugs(root):
         nb = nbformat.read(root / "book" / "generated" / f"{slug}.ipynb", as_version=4)
         for cell in nb.cells:
             fig = cell.get("metadata", {}).get("mystnb", {}).get("figure")

@@ -10,7 +10,7 @@ Needs Debian's `chromium` (`.ci/install-browser.sh` installs it with a local Mat
 request leaving the machine is blocked and reported (a page must not need the network, except
 its outbound links). Without a built book the tests are skipped, unless CI is set: then they fail.
 
-    python -m ionmotion.book build && python -m pytest -m browser tests/test_browser.py -s
+    python -m ionbook build && python -m pytest -m browser tests/test_browser.py -s
 """
 import functools
 import html.parser
@@ -131,7 +131,7 @@ async () => {
 def site():
     """Visit every page once; return per-page reports and the screenshot paths."""
     if not (HTML / "index.html").exists():
-        _unavailable(f"no built book at {HTML / 'index.html'}: run `python -m ionmotion.book "
+        _unavailable(f"no built book at {HTML / 'index.html'}: run `python -m ionbook "
                      "build` first")
     try:
         from playwright.sync_api import sync_playwright

@@ -8,8 +8,9 @@ import jupytext
 import nbformat
 import pytest
 
-from ionmotion.coursework import (chapter_parameters, exercise_labels, make_assignment,
-                                  reproduce_all, solution_count, strip_solutions)
+from ionbook.coursework import exercise_labels, make_assignment, solution_count, strip_solutions
+from ionbook.parameters import chapter_parameters
+from ionbook.reproduce import reproduce_all
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = """---
@@ -40,7 +41,7 @@ quality = "draft"
 
 ```{code-cell} ipython3
 import numpy as np
-from ionmotion.checks import check
+from ionbook.checks import check
 SLUG = "toy"
 omega = np.sqrt(4.0)
 ```
@@ -249,8 +250,8 @@ scheduler = None
 ```
 
 ```{code-cell} ipython3
-from ionmotion.checks import check
-from ionmotion.sweep import run_sweep
+from ionbook.checks import check
+from ionbook.sweep import run_sweep
 def square(x):
     return {"y": x * x}
 res = run_sweep(square, [{"x": 2.0}, {"x": 3.0}], slug="sweepy", name="sq",
@@ -271,7 +272,7 @@ quality = "draft"
 ```
 
 ```{code-cell} ipython3
-from ionmotion.checks import check
+from ionbook.checks import check
 check("quality passed", book=quality, passed=quality == "draft", chapter="plain",
       quality=quality)
 check("no scheduler injected", book=0, passed="scheduler" not in globals(), chapter="plain",

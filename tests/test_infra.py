@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from ionmotion import cache, checks, sweep
+from ionbook import cache, checks, sweep
 from ionmotion.units import DA_PER_MASS_UNIT, HBAR, KB, MOBILITY_CM2_PER_VS, thermal_frequency
 
 

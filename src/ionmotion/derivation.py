@@ -895,19 +895,3 @@ def residual_is_zero(residual):
     if isinstance(residual, (sp.Basic, sp.MatrixBase)):
         return is_zero(residual)
     return float(abs(residual)) == 0.0
-
-
-def check_identity(quantity, residual, *, chapter, quality, source, expect_zero=True, note=""):
-    """Record a symbolic identity as a book check (ionmotion.checks.check).
-
-    The check passes when the residual vanishes (expect_zero=True), or, for the printed form
-    of an erratum, when it does NOT vanish (expect_zero=False: the printed text is shown to
-    differ from the derivation). The recorded book value is 0 or the residual's text.
-    """
-    from .checks import check
-
-    zero = residual_is_zero(residual)
-    book = 0.0 if zero else str(residual)[:200]
-    what = "residual must vanish" if expect_zero else "printed form must differ (erratum)"
-    return check(quantity, book=book, passed=(zero == expect_zero), chapter=chapter,
-                 quality=quality, source=source, note=(note + "; " if note else "") + what)

@@ -535,7 +535,7 @@ def drift_diffusion(res, n_particles, field, T, axis=0):
 
 
 # ----------------------------------------------------------------------------------------------
-# sweep task functions (plain arrays in, dict of arrays out: cached by ionmotion.sweep)
+# sweep task functions (plain arrays in, dict of arrays out: cached by ionbook.sweep)
 
 
 def _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0=0.0, n0=1.0, init="ordered",
@@ -740,21 +740,6 @@ def average_over_seeds(tasks, results, keys, by=("size", "T")):
             out[k][0][i] = x.mean()
             out[k][1][i] = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else np.nan
     return groups, out
-
-
-def cached_or_run(func, tasks, *, slug, name, scheduler=None, fallback=None):
-    """run_sweep, but if every task of ``fallback`` = (tasks2, name2) is already cached, return
-    those instead (lets a draft execution show a committed paper-quality sweep). Returns
-    (tasks used, results, name used)."""
-    from . import cache
-    from .sweep import _task_name, run_sweep
-    if fallback is not None:
-        t2, n2 = fallback
-        hits = [cache.load(slug, _task_name(n2, p), p) for p in t2]
-        if all(h is not None for h in hits):
-            return t2, hits, n2
-    return tasks, run_sweep(func, tasks, slug=slug, name=name, scheduler=scheduler,
-                            progress=False), name
 
 
 # ----------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ r = −w U'(r − R) + l U''(r − R)(ṙ − Ṙ) (:func:`eq25_displacement`); 
 :func:`head_on_collision` runs rodin2025 Fig. 3 (one mass, the full solution from
 :func:`ionmotion.full.simulate_response`), :func:`edge_dissipation` runs Fig. 4 (8 masses on a
 cell edge, full vs :func:`ionmotion.timelocal.integrate`). Both return plain dicts of arrays, so
-they can be cached by :func:`ionmotion.sweep.run_sweep`.
+they can be cached by :func:`ionbook.sweep.run_sweep`.
 """
 import numpy as np
 from numba import njit

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from . import __version__
+from ionmotion import __version__
 from .paths import data_dir
 
 

@@ -34,10 +34,52 @@ def test_check_records_and_raises(root):
         checks.check("y", book=1.5, paper=1.0, rtol=0.02, chapter="c", quality="draft")
     with pytest.raises(checks.ReproductionError):
         checks.check("z", book=np.nan, paper=1.0, atol=1.0, chapter="c", quality="draft")
-    recs = json.loads((root / "data" / "checks" / "c.draft.json").read_text())
+    recs = json.loads((root / "build" / "checks" / "c.draft.json").read_text())
     assert [(r["quantity"], r["passed"]) for r in recs] == [("x", True), ("y", False), ("z", False)]
+    assert not (root / "data" / "checks").exists()   # a run never writes the book's record
     with pytest.raises(ValueError):
         checks.check("w", book=1.0, paper=1.0, chapter="c")
+
+
+def test_check_verdicts_are_validated_and_reported(root):
+    with pytest.raises(ValueError, match="verdict"):
+        checks.check("a", book=1.0, paper=1.0, rtol=0.1, chapter="c", verdict="fine")
+    with pytest.raises(ValueError, match="errata"):
+        checks.check("a", book=1.0, paper=2.0, rtol=0.1, chapter="c", verdict="disagrees",
+                     source="p Eq. (1)")
+    with pytest.raises(ValueError, match="source"):
+        checks.check("a", book=1.0, paper=1.0, rtol=0.1, chapter="c", verdict="agrees")
+    checks.report()
+    checks.check("a", book=1.0, paper=1.05, rtol=0.1, chapter="c", verdict="agrees",
+                 source="p Eq. (1)")
+    checks.check("b", book=0.0, passed=True, chapter="c", verdict="internal", note="n")
+    r = checks.report("Sec. 1")
+    assert "2 checks pass (1 agrees, 1 internal)" in repr(r) and "<details" in r._repr_html_()
+    assert checks.report() is None
+
+
+def test_custom_parameters_never_touch_the_record_and_do_not_raise(root, monkeypatch, capsys):
+    monkeypatch.setenv(checks.CUSTOM_ENV, "1")
+    checks.check("x", book=2.0, paper=1.0, rtol=0.01, chapter="c", quality="paper")
+    assert "At your parameters" in capsys.readouterr().out
+    assert (root / "build" / "checks" / "custom" / "c.paper.json").exists()
+    assert not checks.promote("c", root)
+    assert not checks.book_record_path("c", root).exists()
+
+
+def test_promote_rewrites_only_real_changes(root):
+    checks.check("x", book=1.0 / 3.0, paper=0.3333, rtol=1e-3, chapter="p", quality="paper")
+    assert checks.promote("p", root)
+    dst = checks.book_record_path("p", root)
+    before = dst.read_text()
+    checks._seen.clear()   # a new run of the chapter, with last-digit float noise
+    checks.check("x", book=1.0 / 3.0 * (1 + 1e-14), paper=0.3333, rtol=1e-3, chapter="p",
+                 quality="paper")
+    assert not checks.promote("p", root) and dst.read_text() == before
+    checks._seen.clear()   # a real change is promoted
+    checks.check("x", book=0.3334, paper=0.3333, rtol=1e-3, chapter="p", quality="paper")
+    assert checks.promote("p", root) and dst.read_text() != before
+    assert json.loads(dst.read_text())[0]["code_version"].startswith("ionmotion-")
 
 
 def test_cache_used_only_when_parameters_match(root):

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from ionmotion import __version__
+from .checks import code_version
 from .paths import data_dir
 
 
@@ -59,6 +60,7 @@ def save(slug, name, params, arrays, *, seed=None, wall_time=None, extra=None):
     tmp.replace(d / f"{name}.npz")
     m = {
         "parameters": _canon(params), "seed": seed, "package_version": __version__,
+        "code_version": code_version(),
         "wall_time_s": None if wall_time is None else round(float(wall_time), 3),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "arrays": sorted(arrays),

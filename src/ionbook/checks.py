@@ -1,31 +1,95 @@
 """Reproduction checks: compare a book number with a paper's number, record it, raise on failure.
 
-Every check cell in the book calls :func:`check`. It appends a record (quantity, paper value, book
-value, tolerance, pass/fail, chapter, quality) to `data/checks/<chapter>.<quality>.json` and raises
+Every check cell in the book calls :func:`check`. It records the comparison (quantity, paper value,
+book value, tolerance, pass/fail, verdict, chapter, quality, code version) and raises
 :class:`ReproductionError` when the book value leaves the stated tolerance, which fails the
-chapter's execution and so the book build. The page "What this book reproduces" is generated from
-these files.
+chapter's execution and so the book build. :func:`report` then shows the outcome of the cell's
+checks as one short line for the reader (the check code itself is hidden in the HTML).
+
+Where records go
+    A run writes its records to the scratch file ``build/checks/<chapter>.<quality>.json`` (not
+    tracked). The book's record of a chapter, ``data/checks/<chapter>.paper.json``, is replaced by
+    :func:`promote` after a successful paper-quality execution at the chapter's own parameters, and
+    only if a record changed by more than float noise or the code that made it changed: building
+    the book leaves the tracked tree unchanged. With the environment variable
+    ``IONBOOK_CUSTOM_PARAMETERS=1`` (set by ``ionbook execute`` when a reader changes a parameter)
+    records go to ``build/checks/custom/`` and a failing check is reported as a result of those
+    parameters instead of raising.
+
+Verdicts (issue "reproduction ledger"): every record says what kind of claim it is
+    ``agrees``: a number or statement printed in a paper, reproduced within a tolerance that could
+    fail; ``disagrees``: the paper's statement fails (the record passes only if the paper's own
+    statement fails, and names its errata row); ``extension``: a result beyond the papers;
+    ``internal``: consistency, convergence, identities, book against book.
 """
+import hashlib
+import html as _html
 import json
 import math
+import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .paths import repo_root
 
+VERDICTS = {
+    "agrees": "agrees with the paper",
+    "disagrees": "the paper's statement does not hold",
+    "extension": "beyond the papers",
+    "internal": "internal consistency",
+}
+"""Allowed values of a record's ``verdict`` and how the book reads them."""
+
+CUSTOM_ENV = "IONBOOK_CUSTOM_PARAMETERS"
+_SIGNIFICANT = 10  # digits kept when comparing records: float noise below this is not a change
+
 
 class ReproductionError(AssertionError):
     """A reproduced number left the tolerance its chapter states."""
 
 
-def _records_path(chapter, quality):
-    d = repo_root() / "data" / "checks"
+def custom_parameters():
+    """True when the running chapter was executed at parameters other than its defaults."""
+    return os.environ.get(CUSTOM_ENV, "") not in ("", "0")
+
+
+@lru_cache(maxsize=None)
+def _source_hash(package_dir):
+    h = hashlib.sha256()
+    for p in sorted(Path(package_dir).rglob("*.py")):
+        h.update(p.relative_to(package_dir).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def code_version():
+    """``ionmotion-<hash>``: a hash of the physics package's sources (file names and contents).
+
+    It names the code that produced a record or a cached result; it changes when any module of
+    ``ionmotion`` changes and never when only the pipeline (``ionbook``) or a chapter's prose does.
+    """
+    import ionmotion
+
+    return "ionmotion-" + _source_hash(str(Path(ionmotion.__file__).resolve().parent))
+
+
+def _scratch_path(chapter, quality, root=None):
+    d = Path(root or repo_root()) / "build" / "checks"
+    if custom_parameters():
+        d = d / "custom"
     d.mkdir(parents=True, exist_ok=True)
     return d / f"{chapter}.{quality}.json"
 
 
+def book_record_path(chapter, root=None):
+    """``data/checks/<chapter>.paper.json``: the book's tracked record of a chapter."""
+    return Path(root or repo_root()) / "data" / "checks" / f"{chapter}.paper.json"
+
+
 _seen = set()
+_pending = []
 
 
 def _to_float(x):
@@ -33,14 +97,43 @@ def _to_float(x):
     return float(x) if x.ndim == 0 else [float(v) for v in x.ravel()]
 
 
+def _validate_verdict(verdict, errata, paper, source):
+    if verdict is None:
+        return
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {sorted(VERDICTS)}, got {verdict!r}")
+    if verdict == "disagrees" and not errata:
+        raise ValueError("a check with verdict='disagrees' needs errata=<label of its errata row>")
+    if verdict in ("agrees", "disagrees") and not source:
+        raise ValueError(f"a check with verdict={verdict!r} needs source=<paper and place>")
+
+
 def check(quantity, book, paper=None, *, rtol=None, atol=None, chapter, quality="draft",
-          source="", unit="", note="", passed=None):
+          source="", unit="", note="", passed=None, verdict=None, errata=None):
     """Compare `book` with `paper` within `rtol`/`atol` (|book - paper| <= atol + rtol |paper|).
 
-    With `paper=None`, pass an explicit boolean `passed` (a qualitative check such as "matrix is
-    isotropic") and describe it in `note`. Arrays are compared element-wise (all must pass).
-    Returns the book value. Raises ReproductionError if the check fails.
+    Parameters
+    ----------
+    quantity : str
+        What is compared; unique within a chapter (a later check of the same name replaces it).
+    book, paper : float or array_like
+        The book's value and the paper's (``paper=None``: a qualitative check, then pass an explicit
+        boolean `passed` and describe it in `note`). Arrays are compared element-wise.
+    rtol, atol : float, optional
+        Tolerance; at least one is needed when `paper` is given.
+    chapter, quality : str
+        The chapter's slug and ``"draft"`` or ``"paper"``.
+    source : str
+        Where the paper states the value, e.g. ``"rodin2025 Eq. (21)"``.
+    verdict : {"agrees", "disagrees", "extension", "internal"}
+        What kind of claim the record is (see the module docstring).
+    errata : str, optional
+        Label of the errata row (required with ``verdict="disagrees"``).
+
+    Returns the book value. Raises :class:`ReproductionError` if the check fails (at a reader's
+    own parameters the failure is reported instead, see the module docstring).
     """
+    _validate_verdict(verdict, errata, paper, source)
     if paper is not None:
         if rtol is None and atol is None:
             raise ValueError("check needs rtol or atol when a paper value is given")
@@ -56,28 +149,128 @@ def check(quantity, book, paper=None, *, rtol=None, atol=None, chapter, quality=
         "chapter": chapter, "quality": quality, "quantity": quantity, "unit": unit,
         "source": source, "paper": None if paper is None else _to_float(paper),
         "book": _to_float(book) if np.asarray(book).dtype.kind in "fciub" else str(book),
-        "rtol": rtol, "atol": atol, "passed": ok, "note": note,
+        "rtol": rtol, "atol": atol, "passed": ok, "note": note, "verdict": verdict,
+        "errata": errata, "code_version": code_version(),
     }
-    path = _records_path(chapter, quality)
-    key = (chapter, quality)
+    if custom_parameters():
+        rec["custom_parameters"] = True
+    path = _scratch_path(chapter, quality)
+    key = (str(path), chapter, quality)
     records = []
     if key in _seen and path.exists():
         records = json.loads(path.read_text())
     _seen.add(key)  # first check of a run starts the file afresh
     records = [r for r in records if r["quantity"] != quantity] + [rec]
     path.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+    _pending.append(rec)
     if not ok:
-        raise ReproductionError(
-            f"[{chapter}] {quantity}: book {rec['book']} vs paper {rec['paper']} "
-            f"(rtol={rtol}, atol={atol}) {note}")
+        msg = (f"[{chapter}] {quantity}: book {rec['book']} vs paper {rec['paper']} "
+               f"(rtol={rtol}, atol={atol}) {note}")
+        if custom_parameters():
+            print(f"At your parameters, check '{quantity}' is outside its tolerance: book "
+                  f"{fmt(rec['book'])} vs paper {fmt(rec['paper'])} "
+                  f"(the book's own record is unchanged).")
+        else:
+            raise ReproductionError(msg)
     return book
 
 
-def load_records(root=None):
-    """All recorded checks, as a list of dicts (used by the summary page and the build)."""
+def _line(rec):
+    mark = "✔" if rec["passed"] else "✘"
+    v = rec.get("verdict") or "unclassified"
+    val = fmt(rec["book"])
+    if rec.get("paper") is not None:
+        val += f" vs {fmt(rec['paper'])}"
+    unit = f" {rec['unit']}" if rec.get("unit") else ""
+    src = f" ({rec['source']})" if rec.get("source") else ""
+    return mark, v, f"{rec['quantity']}{src}: {val}{unit}"
+
+
+class _Report:
+    """The outcome of a group of checks: one line, the details folded (HTML) or listed (text)."""
+
+    def __init__(self, recs, title):
+        self.recs, self.title = recs, title
+
+    def _head(self):
+        n = len(self.recs)
+        bad = sum(not r["passed"] for r in self.recs)
+        counts = {}
+        for r in self.recs:
+            counts[r.get("verdict") or "unclassified"] = counts.get(
+                r.get("verdict") or "unclassified", 0) + 1
+        parts = ", ".join(f"{c} {k}" for k, c in counts.items())
+        state = f"{bad} of {n} outside tolerance" if bad else f"{n} check{'s' * (n != 1)} pass"
+        return ("✔ " if not bad else "✘ ") + (f"{self.title}: " if self.title else "") + \
+            f"{state} ({parts})"
+
+    def __repr__(self):
+        return self._head() + "".join(f"\n  {m} [{v}] {t}" for m, v, t in map(_line, self.recs))
+
+    def _repr_html_(self):
+        items = "".join(
+            f'<li><span class="ionbook-verdict ionbook-{_html.escape(v)}">{_html.escape(v)}</span> '
+            f"{m} {_html.escape(t)}</li>" for m, v, t in map(_line, self.recs))
+        cls = "ionbook-checks" + ("" if all(r["passed"] for r in self.recs) else " ionbook-failed")
+        return (f'<details class="{cls}"><summary>{_html.escape(self._head())}</summary>'
+                f"<ul>{items}</ul></details>")
+
+
+def report(title=None):
+    """Show the outcome of the checks recorded since the last report (one line, details folded).
+
+    Chapters end each (hidden) check cell with ``report()``; returns the displayable object.
+    """
+    recs = list(_pending)
+    _pending.clear()
+    return _Report(recs, title) if recs else None
+
+
+def _rounded(v):
+    if isinstance(v, float):
+        if not math.isfinite(v) or v == 0.0:
+            return v
+        return float(f"{v:.{_SIGNIFICANT}g}")
+    if isinstance(v, list):
+        return [_rounded(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _rounded(x) for k, x in v.items()}
+    return v
+
+
+def same_records(a, b):
+    """True when two record lists agree up to float noise (10 significant digits)."""
+    key = lambda r: r["quantity"]  # noqa: E731
+    return _rounded(sorted(a, key=key)) == _rounded(sorted(b, key=key))
+
+
+def promote(chapter, root=None):
+    """Make this run's paper-quality records the book's record of `chapter`, if they changed.
+
+    Called by ``ionbook execute`` after a successful paper execution at the chapter's defaults.
+    Returns True when ``data/checks/<chapter>.paper.json`` was rewritten.
+    """
+    if custom_parameters():
+        return False
+    src = Path(root or repo_root()) / "build" / "checks" / f"{chapter}.paper.json"
+    if not src.exists():
+        return False
+    new = json.loads(src.read_text())
+    dst = book_record_path(chapter, root)
+    if dst.exists() and same_records(json.loads(dst.read_text()), new):
+        return False
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
+    return True
+
+
+def load_records(root=None, quality="paper"):
+    """Recorded checks as a list of dicts: the book's records (``quality="paper"``, from
+    ``data/checks``) or this machine's latest draft run (``quality="draft"``, from ``build/``)."""
     root = Path(root) if root else repo_root()
+    folder = root / "data" / "checks" if quality == "paper" else root / "build" / "checks"
     out = []
-    for f in sorted((root / "data" / "checks").glob("*.json")):
+    for f in sorted(folder.glob(f"*.{quality}.json")):
         out.extend(json.loads(f.read_text()))
     return out
 
@@ -95,7 +288,8 @@ def fmt(v):
     return f"{v:.3e}" if math.isfinite(v) else str(v)
 
 
-def check_identity(quantity, residual, *, chapter, quality, source, expect_zero=True, note=""):
+def check_identity(quantity, residual, *, chapter, quality, source, expect_zero=True, note="",
+                   verdict="internal", errata=None):
     """Record a symbolic identity as a book check (:func:`check`).
 
     The check passes when the residual vanishes (expect_zero=True), or, for the printed form
@@ -108,4 +302,5 @@ def check_identity(quantity, residual, *, chapter, quality, source, expect_zero=
     book = 0.0 if zero else str(residual)[:200]
     what = "residual must vanish" if expect_zero else "printed form must differ (erratum)"
     return check(quantity, book=book, passed=(zero == expect_zero), chapter=chapter,
-                 quality=quality, source=source, note=(note + "; " if note else "") + what)
+                 quality=quality, source=source, note=(note + "; " if note else "") + what,
+                 verdict=verdict, errata=errata)

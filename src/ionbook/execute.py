@@ -48,6 +48,10 @@ def execute(slug, parameters=None, root=None, log=print):
     t0 = time.perf_counter()
     env_root = os.environ.get("IONMOTION_ROOT")
     os.environ["IONMOTION_ROOT"] = str(root)
+    from .checks import CUSTOM_ENV, promote
+    custom = bool(set(parameters or {}) - {"quality", "scheduler"})
+    env_custom = os.environ.get(CUSTOM_ENV)
+    os.environ[CUSTOM_ENV] = "1" if custom else "0"
     # A non-interactive MPLBACKEND (e.g. Agg in CI) would stop the kernel from using the inline
     # backend, so figures would never reach the notebook (and labelled figures would vanish).
     os.environ.pop("MPLBACKEND", None)
@@ -60,6 +64,12 @@ def execute(slug, parameters=None, root=None, log=print):
             os.environ.pop("IONMOTION_ROOT", None)
         else:
             os.environ["IONMOTION_ROOT"] = env_root
+        if env_custom is None:
+            os.environ.pop(CUSTOM_ENV, None)
+        else:
+            os.environ[CUSTOM_ENV] = env_custom
+    if (parameters or {}).get("quality") == "paper" and not custom:
+        promote(slug, root)  # the book's record changes only if a result or the code changed
     nb = nbformat.read(out, as_version=4)
     for cell in nb.cells:  # hide papermill's injected parameters cell in the HTML
         tags = cell.metadata.get("tags", [])

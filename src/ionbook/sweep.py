@@ -12,9 +12,24 @@ Scheduler choice (argument `scheduler`, else the environment variable IONMOTION_
 import os
 import time
 
-from tqdm.auto import tqdm
-
 from . import cache
+
+
+def _progress_bar(**kw):
+    """A tqdm bar: the notebook widget where ipywidgets is installed, else plain text.
+
+    (`tqdm.auto` warns "IProgress not found" into every chapter's output when imported in a
+    kernel without ipywidgets, so the choice is made here, and only when a bar is wanted.)
+    """
+    from tqdm.std import tqdm
+    if kw.get("disable"):
+        return tqdm(**kw)
+    try:
+        import ipywidgets  # noqa: F401
+        from tqdm.auto import tqdm
+    except ImportError:
+        pass
+    return tqdm(**kw)
 
 
 def _task_name(name, params):
@@ -47,7 +62,7 @@ def run_sweep(func, tasks, *, slug, name, scheduler=None, retries=2, progress=Tr
     if not todo:
         return results
     scheduler = scheduler or os.environ.get("IONMOTION_SCHEDULER") or "local"
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{slug}/{name}",
+    bar = _progress_bar(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{slug}/{name}",
                disable=not progress)
 
     def store(i, out, wall):

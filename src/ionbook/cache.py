@@ -6,13 +6,15 @@ the manifest's parameters equal the requested ones and recomputes (and stores) o
 """
 import hashlib
 import json
+import math
+import os
 import time
 from datetime import datetime, timezone
 
 import numpy as np
 
 from ionmotion import __version__
-from .checks import code_version
+from .provenance import code_version
 from .paths import data_dir
 
 
@@ -35,17 +37,73 @@ def param_hash(params):
     return hashlib.sha1(s.encode()).hexdigest()[:12]
 
 
-def load(slug, name, params):
-    """Arrays stored under data/<slug>/<name> if its manifest's parameters equal `params`."""
-    d = data_dir(slug)
-    man, arr = d / f"{name}.json", d / f"{name}.npz"
-    if not (man.exists() and arr.exists()):
+STALE_ENV = "IONBOOK_REFRESH_STALE"
+"""Set to "1" to treat results made by other code than the current (manifest `code_version`)
+as missing, "all" to treat results without a recorded code version as missing too."""
+
+
+def is_stale(manifest, code_modules=None):
+    """True when a manifest's `code_version` differs from the current code of `code_modules`
+    (False when it records none: such results predate code versions, see :data:`STALE_ENV`)."""
+    v = manifest.get("code_version")
+    return v is not None and v != code_version(code_modules)
+
+
+def _rounded(v):
+    """Parameters with floats kept to 12 significant digits: a parameter computed as 0.1 * 3 on
+    one machine and 0.3 on another names the same result."""
+    if isinstance(v, float):
+        return float(f"{v:.12g}") if math.isfinite(v) else v
+    if isinstance(v, list):
+        return [_rounded(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _rounded(x) for k, x in v.items()}
+    return v
+
+
+def same_parameters(a, b):
+    """True when two parameter dicts are equal up to float noise (12 significant digits)."""
+    return _rounded(_canon(a)) == _rounded(_canon(b))
+
+
+def _custom_dir(slug):
+    """Results of a run at a reader's own parameters (not the chapter's): kept beside the book's,
+    in the untracked build/custom-data/<slug>/, so they never replace the book's cached results."""
+    from .checks import custom_parameters
+    from .paths import repo_root
+
+    if not custom_parameters():
         return None
-    m = json.loads(man.read_text())
-    if m.get("parameters") != _canon(params):
-        return None
-    with np.load(arr, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+    d = repo_root() / "build" / "custom-data" / slug
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _candidates(slug, name, params):
+    out = []
+    c = _custom_dir(slug)
+    if c is not None:
+        out.append((c, f"{name}.{param_hash(params)}"))
+    return out + [(data_dir(slug), name)]
+
+
+def load(slug, name, params, code_modules=None):
+    """Arrays stored under data/<slug>/<name> if its manifest's parameters equal `params` up to
+    float noise (and, when the environment variable :data:`STALE_ENV` is set, if the code still
+    matches). In a run at a reader's own parameters, results kept for those come first."""
+    for d, stem in _candidates(slug, name, params):
+        man, arr = d / f"{stem}.json", d / f"{stem}.npz"
+        if not (man.exists() and arr.exists()):
+            continue
+        m = json.loads(man.read_text())
+        if not same_parameters(m.get("parameters"), params):
+            continue
+        mode = os.environ.get(STALE_ENV, "")
+        if (mode == "all" and m.get("code_version") is None) or (mode and is_stale(m, code_modules)):
+            continue
+        with np.load(arr, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    return None
 
 
 def manifest(slug, name):
@@ -53,14 +111,15 @@ def manifest(slug, name):
     return json.loads(p.read_text()) if p.exists() else None
 
 
-def save(slug, name, params, arrays, *, seed=None, wall_time=None, extra=None):
-    d = data_dir(slug)
+def save(slug, name, params, arrays, *, seed=None, wall_time=None, extra=None, code_modules=None):
+    d, name = _candidates(slug, name, params)[0]
+    (d / name).parent.mkdir(parents=True, exist_ok=True)
     tmp = d / f"{name}.tmp.npz"
     np.savez_compressed(tmp, **arrays)
     tmp.replace(d / f"{name}.npz")
     m = {
         "parameters": _canon(params), "seed": seed, "package_version": __version__,
-        "code_version": code_version(),
+        "code_version": code_version(code_modules),
         "wall_time_s": None if wall_time is None else round(float(wall_time), 3),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "arrays": sorted(arrays),
@@ -73,10 +132,17 @@ def save(slug, name, params, arrays, *, seed=None, wall_time=None, extra=None):
 def cached(slug, name, params, compute, *, seed=None, refresh=False):
     """Return compute(**params)'s dict of arrays, from data/<slug>/<name> when parameters match."""
     if not refresh:
-        hit = load(slug, name, params)
+        hit = load(slug, name, params, code_modules=_modules_of(compute))
         if hit is not None:
             return hit
     t0 = time.perf_counter()
     out = compute(**params)
-    save(slug, name, params, out, seed=seed, wall_time=time.perf_counter() - t0)
+    save(slug, name, params, out, seed=seed, wall_time=time.perf_counter() - t0,
+         code_modules=_modules_of(compute))
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _modules_of(func):
+    """The ionmotion module a task function lives in (None: the whole package counts)."""
+    mod = getattr(func, "__module__", "") or ""
+    return [mod] if mod.startswith("ionmotion") else None

@@ -22,12 +22,10 @@ Verdicts (issue "reproduction ledger"): every record says what kind of claim it 
     statement fails, and names its errata row); ``extension``: a result beyond the papers;
     ``internal``: consistency, convergence, identities, book against book.
 """
-import hashlib
 import html as _html
 import json
 import math
 import os
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -55,24 +53,21 @@ def custom_parameters():
     return os.environ.get(CUSTOM_ENV, "") not in ("", "0")
 
 
-@lru_cache(maxsize=None)
-def _source_hash(package_dir):
-    h = hashlib.sha256()
-    for p in sorted(Path(package_dir).rglob("*.py")):
-        h.update(p.relative_to(package_dir).as_posix().encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:12]
+def code_version(chapter=None):
+    """``ionmotion-<hash>`` of the physics modules a chapter imports (their sources, followed
+    through ionmotion's own imports; :mod:`ionbook.provenance`), or of the whole package.
 
-
-def code_version():
-    """``ionmotion-<hash>``: a hash of the physics package's sources (file names and contents).
-
-    It names the code that produced a record or a cached result; it changes when any module of
-    ``ionmotion`` changes and never when only the pipeline (``ionbook``) or a chapter's prose does.
+    It names the code that produced a record; it changes when a module the chapter depends on
+    changes, never when only the pipeline (``ionbook``) or a chapter's prose does.
     """
-    import ionmotion
+    from .provenance import chapter_version, code_version as whole
 
-    return "ionmotion-" + _source_hash(str(Path(ionmotion.__file__).resolve().parent))
+    if chapter is not None:
+        try:
+            return chapter_version(chapter)
+        except (OSError, SyntaxError):
+            pass
+    return whole()
 
 
 def _scratch_path(chapter, quality, root=None):
@@ -150,7 +145,7 @@ def check(quantity, book, paper=None, *, rtol=None, atol=None, chapter, quality=
         "source": source, "paper": None if paper is None else _to_float(paper),
         "book": _to_float(book) if np.asarray(book).dtype.kind in "fciub" else str(book),
         "rtol": rtol, "atol": atol, "passed": ok, "note": note, "verdict": verdict,
-        "errata": errata, "code_version": code_version(),
+        "errata": errata, "code_version": code_version(chapter),
     }
     if custom_parameters():
         rec["custom_parameters"] = True

@@ -36,6 +36,8 @@ def _main(argv=None):
     a.add_argument("--out", default="assignments")
     r = sub.add_parser("reproduce", help="all chapters at quality=paper via dask.distributed")
     r.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
+    r.add_argument("--stale", action="store_true",
+                   help="re-run only the chapters and cached results made by other code than the current")
     args = p.parse_args(argv)
     if args.cmd == "build":
         print(build(args.quality, args.only, args.jobs))
@@ -48,8 +50,8 @@ def _main(argv=None):
         for slug in args.slugs:
             print(make_assignment(slug, args.out))
     elif args.cmd == "reproduce":
-        from .reproduce import reproduce_all
-        reproduce_all(args.scheduler)
+        from .reproduce import reproduce_all, reproduce_stale
+        (reproduce_stale if args.stale else reproduce_all)(args.scheduler)
 
 
 if __name__ == "__main__":

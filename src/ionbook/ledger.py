@@ -124,8 +124,8 @@ def page(root=None):
     inv = load_inventory(root)
     recs = load_records(root, quality="paper")
     card = scorecard(recs, inv)
-    now = code_version()
-    stale = [r for r in recs if r.get("code_version") != now]
+    now = {c: code_version(c) for c in {r["chapter"] for r in recs}}
+    stale = [r for r in recs if r.get("code_version") != now[r["chapter"]]]
     total = sum(sum(e["verdicts"].values()) for e in card.values())
     lines = [
         "(reproduction)=", "# What this book reproduces", "",
@@ -136,7 +136,8 @@ def page(root=None):
         "convergence, identities). The scorecard counts the paper-quality records; the quick draft "
         "executions that CI runs are the same checks at lower resolution and are not counted.", "",
         f"{total} paper-quality records ({_verdict_counts(_sum_verdicts(card))}); "
-        f"{len(stale)} made by older code than the current `{now}`.", "",
+        f"{len(stale)} made by older code than the chapter's current code "
+        "(marked *older code* below).", "",
         "## Scorecard", "",
         "✔ reproduced and checked · ✘ the paper does not hold · ◐ figure only · "
         "○ not attempted · · schematic", "",
@@ -195,7 +196,7 @@ def _record_list(recs, now):
             tol = ", ".join(f"{k} {r[k]:g}" for k in ("rtol", "atol") if r.get(k) is not None)
             q = r["quantity"] + (f" [{r['unit']}]" if r.get("unit") else "")
             res = "✔" if r["passed"] else "✘"
-            if r.get("code_version") != now:
+            if r.get("code_version") != now[chapter]:
                 res += " (older code)"
             verdict = r.get("verdict") or "unclassified"
             if r.get("errata"):

@@ -56,6 +56,48 @@ def summary_table(records):
                      for row in rows)
 
 
+def stale_chapters(root=None):
+    """Chapters whose paper-quality record is missing or was made by other code than the current
+    (a record's `code_version` against :func:`ionbook.provenance.chapter_version`)."""
+    from . import execute as ex
+    from .checks import book_record_path
+    from .provenance import chapter_version
+    import json
+
+    root = Path(root or repo_root())
+    out = []
+    for slug in ex.chapter_slugs(root):
+        path = book_record_path(slug, root)
+        recs = json.loads(path.read_text()) if path.exists() else []
+        now = chapter_version(slug, root)
+        if not recs or any(r.get("code_version") != now for r in recs):
+            out.append(slug)
+    return out
+
+
+def reproduce_stale(scheduler=None, *, root=None, out=sys.stdout, **kw):
+    """Re-run exactly what the current code would compute differently: cached results whose
+    manifest names other code are recomputed (environment ``IONBOOK_REFRESH_STALE=1`` in every
+    chapter's kernel), and the chapters whose records are stale are re-executed. Chapters and
+    caches made by the current code are not touched."""
+    from .cache import STALE_ENV
+
+    slugs = stale_chapters(root)
+    if not slugs:
+        print("every chapter's record was made by the current code; nothing to re-run", file=out)
+        return []
+    print("stale: " + ", ".join(slugs), file=out)
+    old = os.environ.get(STALE_ENV)
+    os.environ[STALE_ENV] = "1"
+    try:
+        return reproduce_all(scheduler, slugs=slugs, root=root, out=out, **kw)
+    finally:
+        if old is None:
+            os.environ.pop(STALE_ENV, None)
+        else:
+            os.environ[STALE_ENV] = old
+
+
 def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None,
                   parallel=None, build_html=True, root=None, out=sys.stdout):
     """Execute every chapter at `quality` (default "paper") as dask tasks, then print the

@@ -53,7 +53,8 @@ def run_sweep(func, tasks, *, slug, name, scheduler=None, retries=2, progress=Tr
     results = [None] * len(tasks)
     todo = []
     for i, p in enumerate(tasks):
-        hit = None if refresh else cache.load(slug, _task_name(name, p), p)
+        hit = None if refresh else cache.load(slug, _task_name(name, p), p,
+                                              code_modules=cache._modules_of(func))
         if hit is None:
             todo.append(i)
         else:
@@ -67,7 +68,8 @@ def run_sweep(func, tasks, *, slug, name, scheduler=None, retries=2, progress=Tr
 
     def store(i, out, wall):
         p = tasks[i]
-        cache.save(slug, _task_name(name, p), p, out, seed=p.get(seed_key), wall_time=wall)
+        cache.save(slug, _task_name(name, p), p, out, seed=p.get(seed_key), wall_time=wall,
+                   code_modules=cache._modules_of(func))
         results[i] = cache.load(slug, _task_name(name, p), p)
         bar.update(1)
 

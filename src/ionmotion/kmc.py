@@ -31,6 +31,7 @@ from numba import njit
 
 from . import _validate as v
 from . import latticegas as lg
+from ._compat import moved
 from .units import KB_EV
 
 # ----------------------------------------------------------------------------------------------
@@ -616,96 +617,6 @@ def reference_step(occ, exc, lattice, T, Lambda0, V, field, M0, tau_exc, u):
     return occ, exc, dt, (p, q)
 
 
-# ----------------------------------------------------------------------------------------------
-# the chapter's sweeps ("Beyond mean field"): parameters in one place so cached results are found
-
-PAPER_K0, PAPER_LAMBDA0, PAPER_N0 = 0.5, 0.25, 1.0
-"""hu2026 Fig. 4: K0 = 0.5 eV, Λ0 = 0.25 eV, n0 = 1."""
-
-
-def paper_tp(K0=PAPER_K0, n0=PAPER_N0):
-    """T_p of hu2026 Eq. (51) in K (from ionmotion.meanfield when present)."""
-    try:
-        from .meanfield import type2_temperature
-        return float(type2_temperature(n0, K0))
-    except ImportError:  # pragma: no cover - fallback while the mean-field module is absent
-        return n0 * K0 / (2 * KB_EV)
-
-
-def binder_tasks(quality="draft"):
-    """Task list of the honeycomb Binder-cumulant sweep (sizes × temperatures × seeds)."""
-    v.choice("quality", quality, {"draft", "paper"})
-    Tp = paper_tp()
-    if quality == "paper":
-        sizes, fr, seeds, heq, hrun = (8, 12, 16, 24), np.arange(0.47, 0.545, 0.01), 3, 3000, 30000
-    else:
-        sizes, fr, seeds, heq, hrun = (6, 12), np.array([0.47, 0.49, 0.51, 0.53]), 2, 300, 2000
-    return [dict(kind="honeycomb", size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=heq, hops_run=hrun)
-            for L in sizes for f in fr for s in range(seeds)]
-
-
-def binder_table(tasks, results):
-    """Combine a Binder sweep: per (size, T) the mean U over seeds and blocks and its standard
-    error (from the spread of per-seed values). Returns dict size -> (T, U, dU, ⟨|γ|⟩, χ)."""
-    out = {}
-    sizes = sorted({p["size"] for p in tasks})
-    for L in sizes:
-        Ts = sorted({p["T"] for p in tasks if p["size"] == L})
-        U, dU, G, CHI = [], [], [], []
-        for T in Ts:
-            rs = [r for p, r in zip(tasks, results) if p["size"] == L and p["T"] == T]
-            g2 = np.array([np.mean(r["g2"]) for r in rs])
-            g4 = np.array([np.mean(r["g4"]) for r in rs])
-            ab = np.array([np.mean(r["abs"]) for r in rs])
-            # per-block values give an error bar even for a single seed
-            ub = np.concatenate([binder(r["g2"], r["g4"]) for r in rs])
-            U.append(binder(g2.mean(), g4.mean()))
-            dU.append(ub.std(ddof=1) / math.sqrt(ub.size))
-            G.append(ab.mean())
-            N = 2 * L * L / 2
-            CHI.append(N * (g2.mean() - ab.mean() ** 2) / T)
-        out[L] = tuple(np.array(x) for x in (Ts, U, dU, G, CHI))
-    return out
-
-
-def binder_crossings(table, n_boot=400, seed=0, width=2):
-    """Crossing temperatures of U(T) for consecutive sizes, with bootstrap errors.
-
-    The difference U_L2 - U_L1 is fitted by a quadratic on the ``width`` temperatures on each
-    side of its sign change (local, because U(T) is curved over a wide window) and its root in
-    the bracket is returned. Bootstrap: Gaussian resampling of U with the stated errors dU.
-    Returns a list of (L1, L2, T_x, dT_x); T_x is nan if the curves do not cross."""
-    rng = np.random.default_rng(seed)
-    sizes = sorted(table)
-    out = []
-
-    def cross(T, D):
-        s = np.flatnonzero(np.diff(np.sign(D)) != 0)
-        if s.size == 0:
-            return np.nan
-        k = s[0]
-        lo, hi = max(0, k - width + 1), min(T.size, k + width + 1)
-        c = np.polyfit(T[lo:hi] - T[k], D[lo:hi], min(2, hi - lo - 1))
-        roots = np.roots(c).real + T[k]
-        roots = roots[(roots >= T[k] - 1e-9) & (roots <= T[k + 1] + 1e-9)]
-        if roots.size == 0:  # fall back to linear interpolation in the bracket
-            return T[k] - D[k] * (T[k + 1] - T[k]) / (D[k + 1] - D[k])
-        return float(roots[0])
-
-    for L1, L2 in zip(sizes[:-1], sizes[1:]):
-        T1, U1, d1 = table[L1][:3]
-        T2, U2, d2 = table[L2][:3]
-        if T1.size != T2.size or np.any(np.abs(T1 - T2) > 1e-6):
-            raise ValueError(f"sizes {L1} and {L2} were run at different temperatures")
-        x0 = cross(T1, U2 - U1)
-        boots = np.array([cross(T1, (U2 + d2 * rng.standard_normal(U2.size))
-                                - (U1 + d1 * rng.standard_normal(U1.size)))
-                          for _ in range(n_boot)])
-        out.append((L1, L2, float(x0), float(np.nanstd(boots))))
-    return out
-
-
 def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=40,
                            n_snapshots=200):
     """Staggered correlation ⟨s_0 s_r⟩ (s = 2n - 1) of the chain from equally spaced snapshots."""
@@ -717,29 +628,6 @@ def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=
     r = np.arange(r_max + 1)
     G = np.array([np.mean(s * np.roll(s, -k, axis=1)) for k in r])
     return {"r": r, "G": G, "g2": sim.moments()["g2"]}
-
-
-def grid_tasks(kind, sizes, fracs, seeds, hops_eq, hops_run, M0=0.0, **extra):
-    """Tasks over sizes × T/T_p × seeds at hu2026's Fig. 4 parameters (T rounded to 1 mK)."""
-    Tp = paper_tp()
-    return [dict(kind=kind, size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=hops_eq, hops_run=hops_run,
-                 M0=float(M0), **extra)
-            for L in sizes for f in fracs for s in range(seeds)]
-
-
-def average_over_seeds(tasks, results, keys, by=("size", "T")):
-    """Mean and standard error over seeds of result `keys`, grouped by the task fields `by`.
-    Returns (groups, {key: (mean, sem)}) with groups the sorted distinct tuples."""
-    groups = sorted({tuple(p[b] for b in by) for p in tasks})
-    out = {k: (np.zeros(len(groups)), np.zeros(len(groups))) for k in keys}
-    for i, g in enumerate(groups):
-        rs = [r for p, r in zip(tasks, results) if tuple(p[b] for b in by) == g]
-        for k in keys:
-            x = np.array([float(np.asarray(r[k])) for r in rs])
-            out[k][0][i] = x.mean()
-            out[k][1][i] = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else np.nan
-    return groups, out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -874,14 +762,12 @@ def gc_binder_task(kind, size, T, K0, seed, sweeps_eq, sweeps_run, n_blocks=10):
     return out
 
 
-def gc_binder_tasks(quality="draft"):
-    """Task list of the grand-canonical (Ising) Binder sweep, same temperatures as binder_tasks."""
-    v.choice("quality", quality, {"draft", "paper"})
-    Tp = paper_tp()
-    if quality == "paper":
-        sizes, fr, seeds, seq, srun = (8, 12, 16, 24), np.arange(0.47, 0.545, 0.01), 3, 2000, 20000
-    else:
-        sizes, fr, seeds, seq, srun = (6, 12), np.array([0.47, 0.49, 0.51, 0.53]), 2, 200, 2000
-    return [dict(kind="honeycomb", size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 seed=int(s), sweeps_eq=seq, sweeps_run=srun)
-            for L in sizes for f in fr for s in range(seeds)]
+# ----------------------------------------------------------------------------------------------
+# Compatibility shims: hu2026's sweep presets moved to ionmotion.papers.hu2026
+# ----------------------------------------------------------------------------------------------
+# Thin lazy re-exports (see ionmotion._compat): the chapter still calls these names here; new
+# code imports them from ionmotion.papers.hu2026.
+__getattr__, __dir__ = moved(__name__, dict.fromkeys(
+    ("PAPER_K0", "PAPER_LAMBDA0", "PAPER_N0", "paper_tp", "binder_tasks", "binder_table",
+     "binder_crossings", "grid_tasks", "average_over_seeds", "gc_binder_tasks"),
+    "ionmotion.papers.hu2026"))

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ._validate import finite_array, integer_in, positive, nonnegative
+from ._validate import finite_array, integer_in, memory, positive, nonnegative
+
+_BYTES_PER_MODE = 400
+"""Rough peak memory per wave vector of a mode grid (q, ω, η, D(q) and eigh work arrays)."""
 
 # --------------------------------------------------------------------------------------------
 # Numba kernels (with NumPy references used by the tests)
@@ -112,6 +115,8 @@ def bz_quadrature(a, n, dim=3, levels=0):
     levels = integer_in("levels", levels, 0)
     if dim not in (1, 3):
         raise ValueError(f"dim must be 1 or 3, got {dim!r}")
+    n_rad = n * (levels + 1)
+    memory("n", n, _BYTES_PER_MODE * (6 * n_rad * n * n if dim == 3 else 2 * n_rad))
     x, w = np.polynomial.legendre.leggauss(n)
     h = np.pi / a
     edges = np.append(h * 2.0 ** -np.arange(levels + 1), 0.0)[::-1]   # 0, h 2^-levels, …, h
@@ -140,7 +145,10 @@ def periodic_grid(a, n_grid, dim=3, drop_gamma=True):
     """The allowed wave vectors of a periodic n_grid^dim lattice, q = 2π k/(n_grid a), folded into
     [-π/a, π/a); q = 0 dropped by default. Weights are 1/n_grid^dim each."""
     a = positive("a", a)
-    n_grid = integer_in("n_grid", n_grid, 1)
+    n_grid = integer_in("n_grid", n_grid, 2 if drop_gamma else 1)
+    if dim not in (1, 3):
+        raise ValueError(f"dim must be 1 or 3, got {dim!r}")
+    memory("n_grid", n_grid, _BYTES_PER_MODE * n_grid**dim)
     k = np.arange(n_grid)
     k = np.where(k >= (n_grid + 1) // 2, k - n_grid, k)  # fold
     q1 = 2 * np.pi * k / (n_grid * a)
@@ -151,6 +159,39 @@ def periodic_grid(a, n_grid, dim=3, drop_gamma=True):
     if drop_gamma:
         q = q[np.any(q != 0, axis=1)]
     return q, np.full(len(q), 1.0 / n_grid**dim)
+
+
+def sphere_quadrature(n_quad, n_phi=None):
+    """Unit vectors and weights for integrals over the full solid angle (weights sum to 4π).
+
+    Gauss-Legendre in cos θ (n_quad nodes) times the trapezoid rule in φ (n_phi equally spaced
+    angles, default 2 n_quad), exponentially convergent for smooth integrands. This one rule
+    serves the drag matrix 𝓛 (rodin2025 Eq. (15)), the recoil matrix 𝓜 (rodin2024 Eq. (23)) and
+    the linear-spectrum kernel.
+
+    Parameters
+    ----------
+    n_quad : int
+        Nodes in cos θ, >= 4.
+    n_phi : int, optional
+        Angles in φ, >= 4 (default 2 n_quad).
+
+    Returns
+    -------
+    n : ndarray, shape (n_quad * n_phi, 3)
+        Unit vectors, cos θ-major.
+    w : ndarray, shape (n_quad * n_phi,)
+        Weights, Σ w = 4π.
+    """
+    n_quad = integer_in("n_quad", n_quad, 4)
+    n_phi = 2 * n_quad if n_phi is None else integer_in("n_phi", n_phi, 4)
+    x, w = np.polynomial.legendre.leggauss(n_quad)
+    phi = 2 * np.pi * np.arange(n_phi) / n_phi
+    st = np.sqrt(1 - x**2)
+    n = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
+                  np.broadcast_to(x[:, None], (n_quad, n_phi))], axis=-1).reshape(-1, 3)
+    wts = (w[:, None] * np.full(n_phi, 2 * np.pi / n_phi)[None, :]).reshape(-1)
+    return n, wts
 
 
 @dataclass(frozen=True)
@@ -317,6 +358,25 @@ CELL_CORNERS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 
 """Integer offsets of the 8 corners of a cubic cell from its lowest corner (the order used by the
 corner response W0 and the thermal corner kernel)."""
 
+def _cubic_bond_offsets():
+    nn = [np.eye(3, dtype=np.int64)[i] * sgn for i in range(3) for sgn in (1, -1)]
+    nnn = []
+    for i in range(3):
+        for j in range(i + 1, 3):
+            for si in (1, -1):
+                for sj in (1, -1):
+                    v = np.zeros(3, np.int64)
+                    v[i], v[j] = si, sj
+                    nnn.append(v)
+    return np.array(nn + nnn, np.int64)
+
+
+CUBIC_BOND_OFFSETS = _cubic_bond_offsets()
+"""Integer offsets of the 18 bonds of the simple cubic lattice: the 6 nearest neighbours (±x,
+±y, ±z), then the 12 next-nearest (pairs of axes i < j, signs (+,+), (+,−), (−,+), (−,−)). The one
+bond table of the package: :meth:`CubicLattice.bonds`, the drag matrix and the whole-lattice
+integrators all use this order."""
+
 HIGH_SYMMETRY = {"G": (0.0, 0.0, 0.0), "X": (0.5, 0.0, 0.0), "M": (0.5, 0.5, 0.0),
                  "R": (0.5, 0.5, 0.5)}
 """High-symmetry points of the simple cubic Brillouin zone in units of 2π/a."""
@@ -364,20 +424,23 @@ class CubicLattice(_Framework):
                 D[..., al, be] = f2 * s[..., al] * s[..., be]
         return D
 
-    def _bonds(self):
-        """Neighbour vectors b (Å) and force constants: 6 at k1, 12 at k2."""
-        nn = [np.eye(3)[i] * sgn for i in range(3) for sgn in (1, -1)]
-        nnn = []
-        for i in range(3):
-            for j in range(i + 1, 3):
-                for si in (1, -1):
-                    for sj in (1, -1):
-                        v = np.zeros(3)
-                        v[i], v[j] = si, sj
-                        nnn.append(v)
-        b = np.array(nn + nnn) * self.a
+    def bond_springs(self):
+        """Neighbour vectors b (Å, (18, 3)) and central spring constants k_b (meV/Å², (18,)):
+        the 6 nearest neighbours at k1, then the 12 next-nearest at k2, in the order of
+        :data:`CUBIC_BOND_OFFSETS`."""
+        b = CUBIC_BOND_OFFSETS * self.a
         k = np.array([self.k1] * 6 + [self.k2] * 12)
         return b, k
+
+    def bonds(self):
+        """The bond table: (offsets (18, 3) int, K (18, 3, 3), onsite (3, 3)) with the force on
+        mass i F_i = −onsite u_i − Σ_b K_b (u_i − u_{i+b}), so that
+        m D(q) = onsite + Σ_b K_b (1 − cos q·b a) (rodin2024 Eqs. (18)-(19)); K_b = k_b ê êᵀ."""
+        offs = CUBIC_BOND_OFFSETS.copy()
+        e = offs / np.linalg.norm(offs, axis=1, keepdims=True)
+        _, k = self.bond_springs()
+        K = k[:, None, None] * e[:, :, None] * e[:, None, :]
+        return offs, K, np.zeros((3, 3))
 
     def long_wave_matrix(self, direction):
         """D₁(n̂) with D(q n̂) = q² D₁(n̂) + O(q⁴): (1/2m) Σ_b k_b ê_b ê_bᵀ (n̂·b)² (Å²/ps²)."""
@@ -386,7 +449,7 @@ class CubicLattice(_Framework):
         if np.any(norm == 0):
             raise ValueError("direction must be a non-zero vector")
         n = n / norm
-        b, k = self._bonds()
+        b, k = self.bond_springs()
         e = b / np.linalg.norm(b, axis=1, keepdims=True)
         proj = (n @ b.T) ** 2  # (…, 18)
         return np.einsum("...b,b,bi,bj->...ij", proj, k, e, e) / (2 * self.mass)
@@ -412,19 +475,12 @@ class CubicLattice(_Framework):
         better than 1e-10 at the default for the rodin2025 lattice; the tests compare orders).
         With a Hessian H in meV/Å², the drag tensor γ = H𝓛H is in meV·ps/Å², so γṙ is a force.
         """
-        n_quad = integer_in("n_quad", n_quad, 4)
-        x, w = np.polynomial.legendre.leggauss(n_quad)
-        phi = 2 * np.pi * np.arange(2 * n_quad) / (2 * n_quad)
-        wphi = 2 * np.pi / (2 * n_quad)
-        st = np.sqrt(1 - x**2)
-        n = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
-                      np.broadcast_to(x[:, None], (n_quad, 2 * n_quad))], axis=-1)
-        D1 = self.long_wave_matrix(n.reshape(-1, 3))
+        n, wts = sphere_quadrature(n_quad)
+        D1 = self.long_wave_matrix(n)
         lam, vec = np.linalg.eigh(D1)
         if np.any(lam <= 0):
             raise ValueError("a sound velocity vanishes in some direction; 𝓛 diverges")
         f = np.einsum("jau,ju,jbu->jab", vec, lam**-1.5, vec)
-        wts = (w[:, None] * np.full(2 * n_quad, wphi)[None, :]).reshape(-1)
         integral = np.einsum("j,jab->ab", wts, f)
         return integral / (16 * np.pi**2 * self.density)
 
@@ -517,6 +573,15 @@ class Chain(_Framework):
             D[..., i, i] = om[..., i] ** 2
         return D
 
+    def bonds(self):
+        """The bond table (offsets (2, 3) int, K (2, 3, 3), onsite (3, 3)) of the chain along z:
+        K = diag(k⊥, k⊥, k∥) to the two neighbours, on-site springs diag(κ⊥, κ⊥, κ∥)
+        (rodin2024 Eq. (12)); same convention as :meth:`CubicLattice.bonds`."""
+        offs = np.array([[0, 0, 1], [0, 0, -1]])
+        Kb = np.diag([self.k_perp, self.k_perp, self.k_par])
+        onsite = np.diag([self.kappa_perp, self.kappa_perp, self.kappa_par])
+        return offs, np.stack([Kb, Kb]), onsite
+
     def sound_velocities(self, direction=None):
         """Sound speeds (transverse, transverse, longitudinal) a√(k/m); only for kappa = 0."""
         if self.kappa_par > 0 or self.kappa_perp > 0:
@@ -528,3 +593,22 @@ class Chain(_Framework):
     def max_frequency(self):
         return float(np.sqrt(max(self.kappa_perp + 4 * self.k_perp,
                                  self.kappa_par + 4 * self.k_par) / self.mass))
+
+
+def lattice_bonds(framework):
+    """The bond table of any framework of this module: (offsets (B, 3) int, K (B, 3, 3),
+    onsite (3, 3)) with F_i = −onsite u_i − Σ_b K_b (u_i − u_{i+b}).
+
+    Parameters
+    ----------
+    framework : CubicLattice or Chain
+
+    Returns
+    -------
+    offsets, K, onsite : ndarray
+        See :meth:`CubicLattice.bonds` and :meth:`Chain.bonds`.
+    """
+    if not isinstance(framework, _Framework):
+        raise ValueError("framework must be a CubicLattice or a Chain, got "
+                         f"{type(framework).__name__}")
+    return framework.bonds()

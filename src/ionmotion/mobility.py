@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units
+from ._compat import moved
 from .lattice import isotropic_drag
 from ._validate import choice, finite_array, integer_in, nonnegative, positive
 
@@ -373,10 +374,6 @@ def yukawa_cubic_at(points, a=3.0, U0=4000.0, lam=0.5, rcut=None):
 # derivatives on a periodic grid
 # ---------------------------------------------------------------------------------------------
 
-_FD = {2: (np.array([1.0]), np.array([1.0, -2.0])),  # (first-derivative, second-derivative) stencils
-       4: (np.array([8.0, -1.0]) / 6.0, np.array([16.0, -1.0, -30.0]) / 12.0)}
-
-
 def _d1(U, ax, order):
     """∂U/∂s along grid axis `ax` in units of one grid step (central, order 2 or 4)."""
     if order == 2:
@@ -669,27 +666,6 @@ def stationary_drift_1d(U, gamma, F, kT, length):
     return length * (-np.expm1(-b * F * length)) * np.exp(-m) / (b * S)
 
 
-def model_crystal_study(ns, floors, L, rmin=1.0, a=3.0, U0=4000.0, lam=0.5, hessian_method="exact"):
-    """μ of Eq. (47) for the rodin2025 model crystal on several grids and regularisations.
-
-    ns: grid sizes (n³ points over the cubic cell); floors: γ-eigenvalue floors (meV·ps/Å²,
-    0 = none); L: 𝓛; rmin: distance mask (Å); hessian_method: "exact" (analytic Hessian at the
-    grid points) or a :func:`hessian` method. Returns dict of arrays: n (len(ns),), floors,
-    mu (len(ns), len(floors)) directional averages in cm²/(V·s), near_singular (len(ns),),
-    min_eig_ratio (len(ns),)."""
-    mu = np.zeros((len(ns), len(floors)))
-    ns_frac = np.zeros(len(ns))
-    ratio = np.zeros(len(ns))
-    for i, n in enumerate(ns):
-        g, _, H = yukawa_cubic_grid(int(n), a, U0, lam, derivatives=True)
-        if hessian_method != "exact":
-            H = hessian(g, hessian_method)
-        m = distance_mask(g, rmin)
-        gam = drag_field(H[m], L)
-        for j, fl in enumerate(floors):
-            r = mobility_from_gamma(gam, None, floor=fl)
-            mu[i, j] = r.average_cm2_per_Vs
-        ns_frac[i] = r.near_singular
-        ratio[i] = r.min_eig_ratio
-    return {"n": np.asarray(ns), "floors": np.asarray(floors, float), "mu": mu,
-            "near_singular": ns_frac, "min_eig_ratio": ratio}
+# Compatibility shim: the rodin2025 model-crystal study moved to ionmotion.papers.rodin2025
+# (a thin lazy re-export, see ionmotion._compat).
+__getattr__, __dir__ = moved(__name__, {"model_crystal_study": "ionmotion.papers.rodin2025"})

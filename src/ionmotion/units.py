@@ -44,37 +44,9 @@ def kelvin_to_mev(T):
     return KB * _positive("T", T)
 
 
-def mev_to_kelvin(E):
-    """Temperature in K whose k_B T equals E (meV, > 0)."""
-    return _positive("E", E) / KB
-
-
 def thermal_frequency(T):
     """Ω_T = k_B T / ħ in ps⁻¹ for T in K (rodin2025 Eq. (23)); T > 0."""
     return KB * _positive("T", T) / HBAR
-
-
-def angular_to_thz(omega):
-    """Cycle frequency in THz from an angular frequency in ps⁻¹ (f = Ω/2π)."""
-    return omega / (2.0 * math.pi)
-
-
-def thz_to_angular(f):
-    """Angular frequency in ps⁻¹ from a cycle frequency in THz."""
-    return 2.0 * math.pi * f
-
-
-def angular_to_mev(omega):
-    """Phonon energy ħΩ in meV from an angular frequency in ps⁻¹."""
-    return HBAR * omega
-
-
-def mev_to_ev(E):
-    return E * 1e-3
-
-
-def ev_to_mev(E):
-    return E * 1e3
 
 
 def speed_to_m_per_s(v):

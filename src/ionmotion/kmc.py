@@ -73,9 +73,13 @@ def class_tables(lattice, T, Lambda0, V, field=0.0, M0=0.0, tau_exc=1.0):
 
 
 @njit(cache=True, inline="always")
-def _classify(x, occ, exc, nbr, sub, z):
+def _classify(x, site, geom):
+    """Class of site x (-1 if occupied); site = (occ, exc, pid), geom = (nbr, sub, vecs)."""
+    occ, exc = site[0], site[1]
+    nbr, sub = geom[0], geom[1]
     if occ[x]:
         return -1
+    z = nbr.shape[1]
     pat = 0
     for k in range(z):
         if occ[nbr[x, k]]:
@@ -84,8 +88,18 @@ def _classify(x, occ, exc, nbr, sub, z):
 
 
 @njit(cache=True, inline="always")
-def _reclassify(x, occ, exc, nbr, sub, z, cls, members, where, count, class_rate, R):
-    newc = _classify(x, occ, exc, nbr, sub, z)
+def _reclassify(x, site, geom, classes, class_rate, wcls, R):
+    """Move site x to its current class (:func:`_move_to_class`); returns the total rate."""
+    return _move_to_class(x, _classify(x, site, geom), classes, class_rate, wcls, R)
+
+
+@njit(cache=True, inline="always")
+def _move_to_class(x, newc, classes, class_rate, wcls, R):
+    """Move site x from its class to class newc (-1: none) in the unordered class lists
+    classes = (cls, members, where, count), O(1); keeps the per-class totals wcls and the total
+    rate R up to date and returns R. The one copy of the class bookkeeping, shared by the
+    canonical kernel, :func:`_init_classes` and the grand-canonical kernel (inlined by numba)."""
+    cls, members, where, count = classes
     oldc = cls[x]
     if newc == oldc:
         return R
@@ -95,24 +109,29 @@ def _reclassify(x, occ, exc, nbr, sub, z, cls, members, where, count, class_rate
         members[oldc, i] = last
         where[last] = i
         count[oldc] -= 1
+        wcls[oldc] -= class_rate[oldc]
         R -= class_rate[oldc]
     if newc >= 0:
         members[newc, count[newc]] = x
         where[x] = count[newc]
         count[newc] += 1
+        wcls[newc] += class_rate[newc]
         R += class_rate[newc]
     cls[x] = newc
     return R
 
 
 @njit(cache=True)
-def _init_classes(occ, exc, nbr, sub, z, cls, members, where, count, class_rate):
+def _init_classes(site, geom, classes, class_rate):
+    """Sort every site into its class from scratch; returns the total rate."""
+    cls, count = classes[0], classes[3]
     count[:] = 0
+    wcls = np.zeros(count.shape[0])
     R = 0.0
-    for x in range(occ.shape[0]):
+    for x in range(cls.shape[0]):
         cls[x] = -1
-    for x in range(occ.shape[0]):
-        R = _reclassify(x, occ, exc, nbr, sub, z, cls, members, where, count, class_rate, R)
+    for x in range(cls.shape[0]):
+        R = _reclassify(x, site, geom, classes, class_rate, wcls, R)
     return R
 
 
@@ -125,105 +144,185 @@ def _total_rate(count, class_rate):
 
 
 @njit(cache=True)
-def _kmc_kernel(occ, exc, pid, nbr, sub, vecs, cls, members, where, count, class_rate, sub_rates,
-                uni, t, t_stop, concerted, sample_times, isample, s_R, s_msd, s_gam, snaps,
-                s_pos, pdisp, Rvec, state, acc, mask_time, mask):
+def _class_totals(count, class_rate, wcls):
+    """wcls[c] = count[c] class_rate[c]; returns their sum (the total rate)."""
+    R = 0.0
+    for c in range(count.shape[0]):
+        wcls[c] = count[c] * class_rate[c]
+        R += wcls[c]
+    return R
+
+
+@njit(cache=True, inline="always")
+def _record_samples(tn, samples, isample, site, obs, g):
+    """Write every sample whose time is <= tn (they see the current state); returns isample.
+    samples = (times, R (S, 2), msd (S,), gamma (S,), snapshots, positions);
+    obs = (pdisp, Rvec, state, acc, mask_time)."""
+    times, s_R, s_msd, s_gam, snaps, s_pos = samples
+    pdisp, Rvec = obs[0], obs[1]
+    occ = site[0]
+    npart = pdisp.shape[0]
+    while isample < times.shape[0] and times[isample] <= tn:
+        s_R[isample, 0] = Rvec[0]
+        s_R[isample, 1] = Rvec[1]
+        m2 = 0.0
+        for i in range(npart):
+            m2 += pdisp[i, 0] * pdisp[i, 0] + pdisp[i, 1] * pdisp[i, 1]
+        s_msd[isample] = m2 * (1.0 / npart)
+        s_gam[isample] = g
+        if snaps.shape[0] > 1:
+            for x in range(occ.shape[0]):
+                snaps[isample, x] = occ[x]
+        if s_pos.shape[0] > 1:
+            for i in range(npart):
+                s_pos[isample, i, 0] = pdisp[i, 0]
+                s_pos[isample, i, 1] = pdisp[i, 1]
+        isample += 1
+    return isample
+
+
+@njit(cache=True, inline="always")
+def _accumulate(acc, w, g, npairs):
+    """Time integrals over an interval w: ∫dt, ∫|γ|dt, ∫γ²dt, ∫γ⁴dt, ∫γ dt, ∫n_pairs dt."""
+    g2 = g * g
+    acc[0] += w
+    acc[1] += w * abs(g)
+    acc[2] += w * g2
+    acc[3] += w * g2 * g2
+    acc[4] += w * g
+    acc[5] += w * npairs
+
+
+@njit(cache=True, inline="always")
+def _pick_event(u0, wcls, classes, rates, z):
+    """From one uniform u0 ∈ [0, R): the class (by its total), a site in it (uniformly) and the
+    slot (origin neighbour k < z, or z = relaxation) by its partial rate. Returns (q, slot)."""
+    members, count = classes[1], classes[3]
+    class_rate, sub_rates = rates
+    c = -1
+    cum = 0.0
+    last_nz = -1
+    cum_last = 0.0
+    for cc in range(wcls.shape[0]):
+        wc = wcls[cc]
+        if wc > 0.0:
+            if cum + wc > u0:
+                c = cc
+                break
+            last_nz = cc
+            cum_last = cum
+            cum += wc
+    if c < 0:  # rounding: u0 at the very top of the total
+        c = last_nz
+        cum = cum_last
+    rem = (u0 - cum) / class_rate[c]
+    i = int(rem)
+    if i >= count[c]:
+        i = count[c] - 1
+    q = members[c, i]
+    frac = (rem - i) * class_rate[c]
+    j = z
+    cs = 0.0
+    for k in range(z + 1):
+        if sub_rates[c, k] > 0.0:
+            j = k
+            cs += sub_rates[c, k]
+            if cs > frac:
+                break
+    return q, j
+
+
+@njit(cache=True, inline="always")
+def _hop(p, q, j, site, geom, obs, npairs, concerted):
+    """Move the ion on p to the empty neighbour q (q's slot j points back to p): occupations,
+    ion labels, displacements, excitation; returns the new number of occupied pairs."""
+    occ, exc, pid = site
+    nbr, sub, vecs = geom
+    pdisp, Rvec = obs[0], obs[1]
+    z = nbr.shape[1]
+    for k in range(z):
+        if occ[nbr[p, k]]:
+            npairs -= 1
+    occ[p] = 0
+    for k in range(z):
+        if occ[nbr[q, k]]:
+            npairs += 1
+    occ[q] = 1
+    ip = pid[p]
+    pid[q] = ip
+    pid[p] = -1
+    sq = sub[q]
+    dx = -vecs[sq, j, 0]
+    dy = -vecs[sq, j, 1]
+    pdisp[ip, 0] += dx
+    pdisp[ip, 1] += dy
+    Rvec[0] += dx
+    Rvec[1] += dy
+    exc[q] = -1
+    if concerted:
+        for k in range(z):
+            if nbr[p, k] == q:
+                exc[p] = k
+    return npairs
+
+
+@njit(cache=True, inline="always")
+def _touched(p, q, occ, nbr, upd):
+    """Sites whose class a hop p → q can change: q, p and their empty neighbours; returns
+    how many were written to upd."""
+    upd[0] = q
+    upd[1] = p
+    nupd = 2
+    for k in range(nbr.shape[1]):
+        x = nbr[p, k]
+        if x != q and occ[x] == 0:
+            upd[nupd] = x
+            nupd += 1
+        x = nbr[q, k]
+        if x != p and occ[x] == 0:
+            upd[nupd] = x
+            nupd += 1
+    return nupd
+
+
+@njit(cache=True)
+def _kmc_kernel(site, geom, classes, rates, samples, obs, uni, t, t_stop, concerted, isample,
+                mask):
     """Run events until t_stop or until the uniforms ``uni`` (n, 2) are used up.
 
-    state = [n_a (ions on sublattice a), n_pairs, n_hops, n_decays]; acc accumulates ∫dt, ∫|γ|dt,
-    ∫γ²dt, ∫γ⁴dt, ∫γ dt, ∫n_pairs dt. Returns (t, events used, isample, mask).
-    The class bookkeeping of :func:`_reclassify` is written out inline (no function calls in the
-    hot loop).
-    """
-    z = nbr.shape[1]
-    ns = occ.shape[0]
-    nc = count.shape[0]
-    npart = pdisp.shape[0]
-    na = state[0]
-    npairs = state[1]
-    nsamp = sample_times.shape[0]
+    Packed arguments: site = (occ, exc, pid); geom = (nbr, sub, vecs); classes = (cls, members,
+    where, count); rates = (class_rate, sub_rates); samples = (times, R, msd, gamma, snapshots,
+    positions), the last two (1, …) when not wanted; obs = (pdisp, Rvec, state, acc, mask_time),
+    state = [n_a, n_pairs, n_hops, n_decays]; mask: occupation bit mask (for mask_time).
+    Returns (t, events used, isample, mask)."""
+    occ, exc, nbr, sub = site[0], site[1], geom[0], geom[1]
+    count, class_rate = classes[3], rates[0]
+    pdisp, state, acc, mask_time = obs[0], obs[2], obs[3], obs[4]
+    z, npart, na, npairs = nbr.shape[1], pdisp.shape[0], state[0], state[1]
     track = mask_time.shape[0] > 1
-    wcls = np.empty(nc)
-    for c in range(nc):
+    wcls = np.empty(count.shape[0])
+    for c in range(count.shape[0]):
         wcls[c] = count[c] * class_rate[c]
     R = wcls.sum()
     upd = np.empty(2 * z + 2, dtype=np.int64)
     used = 0
-    nuni = uni.shape[0]
-    inv_np = 1.0 / npart
-    g = (2.0 * na - npart) * inv_np
-    while used < nuni:
+    g = (2.0 * na - npart) * (1.0 / npart)
+    while used < uni.shape[0]:
         if R <= 0.0:
             break
         u0 = uni[used, 0] * R
         dt = -math.log(1.0 - uni[used, 1]) / R
         used += 1
-        tn = t + dt
-        if tn > t_stop:
-            tn = t_stop
-        while isample < nsamp and sample_times[isample] <= tn:
-            # samples that fall before the next event see the current state
-            s_R[isample, 0] = Rvec[0]
-            s_R[isample, 1] = Rvec[1]
-            m2 = 0.0
-            for i in range(npart):
-                m2 += pdisp[i, 0] * pdisp[i, 0] + pdisp[i, 1] * pdisp[i, 1]
-            s_msd[isample] = m2 * inv_np
-            s_gam[isample] = g
-            if snaps.shape[0] > 1:
-                for x in range(ns):
-                    snaps[isample, x] = occ[x]
-            if s_pos.shape[0] > 1:
-                for i in range(npart):
-                    s_pos[isample, i, 0] = pdisp[i, 0]
-                    s_pos[isample, i, 1] = pdisp[i, 1]
-            isample += 1
-        w = tn - t
-        g2 = g * g
-        acc[0] += w
-        acc[1] += w * abs(g)
-        acc[2] += w * g2
-        acc[3] += w * g2 * g2
-        acc[4] += w * g
-        acc[5] += w * npairs
+        tn = min(t + dt, t_stop)
+        isample = _record_samples(tn, samples, isample, site, obs, g)
+        _accumulate(acc, tn - t, g, npairs)
         if track:
-            mask_time[mask] += w
+            mask_time[mask] += tn - t
         if t + dt > t_stop:
             t = t_stop  # the drawn event is discarded (memoryless): nothing happens
             break
         t = t + dt
-        # --- pick the class, then the site (uniformly), then the origin slot, all from u0
-        c = -1
-        cum = 0.0
-        last_nz = -1
-        cum_last = 0.0
-        for cc in range(nc):
-            wc = wcls[cc]
-            if wc > 0.0:
-                if cum + wc > u0:
-                    c = cc
-                    break
-                last_nz = cc
-                cum_last = cum
-                cum += wc
-        if c < 0:  # rounding: u0 at the very top of the total
-            c = last_nz
-            cum = cum_last
-        rem = (u0 - cum) / class_rate[c]
-        i = int(rem)
-        if i >= count[c]:
-            i = count[c] - 1
-        q = members[c, i]
-        frac = (rem - i) * class_rate[c]
-        j = z
-        cs = 0.0
-        for k in range(z + 1):
-            if sub_rates[c, k] > 0.0:
-                j = k
-                cs += sub_rates[c, k]
-                if cs > frac:
-                    break
-        nupd = 0
+        q, j = _pick_event(u0, wcls, classes, rates, z)
         if j == z:  # relaxation of the excitation at q
             exc[q] = -1
             upd[0] = q
@@ -231,84 +330,17 @@ def _kmc_kernel(occ, exc, pid, nbr, sub, vecs, cls, members, where, count, class
             state[3] += 1
         else:
             p = nbr[q, j]
-            # --- hop p -> q
-            for k in range(z):
-                if occ[nbr[p, k]]:
-                    npairs -= 1
-            occ[p] = 0
-            for k in range(z):
-                if occ[nbr[q, k]]:
-                    npairs += 1
-            occ[q] = 1
-            ip = pid[p]
-            pid[q] = ip
-            pid[p] = -1
-            sq = sub[q]
-            dx = -vecs[sq, j, 0]
-            dy = -vecs[sq, j, 1]
-            pdisp[ip, 0] += dx
-            pdisp[ip, 1] += dy
-            Rvec[0] += dx
-            Rvec[1] += dy
-            if sq == 0:
-                na += 1
-            else:
-                na -= 1
-            g = (2.0 * na - npart) * inv_np
-            exc[q] = -1
-            if concerted:
-                for k in range(z):
-                    if nbr[p, k] == q:
-                        exc[p] = k
+            npairs = _hop(p, q, j, site, geom, obs, npairs, concerted)
+            na += 1 if sub[q] == 0 else -1
+            g = (2.0 * na - npart) * (1.0 / npart)
             if track:
                 mask ^= (1 << p) | (1 << q)
-            upd[0] = q
-            upd[1] = p
-            nupd = 2
-            for k in range(z):
-                x = nbr[p, k]
-                if x != q and occ[x] == 0:
-                    upd[nupd] = x
-                    nupd += 1
-                x = nbr[q, k]
-                if x != p and occ[x] == 0:
-                    upd[nupd] = x
-                    nupd += 1
+            nupd = _touched(p, q, occ, nbr, upd)
             state[2] += 1
-        # --- reclassify the touched sites (inline version of _reclassify)
         for ii in range(nupd):
-            x = upd[ii]
-            if occ[x]:
-                newc = -1
-            else:
-                pat = 0
-                for k in range(z):
-                    if occ[nbr[x, k]]:
-                        pat |= 1 << k
-                newc = ((exc[x] + 1) * 2 + sub[x]) * (1 << z) + pat
-            oldc = cls[x]
-            if newc == oldc:
-                continue
-            if oldc >= 0:
-                pos = where[x]
-                last = members[oldc, count[oldc] - 1]
-                members[oldc, pos] = last
-                where[last] = pos
-                count[oldc] -= 1
-                wcls[oldc] -= class_rate[oldc]
-                R -= class_rate[oldc]
-            if newc >= 0:
-                members[newc, count[newc]] = x
-                where[x] = count[newc]
-                count[newc] += 1
-                wcls[newc] += class_rate[newc]
-                R += class_rate[newc]
-            cls[x] = newc
+            R = _reclassify(upd[ii], site, geom, classes, class_rate, wcls, R)
         if (state[2] & 65535) == 0:  # refresh the running totals (round-off)
-            R = 0.0
-            for cc in range(nc):
-                wcls[cc] = count[cc] * class_rate[cc]
-                R += wcls[cc]
+            R = _class_totals(count, class_rate, wcls)
     state[0] = na
     state[1] = npairs
     return t, used, isample, mask
@@ -368,8 +400,7 @@ class LatticeGasKMC:
         self.members = np.zeros((nc, ns), dtype=np.int32)
         self.where = np.zeros(ns, dtype=np.int32)
         self.count = np.zeros(nc, dtype=np.int32)
-        _init_classes(self.occ, self.exc, lat.nbr, lat.sub, lat.z, self.cls, self.members,
-                      self.where, self.count, self.class_rate)
+        _init_classes(self._site(), self._geom(), self._classes(), self.class_rate)
         self.t = 0.0
         na = int(occ[lat.sub == 0].sum())
         npairs = int(round(lg.energy(occ, lat, 1.0)))
@@ -379,6 +410,25 @@ class LatticeGasKMC:
         self.mask_time = np.zeros((1 << ns) if track_states else 1)
         self.mask = int(np.sum(occ.astype(np.int64) << np.arange(ns))) if track_states else 0
         self.reset_observables()
+
+    # -- packed kernel arguments (see _kmc_kernel)
+    def _site(self):
+        return (self.occ, self.exc, self.pid)
+
+    def _geom(self):
+        return (self.lattice.nbr, self.lattice.sub, self.lattice.vecs)
+
+    def _classes(self):
+        return (self.cls, self.members, self.where, self.count)
+
+    def _kernel(self, uni, t_stop, samples, isample):
+        """One call of :func:`_kmc_kernel` on this state; returns (events used, isample)."""
+        obs = (self.pdisp, self.Rvec, self.state, self.acc, self.mask_time)
+        t, used, isample, self.mask = _kmc_kernel(
+            self._site(), self._geom(), self._classes(), (self.class_rate, self.sub_rates),
+            samples, obs, uni, self.t, t_stop, self.M0 > 0.0, isample, self.mask)
+        self.t = t
+        return used, isample
 
     # -- bookkeeping
     def reset_observables(self):
@@ -415,19 +465,13 @@ class LatticeGasKMC:
         s_gam = np.zeros(S)
         snaps = np.zeros((S, self.lattice.n_sites) if snapshots and S > 1 else (1, 1), np.int8)
         s_pos = np.zeros((S, self.n_particles, 2) if positions and S > 1 else (1, 1, 2))
-        lat = self.lattice
         isample = 0
         hops0 = int(self.state[2])
         t_wall = time.perf_counter()
-        concerted = self.M0 > 0.0
+        samples = (ts, s_R, s_msd, s_gam, snaps, s_pos)
         while self.t < t_stop:
             uni = self.rng.random((chunk, 2))
-            t, used, isample, self.mask = _kmc_kernel(
-                self.occ, self.exc, self.pid, lat.nbr, lat.sub, lat.vecs, self.cls, self.members,
-                self.where, self.count, self.class_rate, self.sub_rates, uni, self.t, t_stop,
-                concerted, ts, isample, s_R, s_msd, s_gam, snaps, s_pos, self.pdisp, self.Rvec,
-                self.state, self.acc, self.mask_time, self.mask)
-            self.t = t
+            used, isample = self._kernel(uni, t_stop, samples, isample)
             if used < chunk and self.t < t_stop:  # no event possible (R = 0)
                 raise RuntimeError("no possible event (total rate is zero)")
         out = {"t": ts - self.t0, "R": s_R, "msd": s_msd, "gamma": s_gam,
@@ -441,20 +485,11 @@ class LatticeGasKMC:
     def run_events(self, n_events, chunk=1 << 16):
         """Advance by exactly ``n_events`` events (hops, and relaxations if M0 > 0), no samples."""
         n = v.integer_in("n_events", n_events, 0)
-        lat = self.lattice
         e = np.zeros(0)
-        z2 = np.zeros((0, 2))
-        sn = np.zeros((1, 1), np.int8)
-        sp = np.zeros((1, 1, 2))
-        concerted = self.M0 > 0.0
+        samples = (e, np.zeros((0, 2)), e, e, np.zeros((1, 1), np.int8), np.zeros((1, 1, 2)))
         while n > 0:
             uni = self.rng.random((min(chunk, n), 2))
-            t, used, _, self.mask = _kmc_kernel(
-                self.occ, self.exc, self.pid, lat.nbr, lat.sub, lat.vecs, self.cls, self.members,
-                self.where, self.count, self.class_rate, self.sub_rates, uni, self.t, 1e300,
-                concerted, e, 0, z2, e, e, sn, sp, self.pdisp, self.Rvec, self.state, self.acc,
-                self.mask_time, self.mask)
-            self.t = t
+            used, _ = self._kernel(uni, 1e300, samples, 0)
             if used < uni.shape[0]:
                 raise RuntimeError("no possible event (total rate is zero)")
             n -= used
@@ -634,79 +669,76 @@ def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=
 # grand-canonical reference: the same lattice gas exchanging ions with a reservoir
 
 
+@njit(cache=True, inline="always")
+def _gc_pick(u0, wcls, classes, class_rate):
+    """The site of the next insertion/removal: class by its total, site uniformly in it."""
+    members, count = classes[1], classes[3]
+    nc = wcls.shape[0]
+    c = nc - 1
+    cum = 0.0
+    for cc in range(nc):
+        if cum + wcls[cc] > u0:
+            c = cc
+            break
+        cum += wcls[cc]
+    while count[c] == 0:  # rounding at the top of the total
+        c -= 1
+    i = int((u0 - cum) / class_rate[c])
+    if i >= count[c]:
+        i = count[c] - 1
+    return members[c, i]
+
+
 @njit(cache=True)
-def _gc_kernel(occ, nbr, sub, cls, members, where, count, class_rate, uni, t, state, acc):
-    """Rejection-free (BKL) single-site insertion/removal dynamics. Class of a site:
-    occ * (z+1) + (number of occupied neighbours). state = [n_a, n_b]; acc += ∫dt, ∫|m|dt,
-    ∫m²dt, ∫m⁴dt with the staggered magnetization m = (n_a - n_b) / (n_sites/2)."""
+def _gc_kernel(occ, geom, classes, class_rate, uni, t, state, acc):
+    """Rejection-free (BKL) single-site insertion/removal dynamics. geom = (nbr, sub),
+    classes = (cls, members, where, count); the class of a site is occ·(z+1) + (number of
+    occupied neighbours). state = [n_a, n_b]; acc += ∫dt, ∫|m|dt, ∫m²dt, ∫m⁴dt with the
+    staggered magnetization m = (n_a − n_b) / (n_sites/2)."""
+    nbr, sub = geom
     z = nbr.shape[1]
-    nc = count.shape[0]
+    nc = class_rate.shape[0]
     half = occ.shape[0] / 2.0
     na = state[0]
     nb = state[1]
     wcls = np.empty(nc)
     for c in range(nc):
-        wcls[c] = count[c] * class_rate[c]
+        wcls[c] = classes[3][c] * class_rate[c]
     R = wcls.sum()
-    upd = np.empty(z + 1, dtype=np.int64)
     for e in range(uni.shape[0]):
         u0 = uni[e, 0] * R
         dt = -math.log(1.0 - uni[e, 1]) / R
         m = (na - nb) / half
-        m2 = m * m
-        acc[0] += dt
-        acc[1] += dt * abs(m)
-        acc[2] += dt * m2
-        acc[3] += dt * m2 * m2
+        _accumulate_gc(acc, dt, m)
         t += dt
-        c = nc - 1
-        cum = 0.0
-        for cc in range(nc):
-            if cum + wcls[cc] > u0:
-                c = cc
-                break
-            cum += wcls[cc]
-        while count[c] == 0:  # rounding at the top of the total
-            c -= 1
-        i = int((u0 - cum) / class_rate[c])
-        if i >= count[c]:
-            i = count[c] - 1
-        x = members[c, i]
+        x = _gc_pick(u0, wcls, classes, class_rate)
         occ[x] = 1 - occ[x]
         d = 1 if occ[x] else -1
         if sub[x] == 0:
             na += d
         else:
             nb += d
-        upd[0] = x
-        for k in range(z):
-            upd[k + 1] = nbr[x, k]
         for ii in range(z + 1):
-            y = upd[ii]
+            y = x if ii == 0 else nbr[x, ii - 1]
             mm = 0
             for k in range(z):
                 mm += occ[nbr[y, k]]
-            newc = occ[y] * (z + 1) + mm
-            oldc = cls[y]
-            if newc == oldc:
-                continue
-            pos = where[y]
-            last = members[oldc, count[oldc] - 1]
-            members[oldc, pos] = last
-            where[last] = pos
-            count[oldc] -= 1
-            wcls[oldc] -= class_rate[oldc]
-            members[newc, count[newc]] = y
-            where[y] = count[newc]
-            count[newc] += 1
-            wcls[newc] += class_rate[newc]
-            cls[y] = newc
+            _move_to_class(y, occ[y] * (z + 1) + mm, classes, class_rate, wcls, 0.0)
         R = 0.0
         for cc in range(nc):
             R += wcls[cc]
     state[0] = na
     state[1] = nb
     return t
+
+
+@njit(cache=True, inline="always")
+def _accumulate_gc(acc, dt, m):
+    m2 = m * m
+    acc[0] += dt
+    acc[1] += dt * abs(m)
+    acc[2] += dt * m2
+    acc[3] += dt * m2 * m2
 
 
 def gc_binder_task(kind, size, T, K0, seed, sweeps_eq, sweeps_run, n_blocks=10):
@@ -746,8 +778,8 @@ def gc_binder_task(kind, size, T, K0, seed, sweeps_eq, sweeps_run, n_blocks=10):
         nonlocal t
         while n > 0:
             u = rng.random((min(chunk, n), 2))
-            t = _gc_kernel(occ, lat.nbr, lat.sub, cls, members, where, count, class_rate, u, t,
-                           state, acc)
+            t = _gc_kernel(occ, (lat.nbr, lat.sub), (cls, members, where, count), class_rate,
+                           u, t, state, acc)
             n -= u.shape[0]
 
     run(int(sweeps_eq * ns))

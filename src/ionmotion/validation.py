@@ -420,13 +420,21 @@ def linear_spectrum_kernel(lattice, s, Q, n_quad=24):
 
 
 @njit(cache=True)
-def _windowed_force(R, V, sites, code, amp, lam, Ws, Wk, gh, gdh, n, K, h, keep_initial, c0,
-                    past, mem, r, gi, hi, F):
+def _windowed_force(R, V, pot, resp, opts, hist, work, n, past):
     """Bare g_n, ġ_n at (R, V) into the histories; r = W_s g_n + memory; F = −Σ∇u(R − s − r).
-    If past is True, mem already holds the lags k ≥ 1 (they do not depend on V) and only the
-    current-time term is added; otherwise all lags are summed into mem first."""
+
+    Packed: pot = (code, amp, lam); resp = (sites, Ws, Wk); opts = (h, keep_initial, c0);
+    hist = (gh, gdh, mem, r); work = (gi, hi, F). If past is True, mem already holds the lags
+    k ≥ 1 (they do not depend on V) and only the current-time term is added; otherwise all lags
+    are summed into mem first."""
+    code, amp, lam = pot
+    sites, Ws, Wk = resp
+    h, keep_initial, c0 = opts
+    gh, gdh, mem, r = hist
+    gi, hi, F = work
     nI = sites.shape[0]
     m = 3 * nI
+    K = Wk.shape[0] - 1
     for i in range(nI):
         pair_derivatives(code, amp, lam, R[0] - sites[i, 0], R[1] - sites[i, 1],
                          R[2] - sites[i, 2], gi, hi)
@@ -455,35 +463,36 @@ def _windowed_force(R, V, sites, code, amp, lam, Ws, Wk, gh, gdh, n, K, h, keep_
             F[x] -= gi[x]
 
 
+@njit(cache=True, inline="always")
+def _accel(F, M, cdir, has_c, a):
+    """a = F/M, projected on the unit direction cdir if the motion is constrained."""
+    for x in range(3):
+        a[x] = F[x] / M
+    if has_c:
+        p = a[0] * cdir[0] + a[1] * cdir[1] + a[2] * cdir[2]
+        for x in range(3):
+            a[x] = p * cdir[x]
+
+
 @njit(cache=True)
-def _windowed_integrate_kernel(R0, V0, M, code, amp, lam, sites, Ws, Wk, h, n_steps,
-                               keep_initial, c0, cdir, has_c, n_iter, save_every,
-                               R_out, V_out, r_out):
-    nI = sites.shape[0]
-    m = 3 * nI
-    K = Wk.shape[0] - 1
-    gh = np.zeros((n_steps + 1, m))
-    gdh = np.zeros((n_steps + 1, m))
-    mem = np.zeros(m)
-    r = np.zeros(m)
-    gi = np.empty(3)
-    hi = np.empty((3, 3))
-    F = np.zeros(3)
+def _windowed_integrate_kernel(R0, V0, M, pot, resp, opts, n_steps, constraint, n_iter,
+                               save_every, out):
+    """Velocity Verlet of :func:`integrate_windowed`; packed pot, resp, opts as in
+    :func:`_windowed_force`, constraint = (cdir, has_c), out = (R_out, V_out, r_out)."""
+    m = 3 * resp[0].shape[0]
+    cdir, has_c = constraint
+    R_out, V_out, r_out = out
+    hist = (np.zeros((n_steps + 1, m)), np.zeros((n_steps + 1, m)), np.zeros(m), np.zeros(m))
+    work = (np.empty(3), np.empty((3, 3)), np.zeros(3))
+    r, F, h = hist[3], work[2], opts[0]
     R = R0.copy()
     V = V0.copy()
     a = np.zeros(3)
     Vh = np.zeros(3)
-    _windowed_force(R, V, sites, code, amp, lam, Ws, Wk, gh, gdh, 0, K, h, keep_initial, c0,
-                    False, mem, r, gi, hi, F)
+    _windowed_force(R, V, pot, resp, opts, hist, work, 0, False)
     k_out = 0
     for n in range(n_steps + 1):
-        # acceleration from the current force (projected on the line if constrained)
-        for x in range(3):
-            a[x] = F[x] / M
-        if has_c:
-            p = a[0] * cdir[0] + a[1] * cdir[1] + a[2] * cdir[2]
-            for x in range(3):
-                a[x] = p * cdir[x]
+        _accel(F, M, cdir, has_c, a)       # from the current force
         if n % save_every == 0:
             for x in range(3):
                 R_out[k_out, x] = R[x]
@@ -500,14 +509,8 @@ def _windowed_integrate_kernel(R0, V0, M, code, amp, lam, sites, Ws, Wk, h, n_st
         for x in range(3):
             V[x] = Vh[x] + 0.5 * h * a[x]
         for it in range(n_iter):
-            _windowed_force(R, V, sites, code, amp, lam, Ws, Wk, gh, gdh, n + 1, K, h,
-                            keep_initial, c0, it > 0, mem, r, gi, hi, F)
-            for x in range(3):
-                a[x] = F[x] / M
-            if has_c:
-                p = a[0] * cdir[0] + a[1] * cdir[1] + a[2] * cdir[2]
-                for x in range(3):
-                    a[x] = p * cdir[x]
+            _windowed_force(R, V, pot, resp, opts, hist, work, n + 1, it > 0)
+            _accel(F, M, cdir, has_c, a)
             for x in range(3):
                 V[x] = Vh[x] + 0.5 * h * a[x]
     return k_out
@@ -561,10 +564,9 @@ def integrate_windowed(R0, V0, M, potential, sites, W_static, W_window, dt, n_st
     n_out = n_steps // save_every + 1
     R_out, V_out = np.empty((n_out, 3)), np.empty((n_out, 3))
     r_out = np.empty((n_out, Ws.shape[0]))
-    _windowed_integrate_kernel(R0, V0, M, potential.code, float(potential.amp),
-                               float(potential.lam), sites, Ws, Wk, dt, n_steps,
-                               bool(keep_initial), c0, cdir, has_c, n_iter, save_every,
-                               R_out, V_out, r_out)
+    pot = (potential.code, float(potential.amp), float(potential.lam))
+    _windowed_integrate_kernel(R0, V0, M, pot, (sites, Ws, Wk), (dt, bool(keep_initial), c0),
+                               n_steps, (cdir, has_c), n_iter, save_every, (R_out, V_out, r_out))
     if not (np.all(np.isfinite(R_out)) and np.all(np.isfinite(V_out))):
         raise ValueError("the windowed trajectory diverged (non-finite values); reduce dt")
     return dt * save_every * np.arange(n_out), R_out, V_out, r_out

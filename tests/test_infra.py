@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ionbook import cache, checks, sweep
-from ionmotion.units import DA_PER_MASS_UNIT, HBAR, KB, MOBILITY_CM2_PER_VS, thermal_frequency
+from ionmotion.units import DA_PER_MASS_UNIT, HBAR, KB, thermal_frequency
 
 
 @pytest.fixture()
@@ -15,17 +15,62 @@ def root(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_units():
-    np.testing.assert_allclose(DA_PER_MASS_UNIT, 9.6485, rtol=1e-4)
-    assert HBAR == 0.6582119569 and KB == 0.08617333262
-    np.testing.assert_allclose(thermal_frequency(300.0) * HBAR, KB * 300.0)
-    assert MOBILITY_CM2_PER_VS == pytest.approx(1.0)
+def test_units_follow_from_the_si_constants():
+    """The meV–Å–ps constants derived independently from CODATA SI values (scipy.constants)."""
+    from scipy import constants as c
+    meV = 1e-3 * c.e
+    np.testing.assert_allclose(HBAR, c.hbar / meV / 1e-12, rtol=1e-9)        # meV·ps
+    np.testing.assert_allclose(KB, c.k / meV, rtol=1e-9)                      # meV/K
+    # the dalton moved by 1.4e-9 between CODATA 2018 (units.py) and 2022 (recent scipy)
+    np.testing.assert_allclose(DA_PER_MASS_UNIT, meV * 1e-24 / 1e-20 / c.atomic_mass, rtol=1e-8)
     from ionmotion import units
+    np.testing.assert_allclose(units.KB_EV, c.k / c.e, rtol=1e-9)
+    # a 300 K phonon: ħΩ_T = k_B T; a 7 Da ion in the book's mass unit and back
+    np.testing.assert_allclose(thermal_frequency(300.0) * HBAR, KB * 300.0, rtol=1e-14)
+    np.testing.assert_allclose(units.mass_from_dalton(7.0) * DA_PER_MASS_UNIT, 7.0, rtol=1e-14)
     np.testing.assert_allclose(units.mass_to_dalton(units.mass_from_dalton(7.0)), 7.0)
+    assert units.speed_to_m_per_s(3.0) == pytest.approx(300.0)
     for f, bad in ((units.kelvin_to_mev, -5.0), (units.thermal_frequency, 0.0),
                    (units.mass_from_dalton, np.nan)):
         with pytest.raises(ValueError):
             f(bad)
+
+
+def test_data_folder_outside_the_book_is_the_user_cache(tmp_path, monkeypatch):
+    """From a folder outside any book, results go to $XDG_CACHE_HOME/ionmotion (or to
+    $IONMOTION_DATA), never into the book's data/."""
+    from ionbook import paths
+    book_data = paths.repo_root() / "data"
+    before = set(book_data.glob("*")) if book_data.exists() else set()
+    work = tmp_path / "my-project"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("IONMOTION_ROOT", raising=False)
+    monkeypatch.delenv("IONMOTION_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert paths.data_root() == (tmp_path / "cache" / "ionmotion").resolve()
+    tasks = [{"x": 2.0, "seed": 0}]
+    out = sweep.run_sweep(_square, tasks, slug="mine", name="sq", scheduler="synchronous",
+                          progress=False)
+    assert float(out[0]["y"][0]) == 4.0
+    assert len(list((tmp_path / "cache" / "ionmotion" / "mine" / "sq").glob("*.npz"))) == 1
+    after = set(book_data.glob("*")) if book_data.exists() else set()
+    assert after == before
+    monkeypatch.setenv("IONMOTION_DATA", str(tmp_path / "explicit"))
+    cache.cached("mine", "res", {"n": 2}, lambda n: {"y": np.arange(n)})
+    assert (tmp_path / "explicit" / "mine" / "res.npz").is_file()
+    with pytest.raises(ValueError, match="slug"):
+        paths.data_dir("../escape")
+
+
+def test_data_folder_inside_a_book_is_its_data(tmp_path, monkeypatch):
+    (tmp_path / "_toc.yml").write_text("format: jb-book\n")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.delenv("IONMOTION_ROOT", raising=False)
+    monkeypatch.delenv("IONMOTION_DATA", raising=False)
+    from ionbook import paths
+    assert paths.data_dir("chapter") == (tmp_path / "data" / "chapter").resolve()
 
 
 def test_check_records_and_raises(root):

@@ -123,3 +123,48 @@ def test_sweep_runs_caches_and_resumes(root, scheduler):
     assert all(p.stat().st_mtime_ns == mtimes[p] for p in files)
     np.testing.assert_array_equal(out2[0]["noise"], out[0]["noise"])   # seeded, reproducible
     assert len(sweep.sweep_manifests("s", "sq")) == 4
+
+
+def test_front_door_names_resolve_and_import_stays_light():
+    """Every name in ionmotion.__all__ resolves; importing the package loads neither numba nor
+    the book pipeline."""
+    import subprocess
+    import sys
+    code = ("import sys, ionmotion as im; assert 'numba' not in sys.modules; "
+            "assert not any(m.startswith('ionbook') for m in sys.modules); "
+            "[getattr(im, n) for n in im.__all__]; print(len(im.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 20
+
+
+def test_own_lattice_page_code_runs(tmp_path, monkeypatch):
+    """The code blocks of book/own-lattice.md run in order, as a reader would paste them."""
+    import re
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[1] / "book" / "own-lattice.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(tmp_path)
+    ns = {}
+    for b in blocks:
+        exec(compile(b, "own-lattice.md", "exec"), ns)
+    assert ns["L"].shape == (3, 3) and ns["E"][-1] - ns["E"].min() < 0.05 * (ns["E"][0]
+                                                                            - ns["E"].min())
+
+
+def test_api_page_is_generated_from_the_current_docstrings():
+    """book/api.md equals what `python -m ionbook.apidoc` writes now (regenerate it after
+    changing a docstring), and it lists every name of ionmotion.__all__ that is a function or
+    class."""
+    import inspect
+    from pathlib import Path
+    import ionmotion as im
+    from ionbook import apidoc
+    text = apidoc.render()
+    committed = (Path(__file__).resolve().parents[1] / "book" / "api.md").read_text()
+    assert committed == text, "book/api.md is stale: run python -m ionbook.apidoc"
+    for n in im.__all__:
+        obj = getattr(im, n)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert f"`{n}(" in text, n

@@ -27,6 +27,19 @@ def nonnegative(name, value):
     return v
 
 
+def finite_number(name, value, check=None, allowed="", why=""):
+    """Return float(value) if it is a finite number for which check(v) holds, else raise
+    ValueError: "<name> must be a finite number <allowed><why>, got <value>"."""
+    msg = f"{name} must be a finite number{' ' + allowed if allowed else ''}{why}, got {value!r}"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(msg) from None
+    if not math.isfinite(v) or (check is not None and not check(v)):
+        raise ValueError(msg)
+    return v
+
+
 def finite_array(name, value, shape_tail=None, dtype=float):
     """Return value as an ndarray of finite numbers; optionally check its trailing shape."""
     arr = np.asarray(value, dtype=dtype)

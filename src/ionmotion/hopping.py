@@ -61,34 +61,17 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- validation
 def _gamma(gamma):
-    try:
-        g = float(gamma)
-    except (TypeError, ValueError):
-        raise ValueError(f"gamma must be a finite number in (-1, 1), got {gamma!r}") from None
-    if not math.isfinite(g) or abs(g) >= 1:
-        raise ValueError(f"gamma must be a finite number in (-1, 1) (|gamma| >= 1 makes a hopping "
-                         f"probability P0(1 ± gamma)/2 leave [0, 1]), got {gamma!r}")
-    return g
+    return V.finite_number("gamma", gamma, lambda g: abs(g) < 1, "in (-1, 1)",
+                           " (|gamma| >= 1 makes a hopping probability P0(1 ± gamma)/2 leave "
+                           "[0, 1])")
 
 
 def _P0(P0):
-    try:
-        p = float(P0)
-    except (TypeError, ValueError):
-        raise ValueError(f"P0 must be a finite number in (0, 1], got {P0!r}") from None
-    if not math.isfinite(p) or not (0 < p <= 1):
-        raise ValueError(f"P0 must be a finite number in (0, 1], got {P0!r}")
-    return p
+    return V.finite_number("P0", P0, lambda p: 0 < p <= 1, "in (0, 1]")
 
 
 def _field_1d(f):
-    try:
-        v = float(f)
-    except (TypeError, ValueError):
-        raise ValueError(f"f must be a finite number (f = Z E / k_B T), got {f!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"f must be a finite number (f = Z E / k_B T), got {f!r}")
-    return v
+    return V.finite_number("f", f, None, "(f = Z E / k_B T)")
 
 
 def _field_2d(f):

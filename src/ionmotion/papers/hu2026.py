@@ -25,17 +25,27 @@ def paper_tp(K0=PAPER_K0, n0=PAPER_N0):
     return float(type2_temperature(n0, K0))
 
 
-def binder_tasks(quality="draft"):
-    """Task list of the honeycomb Binder-cumulant sweep (sizes × temperatures × seeds)."""
+_BINDER_GRID = {"paper": ((8, 12, 16, 24), np.arange(0.47, 0.545, 0.01), 3),
+                "draft": ((6, 12), np.array([0.47, 0.49, 0.51, 0.53]), 2)}
+"""Sizes, T/T_p and seeds per quality of the honeycomb Binder sweeps."""
+
+
+def _honeycomb_grid(quality, **run):
+    """Honeycomb tasks over sizes × T/T_p × seeds of :data:`_BINDER_GRID` (T rounded to 1 mK),
+    with the run-length keys `run` added to each."""
     choice("quality", quality, {"draft", "paper"})
+    sizes, fr, seeds = _BINDER_GRID[quality]
     Tp = paper_tp()
-    if quality == "paper":
-        sizes, fr, seeds, heq, hrun = (8, 12, 16, 24), np.arange(0.47, 0.545, 0.01), 3, 3000, 30000
-    else:
-        sizes, fr, seeds, heq, hrun = (6, 12), np.array([0.47, 0.49, 0.51, 0.53]), 2, 300, 2000
     return [dict(kind="honeycomb", size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=heq, hops_run=hrun)
+                 seed=int(s), **run)
             for L in sizes for f in fr for s in range(seeds)]
+
+
+def binder_tasks(quality="draft"):
+    """Task list of the honeycomb Binder-cumulant sweep (sizes × temperatures × seeds), for
+    :func:`ionmotion.kmc.binder_task`."""
+    heq, hrun = (3000, 30000) if quality == "paper" else (300, 2000)
+    return _honeycomb_grid(quality, Lambda0=PAPER_LAMBDA0, hops_eq=heq, hops_run=hrun)
 
 
 def binder_table(tasks, results):
@@ -123,13 +133,7 @@ def average_over_seeds(tasks, results, keys, by=("size", "T")):
 
 
 def gc_binder_tasks(quality="draft"):
-    """Task list of the grand-canonical (Ising) Binder sweep, same temperatures as binder_tasks."""
-    choice("quality", quality, {"draft", "paper"})
-    Tp = paper_tp()
-    if quality == "paper":
-        sizes, fr, seeds, seq, srun = (8, 12, 16, 24), np.arange(0.47, 0.545, 0.01), 3, 2000, 20000
-    else:
-        sizes, fr, seeds, seq, srun = (6, 12), np.array([0.47, 0.49, 0.51, 0.53]), 2, 200, 2000
-    return [dict(kind="honeycomb", size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 seed=int(s), sweeps_eq=seq, sweeps_run=srun)
-            for L in sizes for f in fr for s in range(seeds)]
+    """Task list of the grand-canonical (Ising) Binder sweep, same temperatures as
+    :func:`binder_tasks`, for :func:`ionmotion.kmc.gc_binder_task`."""
+    seq, srun = (2000, 20000) if quality == "paper" else (200, 2000)
+    return _honeycomb_grid(quality, sweeps_eq=seq, sweeps_run=srun)

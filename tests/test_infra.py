@@ -168,3 +168,33 @@ def test_api_page_is_generated_from_the_current_docstrings():
         obj = getattr(im, n)
         if inspect.isclass(obj) or inspect.isfunction(obj):
             assert f"`{n}(" in text, n
+
+
+NUMPYDOC_MODULES = ("lattice", "potentials", "dissipation", "validation", "kmc", "units",
+                    "papers.constants", "papers.rodin2022", "papers.rodin2024", "papers.rodin2025",
+                    "papers.hu2026")
+
+
+@pytest.mark.parametrize("name", NUMPYDOC_MODULES)
+def test_public_functions_have_numpydoc_docstrings(name):
+    """Every public function, class and method of these modules has a one-line summary and, if
+    it takes arguments, a numpydoc Parameters section (the API page is built from them)."""
+    import importlib
+    import inspect
+    from ionbook.apidoc import _public
+    mod = importlib.import_module(f"ionmotion.{name}")
+    bad = []
+    for n, obj in _public(mod):
+        items = [(n, obj)]
+        if inspect.isclass(obj):
+            items += [(f"{n}.{m}", f) for m, f in vars(obj).items()
+                      if inspect.isfunction(f) and not m.startswith("_")]
+        for q, f in items:
+            if not (inspect.isfunction(f) or inspect.isclass(f)):
+                continue
+            doc = inspect.getdoc(f) or ""
+            params = [p for p in inspect.signature(f).parameters if p != "self"]
+            sections = ("Parameters\n----------", "Attributes\n----------")
+            if not doc.strip() or (params and not any(x in doc for x in sections)):
+                bad.append(q)
+    assert not bad, f"missing numpydoc docstrings in ionmotion.{name}: {bad}"

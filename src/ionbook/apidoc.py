@@ -87,10 +87,14 @@ def _entry(qual, obj, level="###"):
 
 
 def _class_members(cls):
-    out = []
-    for n, member in vars(cls).items():
-        if n.startswith("_"):
+    """Public methods and properties of cls, inherited ones from ionmotion base classes too."""
+    out, seen = [], set()
+    members = [(n, m) for k in cls.__mro__ if k.__module__.startswith("ionmotion")
+               for n, m in vars(k).items()]
+    for n, member in members:
+        if n.startswith("_") or n in seen:
             continue
+        seen.add(n)
         if isinstance(member, property):
             out.append(f"#### `{cls.__name__}.{n}` (property)\n\n" + _block(member.__doc__))
         elif inspect.isfunction(member) or isinstance(member, (staticmethod, classmethod)):

@@ -27,36 +27,94 @@ from .potentials import Gaussian
 
 
 def gaussian_z_transform(p, amp, lam, s):
-    """Φ̃_p(s) = ∫dz e^{ipz} Φ0 exp(−(s² + z²)/2λ²) = Φ0 √(2π) λ exp(−(s² + p²λ⁴)/2λ²)."""
+    """Φ̃_p(s) = ∫dz e^{ipz} Φ0 exp(−(s² + z²)/2λ²) = Φ0 √(2π) λ exp(−(s² + p²λ⁴)/2λ²).
+
+    Parameters
+    ----------
+    p : float or array_like
+        Wave number along z.
+    amp, lam : float
+        Φ0 and λ (> 0).
+    s : float or array_like
+        Distance from the z axis.
+
+    Returns
+    -------
+    ndarray
+    """
     lam = positive("lam", lam)
     return amp * np.sqrt(2 * np.pi) * lam * np.exp(-(s**2 + np.asarray(p)**2 * lam**4)
                                                    / (2 * lam**2))
 
 
 def graded_bz_quadrature(a, n=14, levels=12, dim=3):
-    """Nodes and weights (summing to 1) for Brillouin-zone averages whose integrand may be
-    concentrated near Γ (slow particles: only modes with Ω ≲ v/λ count): the pyramid rule of
-    :func:`ionmotion.lattice.bz_quadrature` with its radial interval graded geometrically into
-    `levels` pieces [π/a·2^-(l+1), π/a·2^-l] (the last one [0, π/a·2^-levels]), n Gauss-Legendre
-    nodes each."""
+    """Brillouin-zone rule for integrands concentrated near Γ (slow particles: only modes with
+    Ω ≲ v/λ count): :func:`ionmotion.lattice.bz_quadrature` with `levels` geometric radial pieces.
+
+    Parameters
+    ----------
+    a : float
+        Lattice constant, > 0.
+    n : int, optional
+        Gauss nodes per piece and direction.
+    levels : int, optional
+        Number of geometric refinements towards Γ.
+    dim : {1, 3}, optional
+
+    Returns
+    -------
+    q : ndarray, shape (Q, dim)
+    w : ndarray, shape (Q,)
+        Weights summing to 1.
+    """
     return bz_quadrature(a, n, dim, levels=levels)
 
 
 def graded_modes(framework, n=14, levels=12):
-    """The framework's modes on :func:`graded_bz_quadrature` (for :func:`single_pass_loss`)."""
+    """The framework's modes on :func:`graded_bz_quadrature` (for :func:`single_pass_loss` at low
+    speed).
+
+    Parameters
+    ----------
+    framework : CubicLattice or Chain
+    n, levels : int, optional
+
+    Returns
+    -------
+    ModeGrid
+    """
     q, w = graded_bz_quadrature(framework.a, n, levels, framework.dim)
     return framework.modes(q, w)
 
 
 def single_pass_loss(framework, potential, speed, offset=(0.0, 0.0, 0.0), modes=None,
                      n_quad=None):
-    """rodin2024 Eq. (13): loss of a particle moving along z at constant `speed` past one mass
-    of `framework` with impact vector `offset` (perpendicular to z), Gaussian `potential`.
+    """rodin2024 Eq. (13): energy given to the framework by a particle passing one mass at constant
+    velocity along z.
 
-    modes: a ModeGrid (e.g. framework.mode_grid(N, drop_gamma=False) for a finite lattice); by
-    default the infinite-lattice Brillouin-zone quadrature of order n_quad. Works in any unit
-    system (the framework's mass and frequencies). `speed` may be an array. For slow particles
-    in 3D pass modes=:func:`graded_modes` (the integrand shrinks towards Γ as speed → 0).
+    Δ = Σ_j w_j |η_j · F̃(Ω_j)|² / (2m), with F̃(Ω) the Fourier transform of the force of the
+    Gaussian interaction on the mass (framework deflection neglected). Works in any unit system
+    (the framework's mass and frequencies); with m = 1/4π² it is the paper's 2π²/N Σ_j |…|².
+
+    Parameters
+    ----------
+    framework : CubicLattice or Chain
+    potential : Gaussian
+        Eq. (13) uses its z Fourier transform, so only Gaussian interactions are accepted.
+    speed : float or array_like
+        Speeds (> 0).
+    offset : array_like, shape (3,), optional
+        Impact vector, perpendicular to z.
+    modes : ModeGrid, optional
+        E.g. ``framework.mode_grid(N, drop_gamma=False)`` for a finite lattice, or
+        :func:`graded_modes` for slow particles in 3D. Default: the infinite-lattice quadrature.
+    n_quad : int, optional
+        Order of the default quadrature (30 in 3D, 400 for the chain).
+
+    Returns
+    -------
+    float or ndarray
+        Loss per pass, like `speed`.
     """
     if not isinstance(potential, Gaussian):
         raise ValueError("potential must be a Gaussian (Eq. (13) uses its z Fourier transform)")
@@ -100,11 +158,29 @@ def _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
 
 
 def chain_loss_analytic(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
-    """rodin2024 Eq. (14): single-pass loss past one chain mass, dimensionless units.
+    """rodin2024 Eq. (14): single-pass loss past one chain mass in closed form (dimensionless units).
 
-    Λ = 2πλ/σ̇. Δ = πΛ²Φ0² e^{−s²/λ²} (s²/λ⁴) e^{−Λ²(κ⊥+2k⊥)} I0(2Λ²k⊥)
-    + π(Λ⁴/λ²)Φ0² e^{−s²/λ²} e^{−Λ²(κ∥+2k∥)} [(κ∥+2k∥) I0(2Λ²k∥) − 2k∥ I1(2Λ²k∥)].
-    Evaluated with exponentially scaled Bessel functions (no overflow at low speed).
+    With Λ = 2πλ/σ̇: Δ = πΛ²Φ0² e^{−s²/λ²} (s²/λ⁴) e^{−Λ²(κ⊥+2k⊥)} I0(2Λ²k⊥)
+    + π(Λ⁴/λ²)Φ0² e^{−s²/λ²} e^{−Λ²(κ∥+2k∥)} [(κ∥+2k∥) I0(2Λ²k∥) − 2k∥ I1(2Λ²k∥)], evaluated with
+    exponentially scaled Bessel functions (no overflow at low speed).
+
+    Parameters
+    ----------
+    speed : float or array_like
+        σ̇ in rodin2024's units (> 0).
+    Phi0, lam : float
+        Gaussian amplitude and width (λ > 0).
+    s : float
+        Impact parameter.
+    k_par, k_perp : float
+        Chain springs along and across the chain (> 0).
+    kappa_par, kappa_perp : float
+        On-site springs (>= 0).
+
+    Returns
+    -------
+    ndarray
+        Loss, like `speed`.
     """
     v, P, lam, s, kp, kt, cp, ct = _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par,
                                                kappa_perp)
@@ -117,9 +193,28 @@ def chain_loss_analytic(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_per
 
 
 def chain_loss_numeric(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp, n=2000):
-    """Eq. (14)'s first line, the θ integrals done by the trapezoid rule (a check of the Bessel
-    closed form): Δ = Λ²Φ0²e^{−s²/λ²}(s²/λ⁴)∫₀^π dθ e^{−Λ²ω⊥²} + (Λ⁴/λ²)Φ0²e^{−s²/λ²}∫₀^π dθ ω∥²
-    e^{−Λ²ω∥²}, ω_u² = κ_u + 4k_u sin²(θ/2)... with θ ∈ [0, π] covering the band once."""
+    """The first line of rodin2024 Eq. (14) with its θ integrals done by the trapezoid rule (a check
+    of the Bessel closed form :func:`chain_loss_analytic`).
+
+    Parameters
+    ----------
+    speed : float or array_like
+        σ̇ in rodin2024's units (> 0).
+    Phi0, lam : float
+        Gaussian amplitude and width (λ > 0).
+    s : float
+        Impact parameter.
+    k_par, k_perp : float
+        Chain springs along and across the chain (> 0).
+    kappa_par, kappa_perp : float
+        On-site springs (>= 0).
+    n : int, optional
+        Trapezoid intervals over θ ∈ [0, π].
+
+    Returns
+    -------
+    float or ndarray
+    """
     v, P, lam, s, kp, kt, cp, ct = _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par,
                                                kappa_perp)
     th = np.linspace(0, np.pi, n + 1)
@@ -136,7 +231,25 @@ def chain_loss_numeric(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp
 
 
 def chain_loss_fast(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
-    """rodin2024 Eq. (15), Λ → 0: πΛ²/λ² Φ0² e^{−s²/λ²}[s²/λ² + Λ²(κ∥ + 2k∥)]."""
+    """rodin2024 Eq. (15), the fast limit Λ → 0: πΛ²/λ² Φ0² e^{−s²/λ²}[s²/λ² + Λ²(κ∥ + 2k∥)].
+
+    Parameters
+    ----------
+    speed : float or array_like
+        σ̇ in rodin2024's units (> 0).
+    Phi0, lam : float
+        Gaussian amplitude and width (λ > 0).
+    s : float
+        Impact parameter.
+    k_par, k_perp : float
+        Chain springs along and across the chain (> 0).
+    kappa_par, kappa_perp : float
+        On-site springs (>= 0).
+
+    Returns
+    -------
+    ndarray
+    """
     v, P, lam, s, kp, kt, cp, ct = _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par,
                                                kappa_perp)
     L2 = (2 * np.pi * lam / v) ** 2
@@ -145,8 +258,26 @@ def chain_loss_fast(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
 
 
 def chain_loss_slow(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
-    """rodin2024 Eq. (16), Λ → ∞: πΦ0²Λ e^{−s²/λ²}/(2√π λ²) [ (s²/λ²) e^{−Λ²κ⊥}/√k⊥
-    + (Λ²κ∥ + ½) e^{−Λ²κ∥}/√k∥ ]. With κ = 0 it equals Eq. (17), ∝ 1/σ̇."""
+    """rodin2024 Eq. (16), the slow limit Λ → ∞: πΦ0²Λ e^{−s²/λ²}/(2√π λ²) [(s²/λ²) e^{−Λ²κ⊥}/√k⊥
+    + (Λ²κ∥ + ½) e^{−Λ²κ∥}/√k∥]; with κ = 0 it equals Eq. (17), ∝ 1/σ̇.
+
+    Parameters
+    ----------
+    speed : float or array_like
+        σ̇ in rodin2024's units (> 0).
+    Phi0, lam : float
+        Gaussian amplitude and width (λ > 0).
+    s : float
+        Impact parameter.
+    k_par, k_perp : float
+        Chain springs along and across the chain (> 0).
+    kappa_par, kappa_perp : float
+        On-site springs (>= 0).
+
+    Returns
+    -------
+    ndarray
+    """
     v, P, lam, s, kp, kt, cp, ct = _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par,
                                                kappa_perp)
     L = 2 * np.pi * lam / v
@@ -157,7 +288,17 @@ def chain_loss_slow(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
 
 def chain_loss_eq17(speed, Phi0, lam, s, k_par, k_perp):
     """rodin2024 Eq. (17) (unconfined chain, linearised spectrum):
-    π^{3/2} Φ0² e^{−s²/λ²}/(λσ̇) (1/(2√k∥) + (s²/λ²)/√k⊥)."""
+    π^{3/2} Φ0² e^{−s²/λ²}/(λσ̇) (1/(2√k∥) + (s²/λ²)/√k⊥).
+
+    Parameters
+    ----------
+    speed, Phi0, lam, s, k_par, k_perp : float or array_like
+        As for :func:`chain_loss_analytic`.
+
+    Returns
+    -------
+    ndarray
+    """
     speed = finite_array("speed", speed).astype(float)
     lam = positive("lam", lam)
     return (np.pi**1.5 * Phi0**2 * np.exp(-s**2 / lam**2) / (lam * speed)
@@ -196,7 +337,20 @@ def recoil_matrix(framework, n_quad=32):
 
 
 def path_hessians(potential, site_pos, offset, z):
-    """Σ_I HΦ(σ − L_I) at σ = offset + z ẑ for every z: (len(z), 3, 3)."""
+    """Σ_I HΦ(σ − L_I) along the straight path σ = offset + z ẑ.
+
+    Parameters
+    ----------
+    potential : Gaussian or Yukawa
+    site_pos : array_like, shape (n, 3)
+        Positions of the masses.
+    offset : array_like, shape (3,)
+    z : array_like, shape (T,)
+
+    Returns
+    -------
+    ndarray, shape (T, 3, 3)
+    """
     site_pos = np.atleast_2d(finite_array("site_pos", site_pos, shape_tail=(3,)))
     off = finite_array("offset", offset, shape_tail=(3,))
     z = np.atleast_1d(finite_array("z", z))
@@ -206,9 +360,27 @@ def path_hessians(potential, site_pos, offset, z):
 
 def low_speed_loss(recoil, potential, site_pos, offset, speed, n=4001, margin=10.0):
     """rodin2024 Eq. (23) at constant velocity σ̇ = speed ẑ along σ = offset + zẑ:
-    Δ = σ̇ ∫dz ẑᵀ H(z) 𝓜 H(z) ẑ, with H the Hessian of the interaction summed over the masses
-    at `site_pos` (phases between masses neglected, as in the paper). The z range covers the
-    masses ± margin·λ (the integrand is Gaussian-small beyond). Returns Δ (array like speed)."""
+    Δ = σ̇ ∫dz ẑᵀ H(z) 𝓜 H(z) ẑ, H the Hessian of the interaction summed over the masses (phases
+    between masses neglected, as in the paper).
+
+    Parameters
+    ----------
+    recoil : array_like, shape (3, 3)
+        𝓜 (:func:`recoil_matrix`).
+    potential : Gaussian or Yukawa
+    site_pos : array_like, shape (n, 3)
+    offset : array_like, shape (3,)
+    speed : float or array_like
+    n : int, optional
+        Points of the z grid.
+    margin : float, optional
+        The grid covers the masses ± margin·λ.
+
+    Returns
+    -------
+    ndarray
+        Loss, like `speed`.
+    """
     recoil = finite_array("recoil", recoil, shape_tail=(3, 3))
     site_pos = np.atleast_2d(finite_array("site_pos", site_pos, shape_tail=(3,)))
     lam = potential.lam

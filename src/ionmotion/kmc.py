@@ -39,11 +39,31 @@ from .units import KB_EV
 
 
 def class_tables(lattice, T, Lambda0, V, field=0.0, M0=0.0, tau_exc=1.0):
-    """Per-class total rates and per-slot partial rates (slot z = relaxation of the excitation).
+    """Per-class total rates and per-slot partial rates of the rejection-free kinetic Monte Carlo.
 
-    Class c of an empty site q: c = (2 (exc(q) + 1) + sub(q)) 2^z + pattern (unexcited classes
-    first, so the scan stops early without concerted hopping), where bit k of
-    pattern says whether the k-th neighbour of q is occupied and exc(q) ∈ {-1, 0..z-1}.
+    Class c of an empty site q is c = (2 (exc(q) + 1) + sub(q)) 2^z + pattern, with bit k of
+    pattern set if the k-th neighbour of q is occupied and exc(q) ∈ {−1, 0, …, z−1} its excitation
+    (unexcited classes first, so the class scan stops early without concerted hopping). Slot k < z
+    is the hop from the k-th neighbour into q, slot z the relaxation of the excitation.
+
+    Parameters
+    ----------
+    lattice : latticegas.Lattice
+    T : float
+        Temperature (K).
+    Lambda0, V : float
+        Bare barrier and nearest-neighbour repulsion (eV).
+    field : float, optional
+        Zℰ in eV per a along x.
+    M0 : float, optional
+        Barrier reduction of concerted (type-I) hops into an excited site (eV).
+    tau_exc : float, optional
+        Lifetime of the excitation (units of τ).
+
+    Returns
+    -------
+    class_rate : ndarray, shape (n_classes,)
+    sub_rates : ndarray, shape (n_classes, z + 1)
     """
     z = lattice.z
     kT = KB_EV * T
@@ -351,13 +371,37 @@ def _kmc_kernel(site, geom, classes, rates, samples, obs, uni, t, t_stop, concer
 
 
 class LatticeGasKMC:
-    """Kinetic Monte Carlo of the half-filled (or any filling) lattice gas of hu2026's lattices.
+    """Kinetic Monte Carlo of the lattice gas on hu2026's lattices (any filling).
 
-    Parameters (eV, K): ``kind`` "chain" (size = cells) or "honeycomb" (size = n of n × n cells);
-    ``T``; ``K0`` with V = 2 K0 / z (see :func:`latticegas.coupling_from_paper`) unless ``V`` is
-    given (V = 0: non-interacting ions with site exclusion); ``Lambda0``; ``n0`` ions per cell;
-    ``M0`` concerted-hopping barrier reduction, ``tau_exc`` its lifetime (units of τ); ``field``
-    Zℰ in eV per a along x; ``seed``; ``init`` "random" or "ordered" (all ions on sublattice a).
+    Rejection-free (n-fold way); random numbers are drawn outside the kernel, two per event, from
+    a seeded numpy.random.Generator.
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    size : int
+        Cells of the chain, or n of the n × n honeycomb.
+    T : float
+        Temperature (K), > 0.
+    K0 : float, optional
+        hu2026's coupling (eV); V = 2 K0 / z unless `V` is given.
+    Lambda0 : float, optional
+        Bare barrier (eV), >= 0.
+    n0 : float, optional
+        Ions per two-site cell, in (0, 2).
+    V : float, optional
+        Nearest-neighbour repulsion (eV), >= 0 (0: non-interacting ions with site exclusion).
+    M0 : float, optional
+        Concerted-hopping barrier reduction (eV), >= 0.
+    field : float, optional
+        Zℰ in eV per a along x.
+    tau_exc : float, optional
+        Lifetime of the concerted-hopping excitation (units of τ), > 0.
+    seed : int, optional
+    init : {"random", "ordered"}, optional
+        "ordered" puts all ions on sublattice a.
+    track_states : bool, optional
+        Record the time spent in every configuration (n_sites <= 24).
     """
 
     def __init__(self, kind, size, T, K0=0.5, Lambda0=0.25, n0=1.0, V=None, M0=0.0, field=0.0,
@@ -442,19 +486,39 @@ class LatticeGasKMC:
 
     @property
     def gamma(self):
-        """Instantaneous sublattice polarization γ = (N_a - N_b) / N."""
+        """Instantaneous sublattice polarization γ = (N_a − N_b) / N."""
         return (2.0 * self.state[0] - self.n_particles) / self.n_particles
 
     def total_rate(self):
+        """The current total event rate (per τ).
+
+        Returns
+        -------
+        float
+        """
         return float(_total_rate(self.count, self.class_rate))
 
     def run(self, duration, n_samples=0, snapshots=False, positions=False, chunk=1 << 16):
-        """Advance by ``duration`` (units of τ); sample n_samples equally spaced times in the run.
+        """Advance by `duration`, sampling at n_samples equally spaced times.
 
-        Returns a dict: sample times (from the last reset), collective displacement R (S, 2),
-        tracer mean-square displacement per ion (S,), γ (S,), optional occupation snapshots, and
-        the number of hops and wall time of this call; optional occupation snapshots (S, n_sites)
-        and unwrapped ion displacements (S, N, 2).
+        Parameters
+        ----------
+        duration : float
+            Time in units of τ, > 0.
+        n_samples : int, optional
+        snapshots : bool, optional
+            Also return the occupations at the sample times.
+        positions : bool, optional
+            Also return the unwrapped ion displacements.
+        chunk : int, optional
+            Events per kernel call (random numbers drawn per chunk).
+
+        Returns
+        -------
+        dict
+            t (S,) sample times since the last reset, R (S, 2) collective displacement, msd (S,)
+            tracer mean-square displacement per ion, gamma (S,), hops, wall (s); optionally snapshots
+            (S, n_sites) and positions (S, N, 2).
         """
         duration = v.positive("duration", duration)
         t_stop = self.t + duration
@@ -483,7 +547,19 @@ class LatticeGasKMC:
         return out
 
     def run_events(self, n_events, chunk=1 << 16):
-        """Advance by exactly ``n_events`` events (hops, and relaxations if M0 > 0), no samples."""
+        """Advance by exactly n_events events (hops, and relaxations if M0 > 0), without samples.
+
+        Parameters
+        ----------
+        n_events : int
+            >= 0.
+        chunk : int, optional
+
+        Returns
+        -------
+        LatticeGasKMC
+            self.
+        """
         n = v.integer_in("n_events", n_events, 0)
         e = np.zeros(0)
         samples = (e, np.zeros((0, 2)), e, e, np.zeros((1, 1), np.int8), np.zeros((1, 1, 2)))
@@ -496,21 +572,43 @@ class LatticeGasKMC:
         return self
 
     def hop_rate(self, n_events=None):
-        """Hops per ion per τ measured over n_events further events (default 20 per ion)."""
+        """Hops per ion per τ, measured over further events.
+
+        Parameters
+        ----------
+        n_events : int, optional
+            Default 20 per ion.
+
+        Returns
+        -------
+        float
+        """
         n_events = n_events or 20 * self.n_particles
         t0, h0 = self.t, int(self.state[2])
         self.run_events(n_events)
         return (int(self.state[2]) - h0) / (self.t - t0) / self.n_particles
 
     def moments(self):
-        """Time averages since the last reset: ⟨|γ|⟩, ⟨γ²⟩, ⟨γ⁴⟩, ⟨γ⟩, ⟨n_pairs⟩/n_sites."""
+        """Time averages since the last reset.
+
+        Returns
+        -------
+        dict
+            abs ⟨|γ|⟩, g2 ⟨γ²⟩, g4 ⟨γ⁴⟩, g1 ⟨γ⟩, pairs ⟨n_pairs⟩/n_sites.
+        """
         a = self.acc
         T = a[0]
         return {"abs": a[1] / T, "g2": a[2] / T, "g4": a[3] / T, "g1": a[4] / T,
                 "pairs": a[5] / T / self.lattice.n_sites}
 
     def state_probabilities(self):
-        """Time fraction spent in each configuration (bit i of the index = occupation of site i)."""
+        """Fraction of the time spent in each configuration (needs track_states=True).
+
+        Returns
+        -------
+        ndarray, shape (2**n_sites,)
+            Bit i of the index is the occupation of site i.
+        """
         return self.mask_time / self.mask_time.sum()
 
 
@@ -519,12 +617,31 @@ class LatticeGasKMC:
 
 
 def binder(g2, g4):
-    """Binder cumulant U = 1 - ⟨γ⁴⟩ / (3 ⟨γ²⟩²)."""
+    """Binder cumulant U = 1 − ⟨γ⁴⟩ / (3 ⟨γ²⟩²).
+
+    Parameters
+    ----------
+    g2, g4 : float or array_like
+
+    Returns
+    -------
+    float or ndarray
+    """
     return 1.0 - np.asarray(g4) / (3.0 * np.asarray(g2) ** 2)
 
 
 def msd_slope(t, y, start=0.3):
-    """Least-squares slope of y(t) through the points with t ≥ start · t_max (fit with intercept)."""
+    """Least-squares slope (with intercept) of y(t) over the points with t >= start · t_max.
+
+    Parameters
+    ----------
+    t, y : array_like
+    start : float, optional
+
+    Returns
+    -------
+    float
+    """
     t, y = np.asarray(t), np.asarray(y)
     sel = t >= start * t.max()
     A = np.stack([t[sel], np.ones(sel.sum())], axis=1)
@@ -532,8 +649,21 @@ def msd_slope(t, y, start=0.3):
 
 
 def collective_msd(t, R, max_lag_frac=0.02):
-    """⟨|R(t0 + s) - R(t0)|²⟩ averaged over time origins t0 (R: (S, 2) or (S, N, 2), summed over
-    the last axis and averaged over ions). Returns (lags, msd)."""
+    """⟨|R(t0 + s) − R(t0)|²⟩ averaged over time origins (and ions for (S, N, 2) input).
+
+    Parameters
+    ----------
+    t : array_like, shape (S,)
+        Equally spaced sample times.
+    R : array_like, shape (S, 2) or (S, N, 2)
+    max_lag_frac : float, optional
+        Largest lag as a fraction of the run.
+
+    Returns
+    -------
+    lags : ndarray
+    msd : ndarray
+    """
     R = np.asarray(R)
     S = R.shape[0]
     nl = max(2, int(S * max_lag_frac))
@@ -544,12 +674,24 @@ def collective_msd(t, R, max_lag_frac=0.02):
 
 
 def diffusion(res, dim, n_particles):
-    """Tracer D* and charge D_σ (a²/τ) and the Haven ratio H = D*/D_σ from one run.
+    """Tracer D*, charge D_σ (a²/τ) and the Haven ratio D*/D_σ from one run.
 
-    D_σ = ⟨|ΔR|²⟩ / (2 d N t) from the collective displacement R = Σ_i Δr_i, averaged over time
-    origins (lags up to 2 % of the run); D* = ⟨|Δr_i|²⟩ / (2 d t) from the ions' positions if
-    they were sampled (time origins and ions averaged), else from the mean-square displacement
-    since the start of the run (ions averaged).
+    D_σ = ⟨|ΔR|²⟩ / (2 d N t) from the collective displacement (time origins averaged, lags up
+    to 2 % of the run); D* from the ions' positions if they were sampled, else from the
+    mean-square displacement since the start of the run.
+
+    Parameters
+    ----------
+    res : dict
+        Output of :meth:`LatticeGasKMC.run`.
+    dim : int
+        Dimension of the lattice.
+    n_particles : int
+
+    Returns
+    -------
+    dict
+        D_tracer, D_sigma, haven.
     """
     t = res["t"]
     if "positions" in res:
@@ -564,7 +706,23 @@ def diffusion(res, dim, n_particles):
 
 def drift_diffusion(res, n_particles, field, T, axis=0):
     """Charge diffusion coefficient from the drift under a weak field (Nernst-Einstein):
-    D_σ = k_B T ⟨Ṙ⟩ / (N Zℰ); field = Zℰ in eV per a."""
+    D_σ = k_B T ⟨Ṙ⟩ / (N Zℰ).
+
+    Parameters
+    ----------
+    res : dict
+        Output of :meth:`LatticeGasKMC.run`.
+    n_particles : int
+    field : float
+        Zℰ (eV per a).
+    T : float
+        Temperature (K).
+    axis : int, optional
+
+    Returns
+    -------
+    float
+    """
     t = res["t"]
     vel = msd_slope(t, res["R"][:, axis], start=0.0)
     return vel * KB_EV * T / (n_particles * field)
@@ -584,8 +742,31 @@ def _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0=0.0, n0=1.0, ini
 
 def equilibrium_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_samples=1000,
                      M0=0.0, n0=1.0, init="ordered", tau_exc=1.0):
-    """One equilibrium run of ``hops_run`` hops per ion after ``hops_eq`` (the duration in τ is
-    set from a pilot measurement of the hop rate): moments of γ, D*, D_σ, hops, hop rate."""
+    """One equilibrium run (sweep task): hops_run hops per ion after hops_eq, the duration set from a
+    pilot measurement of the hop rate.
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    size : int
+        Cells (chain) or n of the n × n honeycomb.
+    T : float
+        Temperature (K).
+    K0, Lambda0 : float
+        hu2026's coupling and bare barrier (eV); V = 2 K0 / z.
+    seed : int
+        Seed of the run's numpy.random.Generator.
+    hops_eq, hops_run : float
+        Hops per ion for equilibration and for the measurement.
+    n_samples : int, optional
+    M0, n0, init, tau_exc : optional
+        As for :class:`LatticeGasKMC`.
+
+    Returns
+    -------
+    dict
+        abs, g2, g4, pairs, D_tracer, D_sigma, hops, hop_rate, n_particles, wall.
+    """
     sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0, n0, init,
                         tau_exc=tau_exc)
     rate = sim.hop_rate()
@@ -600,7 +781,30 @@ def equilibrium_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_samp
 
 def drift_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, field, M0=0.0, n0=1.0,
                init="ordered"):
-    """One run under a weak field (Zℰ = field, eV per a, along x): D_σ from the drift."""
+    """One run under a weak field (sweep task): D_σ from the drift.
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    size : int
+        Cells (chain) or n of the n × n honeycomb.
+    T : float
+        Temperature (K).
+    K0, Lambda0 : float
+        hu2026's coupling and bare barrier (eV); V = 2 K0 / z.
+    seed : int
+        Seed of the run's numpy.random.Generator.
+    hops_eq, hops_run : float
+        Hops per ion for equilibration and for the measurement.
+    field : float
+        Zℰ (eV per a) along x.
+    M0, n0, init : optional
+
+    Returns
+    -------
+    dict
+        D_drift, hops.
+    """
     sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0, n0, init, field)
     rate = sim.hop_rate()
     sim.reset_observables()
@@ -609,7 +813,29 @@ def drift_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, field, M0=0.
 
 
 def binder_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_blocks=10):
-    """Moments of γ in n_blocks consecutive blocks of a run (for error bars): arrays abs, g2, g4."""
+    """Moments of γ in n_blocks consecutive blocks of one run (sweep task; block values give error
+    bars).
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    size : int
+        Cells (chain) or n of the n × n honeycomb.
+    T : float
+        Temperature (K).
+    K0, Lambda0 : float
+        hu2026's coupling and bare barrier (eV); V = 2 K0 / z.
+    seed : int
+        Seed of the run's numpy.random.Generator.
+    hops_eq, hops_run : float
+        Hops per ion for equilibration and for the measurement.
+    n_blocks : int, optional
+
+    Returns
+    -------
+    dict
+        abs, g2, g4 (n_blocks,), wall, n_events.
+    """
     sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq)
     per = int(hops_run * sim.n_particles / n_blocks)
     out = {k: np.zeros(n_blocks) for k in ("abs", "g2", "g4")}
@@ -630,8 +856,27 @@ def binder_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_blocks=10
 
 
 def reference_step(occ, exc, lattice, T, Lambda0, V, field, M0, tau_exc, u):
-    """One rejection-free step by brute force. Returns (new occ, new exc, dt, event) with event
-    (p, q) for a hop or (-1, q) for a relaxation; u = three uniforms in [0, 1)."""
+    """One rejection-free step by brute force over the full event list (plain NumPy reference of the
+    kernel).
+
+    Parameters
+    ----------
+    occ, exc : ndarray
+        Occupations and excitations of the sites.
+    lattice : latticegas.Lattice
+    T, Lambda0, V, field, M0, tau_exc : float
+        As for :class:`LatticeGasKMC`.
+    u : array_like, shape (3,)
+        Uniforms in [0, 1): event choice, (unused), waiting time.
+
+    Returns
+    -------
+    occ, exc : ndarray
+        The new state.
+    dt : float
+    event : tuple
+        (p, q) for a hop p → q, (−1, q) for a relaxation at q.
+    """
     orig, slot, dest, rate = lg.hop_rates_reference(occ, lattice, T, Lambda0, V, field, M0, exc)
     relax = np.flatnonzero((exc >= 0) & (occ == 0)) if M0 > 0 else np.zeros(0, int)
     rates = np.concatenate([rate, np.full(relax.size, 1.0 / tau_exc)])
@@ -654,7 +899,21 @@ def reference_step(occ, exc, lattice, T, Lambda0, V, field, M0, tau_exc, u):
 
 def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=40,
                            n_snapshots=200):
-    """Staggered correlation ⟨s_0 s_r⟩ (s = 2n - 1) of the chain from equally spaced snapshots."""
+    """Staggered correlation ⟨s_0 s_r⟩ (s = 2n − 1) of the chain from equally spaced snapshots
+    (sweep task).
+
+    Parameters
+    ----------
+    size, T, K0, Lambda0, seed, hops_eq, hops_run :
+        As for :func:`equilibrium_task` (kind is "chain").
+    r_max : int, optional
+    n_snapshots : int, optional
+
+    Returns
+    -------
+    dict
+        r, G, g2.
+    """
     sim = _equilibrated("chain", size, T, K0, Lambda0, seed, hops_eq)
     rate = sim.hop_rate()
     sim.reset_observables()
@@ -742,9 +1001,23 @@ def _accumulate_gc(acc, dt, m):
 
 
 def gc_binder_task(kind, size, T, K0, seed, sweeps_eq, sweeps_run, n_blocks=10):
-    """Grand-canonical lattice gas at the half-filling chemical potential μ = zV/2 (the Ising
-    model at zero field) by rejection-free single-site exchange with a reservoir (Metropolis
-    rates). Block moments of the staggered magnetization m = (N_a - N_b)/(N_s/2)."""
+    """Grand-canonical lattice gas at the half-filling chemical potential μ = zV/2 (the Ising model
+    at zero field), by rejection-free single-site exchange with a reservoir (Metropolis rates):
+    block moments of the staggered magnetization m = (N_a − N_b)/(N_s/2) (sweep task).
+
+    Parameters
+    ----------
+    kind, size, T, K0, seed :
+        As for :func:`equilibrium_task`.
+    sweeps_eq, sweeps_run : float
+        Attempts per site for equilibration and measurement.
+    n_blocks : int, optional
+
+    Returns
+    -------
+    dict
+        abs, g2, g4 (n_blocks,), wall, n_events.
+    """
     lat = lg.make_lattice(kind, size)
     T = v.positive("T", T)
     z, ns = lat.z, lat.n_sites

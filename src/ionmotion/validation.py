@@ -134,13 +134,32 @@ def _solve_quasistatic(potential, R, V, sites, W0, drag, rH, vH, r_start, tol=1e
 
 def displacement(level, R, V, potential, sites, W0, drag, r=None, rdot=None, rH=None, vH=None,
                  solve=False):
-    """Displacements r_i (T, n, 3) of the interacting masses at one approximation level.
+    """Displacements r_i of the interacting masses at one approximation level of rodin2025 Sec. IV.
 
-    R, V: particle positions and velocities (T, 3) (from the full solution); sites: equilibrium
-    positions (n, 3); W0: (3n, 3n) static response among them; drag: 𝓛 (3, 3); r, rdot: the full
-    solution's displacements and velocities of the masses (T, n, 3) (needed by "full",
-    "timelocal" and — unless solve=True — "quasistatic"); rH, vH: homogeneous (thermal) motion
-    (default zero). level: one of :data:`LEVELS`.
+    Parameters
+    ----------
+    level : {"full", "timelocal", "quasistatic", "homogeneous"}
+        See :data:`LEVELS` and the module docstring.
+    R, V : array_like, shape (T, 3)
+        Particle positions and velocities (from the full solution).
+    potential : Gaussian or Yukawa
+    sites : array_like, shape (n, 3)
+        Equilibrium positions of the interacting masses.
+    W0 : array_like, shape (3n, 3n)
+        Static response among them.
+    drag : array_like, shape (3, 3)
+        𝓛 of rodin2025 Eq. (15).
+    r, rdot : array_like, shape (T, n, 3), optional
+        The full solution's displacements and velocities of the masses (needed by "full",
+        "timelocal" and, unless solve=True, "quasistatic").
+    rH, vH : array_like, shape (T, n, 3), optional
+        Homogeneous (thermal) motion, default zero.
+    solve : bool, optional
+        "quasistatic" only: solve the transcendental Eq. (16) with ṙ → ṙ_H for r (Newton).
+
+    Returns
+    -------
+    ndarray, shape (T, n, 3)
     """
     level = _level(level)
     R, V, sites, W0, drag, r_, rd_, rH, vH = _prepare(R, V, sites, W0, drag, r, rdot, rH, vH)
@@ -163,7 +182,17 @@ def displacement(level, R, V, potential, sites, W0, drag, r=None, rdot=None, rH=
 
 def force(level, R, V, potential, sites, W0, drag, r=None, rdot=None, rH=None, vH=None,
           solve=False):
-    """Force on the particle (T, 3): −Σ_i ∇u(R − s_i − r_i) with the level's displacements."""
+    """Force on the particle, −Σ_i ∇u(R − s_i − r_i), with the displacements of one level.
+
+    Parameters
+    ----------
+    level, R, V, potential, sites, W0, drag, r, rdot, rH, vH, solve :
+        As for :func:`displacement`.
+
+    Returns
+    -------
+    ndarray, shape (T, 3)
+    """
     d = displacement(level, R, V, potential, sites, W0, drag, r, rdot, rH, vH, solve)
     R = np.atleast_2d(np.asarray(R, float))
     sites = np.atleast_2d(np.asarray(sites, float))
@@ -172,8 +201,27 @@ def force(level, R, V, potential, sites, W0, drag, r=None, rdot=None, rH=None, v
 
 
 def effective_positions(R, V, potential, sites, W0, drag, rH=None, vH=None):
-    """r_eff (T, n, 3) and R_eff (T, 3) of rodin2025 Eqs. (19)-(20):
-    r_eff = r_H − V⁻¹∇_r U(r_H, R) = r_H + W0 g,  R_eff = R + 𝓛 ∇_R dU(r_H, R)/dt."""
+    """Effective positions of rodin2025 Eqs. (19)-(20): r_eff = r_H + W0 g(r_H, R) and
+    R_eff = R + 𝓛 ∇_R dU(r_H, R)/dt.
+
+    Parameters
+    ----------
+    R, V : array_like, shape (T, 3)
+        Particle positions and velocities (from the full solution).
+    potential : Gaussian or Yukawa
+    sites : array_like, shape (n, 3)
+        Equilibrium positions of the interacting masses.
+    W0 : array_like, shape (3n, 3n)
+        Static response among them.
+    drag : array_like, shape (3, 3)
+        𝓛 of rodin2025 Eq. (15).
+    rH, vH : array_like, shape (T, n, 3), optional
+
+    Returns
+    -------
+    r_eff : ndarray, shape (T, n, 3)
+    R_eff : ndarray, shape (T, 3)
+    """
     R, V, sites, W0, drag, _, _, rH, vH = _prepare(R, V, sites, W0, drag, None, None, rH, vH)
     T, n = R.shape[0], sites.shape[0]
     g, H = _gH(potential, R, sites, rH)
@@ -183,7 +231,17 @@ def effective_positions(R, V, potential, sites, W0, drag, rH=None, vH=None):
 
 
 def effective_force(R, V, potential, sites, W0, drag, rH=None, vH=None):
-    """rodin2025 Eq. (18): F = −∇_R U(r_eff, R_eff) = −Σ_i ∇u(R_eff − s_i − r_eff,i), (T, 3)."""
+    """rodin2025 Eq. (18): F = −∇_R U(r_eff, R_eff) at the effective positions.
+
+    Parameters
+    ----------
+    R, V, potential, sites, W0, drag, rH, vH :
+        As for :func:`effective_positions`.
+
+    Returns
+    -------
+    ndarray, shape (T, 3)
+    """
     r_eff, R_eff = effective_positions(R, V, potential, sites, W0, drag, rH, vH)
     sites = np.atleast_2d(np.asarray(sites, float))
     g, _ = _gH(potential, R_eff, sites, r_eff)
@@ -191,10 +249,24 @@ def effective_force(R, V, potential, sites, W0, drag, rH=None, vH=None):
 
 
 def eq25_displacement(level, r, rdot, R, Rdot, potential, w, l):
-    """rodin2025 Eq. (25) for one mass on the line of motion (scalars or arrays along the axis):
-    r = −w U'(r − R) + l U''(r − R)(ṙ − Ṙ), with r, ṙ on the right-hand side set by `level`
-    ("full" returns r; "quasistatic" sets ṙ = 0 with the given r; "homogeneous" r = ṙ = 0).
-    U'(x), U''(x) are the radial derivatives along the line (U even in x)."""
+    """rodin2025 Eq. (25) for one mass on the line of motion: r = −w U'(r − R) + l U''(r − R)(ṙ − Ṙ).
+
+    The right-hand side takes r, ṙ according to `level`: "full" returns r, "quasistatic" sets
+    ṙ = 0, "homogeneous" r = ṙ = 0 (U is even along the line).
+
+    Parameters
+    ----------
+    level : {"full", "timelocal", "quasistatic", "homogeneous"}
+    r, rdot, R, Rdot : float or array_like
+        Positions and velocities along the axis.
+    potential : Gaussian or Yukawa
+    w, l : float
+        zz entries of W(0) and 𝓛.
+
+    Returns
+    -------
+    ndarray
+    """
     level = _level(level)
     r, rdot, R, Rdot = (np.asarray(v, float) for v in (r, rdot, R, Rdot))
     if level == "full":
@@ -219,15 +291,35 @@ def eq25_displacement(level, r, rdot, R, Rdot, potential, w, l):
 
 
 def envelope(t, v):
-    """Local maxima of |v| (the speed envelope of a decaying oscillation): (t_k, |v|_k)."""
+    """Local maxima of |v|: the speed envelope of a decaying oscillation.
+
+    Parameters
+    ----------
+    t, v : array_like, shape (T,)
+
+    Returns
+    -------
+    t_k, v_k : ndarray
+    """
     s = np.abs(np.asarray(v, float))
     k = np.where((s[1:-1] >= s[:-2]) & (s[1:-1] > s[2:]))[0] + 1
     return np.asarray(t)[k], s[k]
 
 
 def decay_rate(t, E, t_min=0.0, t_max=np.inf):
-    """Fitted rate γ of E ≈ E0 e^{−γt} (least squares on log E over t_min ≤ t ≤ t_max) for the
-    energy above the bottom of the well (pass E − E_min)."""
+    """Fitted rate γ of E ≈ E0 e^{−γt} (least squares on log E over t_min <= t <= t_max).
+
+    Pass the energy above the bottom of the well (E − E_min); non-positive samples are skipped.
+
+    Parameters
+    ----------
+    t, E : array_like
+    t_min, t_max : float, optional
+
+    Returns
+    -------
+    float
+    """
     t = np.asarray(t, float)
     E = np.asarray(E, float)
     m = (t >= t_min) & (t <= t_max) & (E > 0)
@@ -313,7 +405,18 @@ def _memory_sum_kernel(Wk, gdot, g, n, K, h, keep_initial, c0, ncomp, k_lo, out)
 
 
 def windowed_displacement_reference(g, gdot, h, W_static, W_window, keep_initial=False, c0=0.0):
-    """Plain NumPy evaluation of (W) for given histories g, ġ (T, 3n): returns r (T, 3n)."""
+    """Plain NumPy evaluation of the windowed response (W) (see the comment above
+    :func:`windowed_displacement`).
+
+    Parameters
+    ----------
+    g, gdot, h, W_static, W_window, keep_initial, c0 :
+        As for :func:`windowed_displacement`.
+
+    Returns
+    -------
+    ndarray, shape (T, 3n)
+    """
     g = np.asarray(g, float)
     gdot = np.asarray(gdot, float)
     T, m = g.shape
@@ -351,10 +454,27 @@ def _check_window_arrays(g, gdot, W_static, W_window):
 
 
 def windowed_displacement(g, gdot, h, W_static, W_window, keep_initial=False, c0=0.0):
-    """Displacements r (T, 3n) of the interacting masses from the windowed Eq. (11), form (W)
-    of the comment above this function, for bare forces g and their rates ġ (T, 3n) sampled
-    every h; W_window (K+1, 3n, 3n) = W(k h), k = 0 … K (window τ_w = K h). numba kernel;
-    :func:`windowed_displacement_reference` is the NumPy version."""
+    """Displacements of the interacting masses from the windowed memory integral of rodin2025
+    Eq. (11), form (W) of the comment above this function (numba kernel).
+
+    Parameters
+    ----------
+    g, gdot : array_like, shape (T, 3n)
+        Bare forces on the masses and their rates, sampled every h.
+    h : float
+        Sampling interval, > 0.
+    W_static : array_like, shape (3n, 3n)
+    W_window : array_like, shape (K + 1, 3n, 3n)
+        W(k h), k = 0 … K (the window is τ_w = K h).
+    keep_initial : bool, optional
+        Keep the boundary term −W(t) g(0) while it lies in the window.
+    c0 : float, optional
+        1/(N m) adds the rigid translation of a finite periodic lattice; >= 0.
+
+    Returns
+    -------
+    ndarray, shape (T, 3n)
+    """
     h = positive("h", h)
     g, gdot, W_static, W_window = _check_window_arrays(g, gdot, W_static, W_window)
     c0 = float(c0)
@@ -373,10 +493,25 @@ def windowed_displacement(g, gdot, h, W_static, W_window, keep_initial=False, c0
 
 
 def window_kernel(lattice, sites, h, n_lags, n_grid=None, n_quad=None):
-    """W(k h), k = 0 … n_lags, among the interacting masses at integer lattice vectors `sites`
-    (n, 3): shape (n_lags+1, 3n, 3n), from :meth:`CubicLattice.recoil_kernel` (rodin2025
-    Eq. (22)) — computed once per distinct separation. n_grid: the periodic n_grid³ lattice
-    without q = 0; None: the infinite lattice (Brillouin-zone quadrature of order n_quad)."""
+    """W(k h), k = 0 … n_lags, among masses at integer lattice vectors, from
+    :meth:`CubicLattice.recoil_kernel` (rodin2025 Eq. (22)), once per distinct separation.
+
+    Parameters
+    ----------
+    lattice : CubicLattice
+    sites : array_like of int, shape (n, 3)
+    h : float
+        Time step, > 0.
+    n_lags : int
+        >= 0.
+    n_grid : int, optional
+        Periodic lattice without q = 0; None: infinite lattice.
+    n_quad : int, optional
+
+    Returns
+    -------
+    ndarray, shape (n_lags + 1, 3n, 3n)
+    """
     sites = np.atleast_2d(np.asarray(sites))
     if sites.ndim != 2 or sites.shape[1] != 3 or np.any(sites != np.round(sites)):
         raise ValueError(f"sites must be integer lattice vectors (n, 3), got {sites!r}")
@@ -398,12 +533,26 @@ def window_kernel(lattice, sites, h, n_lags, n_grid=None, n_quad=None):
 
 
 def linear_spectrum_kernel(lattice, s, Q, n_quad=24):
-    """The recoil kernel of the linearised spectrum with momentum cutoff Q (rodin2025 Eq. (15),
-    second line, before Q → ∞), for one pair block (it is the same for every pair, 𝓚…𝓚ᵀ):
+    """Recoil kernel of the linearised spectrum with momentum cutoff Q (rodin2025 Eq. (15), second
+    line, before Q → ∞), the same for every pair block.
 
-        W_lin(s) = Σ_u ∫ dS/(8π³ρ) ψ_u ψ_uᵀ sin(Q v_u s)/(v_u³ s),   W_lin(0) = Σ_u ∫ dS Q ψψᵀ/(8π³ρ v_u²).
+    W_lin(s) = Σ_u ∫ dS/(8π³ρ) ψ_u ψ_uᵀ sin(Q v_u s)/(v_u³ s), W_lin(0) = Σ_u ∫ dS Q ψψᵀ/(8π³ρ v_u²);
+    ∫_0^∞ W_lin ds = 𝓛 for every Q, and W_lin → 2𝓛δ(s) as Q → ∞.
 
-    ∫_0^∞ W_lin ds = 𝓛 for every Q, and W_lin → 2𝓛δ(s) as Q → ∞. Returns (len(s), 3, 3)."""
+    Parameters
+    ----------
+    lattice : CubicLattice
+    s : array_like
+        Time lags, >= 0.
+    Q : float
+        Momentum cutoff, > 0.
+    n_quad : int, optional
+        Order of :func:`ionmotion.lattice.sphere_quadrature`.
+
+    Returns
+    -------
+    ndarray, shape (len(s), 3, 3)
+    """
     s = np.atleast_1d(finite_array("s", s)).astype(float)
     if np.any(s < 0):
         raise ValueError("s must be >= 0 (a time lag)")
@@ -548,14 +697,40 @@ def _windowed_setup(R0, V0, M, potential, sites, W_static, W_window, dt, c0, con
 
 def integrate_windowed(R0, V0, M, potential, sites, W_static, W_window, dt, n_steps,
                        keep_initial=False, c0=0.0, constrain=None, save_every=1, n_iter=3):
-    """Quasi-time-local trajectory of rodin2025 Sec. VII: M R̈ = −Σ_i ∇u(R − s_i − r_i) with r
-    from the windowed Eq. (11), form (W) (see the comment above :func:`windowed_displacement`),
-    r → r_H = 0 on its right-hand side. Velocity Verlet with step dt (the kernel's spacing);
-    the velocity dependence of ġ at the current step is resolved by n_iter fixed-point passes.
+    """Quasi-time-local trajectory of rodin2025 Sec. VII: M R̈ = −Σ_i ∇u(R − s_i − r_i) with r from the
+    windowed Eq. (11), form (W), r → r_H = 0 on its right-hand side.
 
-    sites: equilibrium positions (n, 3) in Å; W_static (3n, 3n); W_window (K+1, 3n, 3n) from
-    :func:`window_kernel` with h = dt. Returns t, R, V (K', 3) and r (K', 3n) every save_every
-    steps. numba; :func:`integrate_windowed_reference` is the NumPy version."""
+    Velocity Verlet with step dt (the kernel's spacing); the velocity dependence of ġ at the
+    current step is resolved by n_iter fixed-point passes. numba kernel;
+    :func:`integrate_windowed_reference` is the NumPy version.
+
+    Parameters
+    ----------
+    R0, V0 : array_like, shape (3,)
+    M : float
+        Particle mass, > 0.
+    potential : Gaussian or Yukawa
+    sites : array_like, shape (n, 3)
+        Positions of the interacting masses (Å).
+    W_static : array_like, shape (3n, 3n)
+    W_window : array_like, shape (K + 1, 3n, 3n)
+        :func:`window_kernel` with h = dt.
+    dt : float
+    n_steps : int
+    keep_initial, c0 : optional
+        As for :func:`windowed_displacement`.
+    constrain : array_like, shape (3,), optional
+        Direction the motion is projected on.
+    save_every : int, optional
+    n_iter : int, optional
+        Fixed-point passes, 1 … 50.
+
+    Returns
+    -------
+    t : ndarray, shape (K',)
+    R, V : ndarray, shape (K', 3)
+    r : ndarray, shape (K', 3n)
+    """
     R0, V0, M, dt, sites, Ws, Wk, c0, cdir, has_c = _windowed_setup(
         R0, V0, M, potential, sites, W_static, W_window, dt, c0, constrain)
     n_steps = integer_in("n_steps", n_steps, 1)
@@ -574,7 +749,17 @@ def integrate_windowed(R0, V0, M, potential, sites, W_static, W_window, dt, n_st
 
 def integrate_windowed_reference(R0, V0, M, potential, sites, W_static, W_window, dt, n_steps,
                                  keep_initial=False, c0=0.0, constrain=None, n_iter=3):
-    """NumPy velocity Verlet of :func:`integrate_windowed` (every step saved; slow)."""
+    """NumPy velocity Verlet of :func:`integrate_windowed` (every step saved; slow).
+
+    Parameters
+    ----------
+    R0, V0, M, potential, sites, W_static, W_window, dt, n_steps, keep_initial, c0, constrain, n_iter :
+        As for :func:`integrate_windowed`.
+
+    Returns
+    -------
+    t, R, V, r : ndarray
+    """
     R0, V0, M, dt, sites, Ws, Wk, c0, cdir, has_c = _windowed_setup(
         R0, V0, M, potential, sites, W_static, W_window, dt, c0, constrain)
     n_steps = integer_in("n_steps", n_steps, 1)

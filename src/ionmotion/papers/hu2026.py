@@ -21,7 +21,16 @@ PAPER_K0, PAPER_LAMBDA0, PAPER_N0 = HU2026.K0, HU2026.Lambda0, HU2026.n0
 
 
 def paper_tp(K0=PAPER_K0, n0=PAPER_N0):
-    """T_p of hu2026 Eq. (51) in K (:func:`ionmotion.meanfield.type2_temperature`)."""
+    """T_p of hu2026 Eq. (51) in K (:func:`ionmotion.meanfield.type2_temperature`).
+
+    Parameters
+    ----------
+    K0, n0 : float, optional
+
+    Returns
+    -------
+    float
+    """
     return float(type2_temperature(n0, K0))
 
 
@@ -42,15 +51,36 @@ def _honeycomb_grid(quality, **run):
 
 
 def binder_tasks(quality="draft"):
-    """Task list of the honeycomb Binder-cumulant sweep (sizes × temperatures × seeds), for
-    :func:`ionmotion.kmc.binder_task`."""
+    """Task list of the honeycomb Binder-cumulant sweep (sizes × temperatures × seeds) for
+    :func:`ionmotion.kmc.binder_task`.
+
+    Parameters
+    ----------
+    quality : {"draft", "paper"}
+
+    Returns
+    -------
+    list of dict
+    """
     heq, hrun = (3000, 30000) if quality == "paper" else (300, 2000)
     return _honeycomb_grid(quality, Lambda0=PAPER_LAMBDA0, hops_eq=heq, hops_run=hrun)
 
 
 def binder_table(tasks, results):
-    """Combine a Binder sweep: per (size, T) the mean U over seeds and blocks and its standard
-    error (from the spread of per-seed values). Returns dict size -> (T, U, dU, ⟨|γ|⟩, χ)."""
+    """Combine a Binder sweep: per (size, T) the mean cumulant over seeds and blocks and its standard
+    error (from the spread of the block values).
+
+    Parameters
+    ----------
+    tasks : list of dict
+    results : list of dict
+        Outputs of :func:`ionmotion.kmc.binder_task` or :func:`ionmotion.kmc.gc_binder_task`.
+
+    Returns
+    -------
+    dict
+        size -> (T, U, dU, ⟨|γ|⟩, χ) arrays.
+    """
     out = {}
     sizes = sorted({p["size"] for p in tasks})
     for L in sizes:
@@ -75,10 +105,20 @@ def binder_table(tasks, results):
 def binder_crossings(table, n_boot=400, seed=0, width=2):
     """Crossing temperatures of U(T) for consecutive sizes, with bootstrap errors.
 
-    The difference U_L2 - U_L1 is fitted by a quadratic on the ``width`` temperatures on each
-    side of its sign change (local, because U(T) is curved over a wide window) and its root in
-    the bracket is returned. Bootstrap: Gaussian resampling of U with the stated errors dU.
-    Returns a list of (L1, L2, T_x, dT_x); T_x is nan if the curves do not cross."""
+    U_L2 − U_L1 is fitted by a quadratic on `width` temperatures on each side of its sign change
+    and its root in the bracket returned; the bootstrap resamples U with its errors dU.
+
+    Parameters
+    ----------
+    table : dict
+        Output of :func:`binder_table`.
+    n_boot, seed, width : int, optional
+
+    Returns
+    -------
+    list of tuple
+        (L1, L2, T_x, dT_x); T_x is nan if the curves do not cross.
+    """
     rng = np.random.default_rng(seed)
     sizes = sorted(table)
     out = []
@@ -110,7 +150,23 @@ def binder_crossings(table, n_boot=400, seed=0, width=2):
 
 
 def grid_tasks(kind, sizes, fracs, seeds, hops_eq, hops_run, M0=0.0, **extra):
-    """Tasks over sizes × T/T_p × seeds at hu2026's Fig. 4 parameters (T rounded to 1 mK)."""
+    """Tasks over sizes × T/T_p × seeds at hu2026's Fig. 4 parameters (T rounded to 1 mK).
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    sizes, fracs : sequence
+        Sizes and temperatures in units of T_p.
+    seeds : int
+    hops_eq, hops_run : float
+    M0 : float, optional
+    **extra
+        Further task keys.
+
+    Returns
+    -------
+    list of dict
+    """
     Tp = paper_tp()
     return [dict(kind=kind, size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
                  Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=hops_eq, hops_run=hops_run,
@@ -120,7 +176,20 @@ def grid_tasks(kind, sizes, fracs, seeds, hops_eq, hops_run, M0=0.0, **extra):
 
 def average_over_seeds(tasks, results, keys, by=("size", "T")):
     """Mean and standard error over seeds of result `keys`, grouped by the task fields `by`.
-    Returns (groups, {key: (mean, sem)}) with groups the sorted distinct tuples."""
+
+    Parameters
+    ----------
+    tasks, results : list of dict
+    keys : sequence of str
+    by : tuple of str, optional
+
+    Returns
+    -------
+    groups : list of tuple
+        The sorted distinct values of `by`.
+    stats : dict
+        key -> (mean, sem) arrays over the groups.
+    """
     groups = sorted({tuple(p[b] for b in by) for p in tasks})
     out = {k: (np.zeros(len(groups)), np.zeros(len(groups))) for k in keys}
     for i, g in enumerate(groups):
@@ -133,7 +202,16 @@ def average_over_seeds(tasks, results, keys, by=("size", "T")):
 
 
 def gc_binder_tasks(quality="draft"):
-    """Task list of the grand-canonical (Ising) Binder sweep, same temperatures as
-    :func:`binder_tasks`, for :func:`ionmotion.kmc.gc_binder_task`."""
+    """Task list of the grand-canonical (Ising) Binder sweep at the temperatures of
+    :func:`binder_tasks`, for :func:`ionmotion.kmc.gc_binder_task`.
+
+    Parameters
+    ----------
+    quality : {"draft", "paper"}
+
+    Returns
+    -------
+    list of dict
+    """
     seq, srun = (2000, 20000) if quality == "paper" else (200, 2000)
     return _honeycomb_grid(quality, sweeps_eq=seq, sweeps_run=srun)

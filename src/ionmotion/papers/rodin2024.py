@@ -62,13 +62,20 @@ def chain_pass_task(speed, kappa, s, lam, Phi0=_P.Phi0, k=_P.k_chain, n_chain=20
 
 def chain_panel_task(speeds, kappa, s, lam, Phi0=_P.Phi0, k=_P.k_chain, n_chain=200, dt=1e-4,
                      mu=1.0, a=_P.a):
-    """One panel curve of rodin2024 Fig. 2: :func:`chain_pass_task` for every speed.
+    """One panel curve of rodin2024 Fig. 2: :func:`chain_pass_task` for every speed, with the
+    theory of Eqs. (13) and (14).
+
+    Parameters
+    ----------
+    speeds : array_like
+    kappa, s, lam : float
+    Phi0, k, n_chain, dt, mu, a : optional
+        As for :func:`chain_pass_task`.
 
     Returns
     -------
     dict
-        speeds, loss (simulation), eq13 (Brillouin-zone integral, Eq. (13)) and eq14 (closed
-        form, Eq. (14)).
+        speeds, loss (simulation), eq13 (Brillouin-zone integral), eq14 (closed form).
     """
     speeds = np.atleast_1d(np.asarray(speeds, float))
     loss = np.array([chain_pass_task(v, kappa, s, lam, Phi0, k, n_chain, dt, mu, a)["loss"]
@@ -80,8 +87,22 @@ def chain_panel_task(speeds, kappa, s, lam, Phi0=_P.Phi0, k=_P.k_chain, n_chain=
 
 
 def paper_speeds(lam, n=50, top=80.0, dim=1):
-    """The speed grids of the authors' scripts: n values from 2 (λ ≤ 1), 4 (λ = 2) or 8 (λ = 4)
-    to `top` for the chain (dim=1); from 1 (one mass) or 2 (four/eight masses: dim = 2) in 3D."""
+    """The speed grids of the authors' scripts: n values up to `top`.
+
+    dim=1 (the chain, Fig. 2): from 2 (λ <= 1), 4 (λ = 2) or 8 (λ = 4). Otherwise the grid
+    starts at float(dim): dim=2 gives the 3D four- and eight-mass grids (from 2).
+
+    Parameters
+    ----------
+    lam : float
+    n : int, optional
+    top : float, optional
+    dim : int, optional
+
+    Returns
+    -------
+    ndarray
+    """
     if dim == 1:
         lo = 2.0 if lam <= 1 else (4.0 if lam == 2 else 8.0)
     else:
@@ -160,8 +181,17 @@ def cubic_panel_task(speeds, config, lam, offsets=(0.0,), Phi0=_P.Phi0, n_lattic
 
 
 def edge_line_sites(n_masses=8):
-    """Integer sites (0, 0, j), j = 0 … n_masses−1: the masses along a cell edge (rodin2024
-    Fig. 6)."""
+    """Integer sites (0, 0, j), j = 0 … n_masses − 1: the masses along a cell edge (rodin2024
+    Fig. 6).
+
+    Parameters
+    ----------
+    n_masses : int, optional
+
+    Returns
+    -------
+    list of tuple
+    """
     return [(0, 0, j) for j in range(n_masses)]
 
 
@@ -169,14 +199,22 @@ def edge_line_full_task(n_lattice=100, dt=1e-3, tau=30.0, Phi0=1.0, lam=0.5, spe
                         start=7.0, mu=1.0, k1=_P.k1, k2=_P.k2, a=_P.a, record_every=10):
     """rodin2024 Fig. 6, full solution.
 
-    The particle moves on the z axis between the 4th and 5th of eight masses at (0, 0, 2j) of a
-    periodic n_lattice³ cubic lattice, framework at rest, solved with the exact discrete Green's
-    function of the velocity-Verlet lattice (only R_zz is needed: every force is along z).
+    The particle moves on the z axis between the 4th and 5th of eight masses at (0, 0, j a) of a
+    periodic n_lattice³ cubic lattice, framework at rest, with the exact discrete Green's function
+    of the velocity-Verlet lattice (only R_zz is needed: every force is along z).
+
+    Parameters
+    ----------
+    n_lattice, dt, tau : optional
+        Lattice size, time step, duration.
+    Phi0, lam, speed, start, mu : optional
+        Gaussian interaction, launch speed and position (on z), mass ratio.
+    k1, k2, a, record_every : optional
 
     Returns
     -------
     dict
-        t, z, v and kernel_wall_s, run_wall_s.
+        t, z, v, kernel_wall_s, run_wall_s.
     """
     lat = CubicLattice(M0, a, k1, k2)
     sites = edge_line_sites()
@@ -208,16 +246,25 @@ def _edge_response(k1, k2, a, n_quad):
 def edge_line_timelocal(dt=1e-3, tau=30.0, Phi0=1.0, lam=0.5, speed=7.5, start=7.0, mu=1.0,
                         k1=_P.k1, k2=_P.k2, a=_P.a, n_quad=None, form="rodin2024",
                         save_every=10):
-    """rodin2024 Fig. 6, time-local side.
+    """rodin2024 Fig. 6, time-local side: Eq. (26) (form="rodin2024", the literal reading) or
+    rodin2025 Eqs. (18)-(20) (form="rodin2025") via :func:`ionmotion.timelocal.integrate`.
 
-    Eq. (26) (form="rodin2024", the literal reading) or rodin2025 Eqs. (18)-(20)
-    (form="rodin2025") via :func:`ionmotion.timelocal.integrate`, with the static response among
-    the eight masses (infinite lattice) and 𝓜 (Eq. (23)), computed once per lattice.
+    The static response among the eight masses (infinite lattice) and 𝓜 (Eq. (23)) are computed
+    once per lattice and kept in memory.
+
+    Parameters
+    ----------
+    dt, tau, Phi0, lam, speed, start, mu, k1, k2, a : optional
+        As for :func:`edge_line_full_task`.
+    n_quad : int, optional
+        Quadrature order of the static response.
+    form : {"rodin2024", "rodin2025"}, optional
+    save_every : int, optional
 
     Returns
     -------
     dict
-        t, z, v, integrate_wall_s and integrate_cpu_s (the integration alone).
+        t, z, v, integrate_wall_s, integrate_cpu_s (the integration alone).
     """
     W0, Mrec = _edge_response(k1, k2, a, n_quad)
     sites = np.array(edge_line_sites())

@@ -33,7 +33,17 @@ PAPER_LATTICE = RODIN2025_LATTICE.lattice_kwargs()
 
 
 def paper_lattice(k1=None, k2=None):
-    """The rodin2025 framework, optionally with other spring constants k1, k2 (meV/Å²)."""
+    """The rodin2025 framework (:data:`constants.RODIN2025_LATTICE`), optionally with other springs.
+
+    Parameters
+    ----------
+    k1, k2 : float, optional
+        Spring constants (meV/Å²), > 0; default the paper's 520 and 170.
+
+    Returns
+    -------
+    CubicLattice
+    """
     p = dict(PAPER_LATTICE)
     if k1 is not None:
         p["k1"] = positive("k1", k1)
@@ -51,17 +61,28 @@ def head_on_collision(lam, speed, U0=_PART.U0_collision, M=_PART.M, n_cells=50, 
                       start_in_lambdas=24.0, n_quad=40, record_every=1, k1=None, k2=None):
     """rodin2025 Fig. 3: a particle launched head-on along a cell edge (z) at one framework mass.
 
-    The particle starts start_in_lambdas·λ before the mass (site (0, 0, 0) of a periodic
-    n_cells³ lattice) with `speed` towards it and interacts with that mass only. The full
-    solution comes from :func:`ionmotion.full.simulate_response` (velocity Verlet, exact lattice
-    response); ṙ of the mass is a second-order finite difference of its recorded displacement.
-    t_max defaults to the time needed to travel 2.2·start distance at the initial speed.
+    The particle starts start_in_lambdas·λ before the mass (site (0, 0, 0) of a periodic n_cells³
+    lattice) and interacts with that mass only. The full solution is
+    :func:`ionmotion.full.simulate_response` (velocity Verlet, exact lattice response); ṙ of the
+    mass is a second-order finite difference of its recorded displacement. Every level of
+    :data:`ionmotion.validation.LEVELS` is then evaluated along the full trajectory.
 
-    Returns t, R (particle z), V, r (mass z displacement), rdot, drift (the rigid displacement
-    of the whole finite lattice, X(t) = M/(N m)∫(v0 − V)dt, which the infinite-lattice W(0)
-    does not contain; it is part of r and r_full), and for every level in
-    :data:`LEVELS` the displacement r_<level> and force F_<level> (z components); w, l (the zz
-    entries of W(0) and 𝓛).
+    Parameters
+    ----------
+    lam, speed : float
+        Screening length (Å) and initial speed (Å/ps), > 0.
+    U0, M : float, optional
+        Yukawa amplitude (meV·Å) and particle mass.
+    n_cells, dt, t_max : optional
+        Lattice size, time step, duration (default: time to travel 2.2 × the start distance).
+    start_in_lambdas, n_quad, record_every, k1, k2 : optional
+
+    Returns
+    -------
+    dict
+        t, R, V (particle z), r, rdot (mass z), drift (rigid displacement of the finite lattice,
+        M/(N m)∫(v0 − V)dt, absent from the infinite-lattice W(0) but part of r), r_<level> and
+        F_<level> for every level, w and l (the zz entries of W(0) and 𝓛).
     """
     lam = positive("lam", lam)
     speed = positive("speed", speed)
@@ -102,8 +123,18 @@ def head_on_collision(lam, speed, U0=_PART.U0_collision, M=_PART.M, n_cells=50, 
 
 
 def collision_metrics(res):
-    """Peak |force| and momentum transferred ∫F dt at every level, and their relative errors
-    against "full". Returns {level: (peak, impulse, err_peak, err_impulse)}."""
+    """Peak |force| and momentum transfer ∫F dt at every level, with relative errors against "full".
+
+    Parameters
+    ----------
+    res : dict
+        Output of :func:`head_on_collision`.
+
+    Returns
+    -------
+    dict
+        {level: (peak, impulse, err_peak, err_impulse)}.
+    """
     t = res["t"]
     peak_full = np.max(np.abs(res["F_full"]))
     imp_full = np.trapezoid(res["F_full"], t)
@@ -115,14 +146,29 @@ def collision_metrics(res):
     return out
 
 
-def edge_dissipation(n_cells=100, U0=_PART.U0_edge, lam=_PART.lam, M=_PART.M, speed=7.5, start=3.5, n_masses=8,
+def edge_dissipation(n_cells=100, U0=_PART.U0_edge, lam=_PART.lam, M=_PART.M, speed=7.5,
+                     start=3.5, n_masses=8,
                      t_max=30.0, dt=5e-3, dt_timelocal=None, n_quad=40, record_every=10,
                      k1=None, k2=None):
-    """rodin2025 Fig. 4: a particle on a cell edge (z axis) interacting with n_masses masses at
-    (0, 0, j a), j = 0 … n_masses−1, started at z = start·a with `speed` along +z, framework at
-    rest. Full: :func:`ionmotion.full.simulate_response` on a periodic n_cells³ lattice (velocity
-    Verlet). Time-local: :func:`ionmotion.timelocal.integrate` (Eqs. (18)-(20), r_H = ṙ_H = 0,
-    Butcher RK5). Returns t, z_full, v_full, z_tl, v_tl (every record_every-th step)."""
+    """rodin2025 Fig. 4: a particle on a cell edge (z axis) with n_masses masses at (0, 0, j a),
+    started at z = start·a with `speed` along +z, framework at rest.
+
+    Full: :func:`ionmotion.full.simulate_response` on a periodic n_cells³ lattice. Time-local:
+    :func:`ionmotion.timelocal.integrate` (Eqs. (18)-(20), r_H = ṙ_H = 0).
+
+    Parameters
+    ----------
+    n_cells, U0, lam, M, speed, start, n_masses, t_max, dt : optional
+        Lattice size, Yukawa parameters, particle mass, launch, duration and step.
+    dt_timelocal : float, optional
+        Step of the time-local run (default dt).
+    n_quad, record_every, k1, k2 : optional
+
+    Returns
+    -------
+    dict
+        t, z_full, v_full, z_tl, v_tl, W0, drag.
+    """
     lat = paper_lattice(k1, k2)
     pot = Yukawa(float(U0), positive("lam", lam))
     n_masses = integer_in("n_masses", n_masses, 1)
@@ -149,9 +195,20 @@ def edge_dissipation(n_cells=100, U0=_PART.U0_edge, lam=_PART.lam, M=_PART.M, sp
             "z_tl": R_tl[:m, 2], "v_tl": V_tl[:m, 2], "W0": W0, "drag": drag}
 
 
-def particle_energy(z, v, M=_PART.M, U0=_PART.U0_edge, lam=_PART.lam, n_masses=8, a=RODIN2025_LATTICE.a):
-    """½Mv² + Σ_j U(z − j a) for motion along the edge (undeformed framework): the energy the
-    framework absorbs."""
+def particle_energy(z, v, M=_PART.M, U0=_PART.U0_edge, lam=_PART.lam, n_masses=8,
+                    a=RODIN2025_LATTICE.a):
+    """½Mv² + Σ_j U(z − j a) for motion along the edge past an undeformed framework (the energy the
+    framework absorbs).
+
+    Parameters
+    ----------
+    z, v : array_like
+    M, U0, lam, n_masses, a : optional
+
+    Returns
+    -------
+    ndarray
+    """
     pot = Yukawa(float(U0), float(lam))
     z = np.asarray(z, float)
     s = np.arange(n_masses) * a
@@ -164,16 +221,35 @@ FIG3_CASES = [(0.2, 2.0), (0.2, 10.0), (0.5, 2.0), (0.5, 10.0)]
 
 
 def fig3_tasks(quality="draft"):
-    """Parameter dicts of :func:`head_on_collision` for rodin2025 Fig. 3 at a quality."""
+    """Parameter dicts of :func:`head_on_collision` for the four columns of rodin2025 Fig. 3.
+
+    Parameters
+    ----------
+    quality : {"draft", "paper"}
+
+    Returns
+    -------
+    list of dict
+    """
     if quality == "paper":
         common = dict(n_cells=50, dt=1e-3, n_quad=40, record_every=2)
     else:
         common = dict(n_cells=20, dt=2e-3, n_quad=24, record_every=1)
-    return [dict(lam=lam, speed=sp, U0=_PART.U0_collision, M=_PART.M, **common) for lam, sp in FIG3_CASES]
+    return [dict(lam=lam, speed=sp, U0=_PART.U0_collision, M=_PART.M, **common)
+            for lam, sp in FIG3_CASES]
 
 
 def fig4_task(quality="draft"):
-    """Parameter dict of :func:`edge_dissipation` for rodin2025 Fig. 4 at a quality."""
+    """Parameter dict of :func:`edge_dissipation` for rodin2025 Fig. 4.
+
+    Parameters
+    ----------
+    quality : {"draft", "paper"}
+
+    Returns
+    -------
+    dict
+    """
     if quality == "paper":
         return dict(n_cells=100, t_max=30.0, dt=5e-3, n_quad=40, record_every=2)
     return dict(n_cells=20, t_max=30.0, dt=5e-3, n_quad=24, record_every=2)
@@ -185,9 +261,23 @@ WINDOW_FACTORS = (0.5, 1.0, 2.0, 4.0)
 
 def collision_windowed(res, lam, U0=_PART.U0_collision, factors=WINDOW_FACTORS, n_quad=24, k1=None,
                        k2=None):
-    """The quasi-time-local level for a head-on collision of :func:`head_on_collision`: the
-    windowed Eq. (11) (form (W), r → r_H = 0, boundary term dropped) evaluated along the full
-    solution's trajectory, as the other levels are. Returns {factor: (r_z, F_z)} on res["t"]."""
+    """The quasi-time-local level for a head-on collision: the windowed Eq. (11) (form (W),
+    r → r_H = 0, boundary term dropped) along the full solution's trajectory.
+
+    Parameters
+    ----------
+    res : dict
+        Output of :func:`head_on_collision`.
+    lam, U0 : float
+    factors : sequence of float, optional
+        Windows in units of 2π/Ω_max.
+    n_quad, k1, k2 : optional
+
+    Returns
+    -------
+    dict
+        {factor: (r_z, F_z)} on res["t"].
+    """
     lat = paper_lattice(k1, k2)
     pot = Yukawa(float(U0), positive("lam", lam))
     t = np.asarray(res["t"], float)
@@ -208,16 +298,28 @@ def collision_windowed(res, lam, U0=_PART.U0_collision, factors=WINDOW_FACTORS, 
     return out
 
 
-def edge_dissipation_windowed(factors=WINDOW_FACTORS, U0=_PART.U0_edge, lam=_PART.lam, M=_PART.M, speed=7.5,
+def edge_dissipation_windowed(factors=WINDOW_FACTORS, U0=_PART.U0_edge, lam=_PART.lam, M=_PART.M,
+                              speed=7.5,
                               start=3.5, n_masses=8, t_max=30.0, dt=5e-3, n_quad=24,
                               record_every=2, keep_initial=False, k1=None, k2=None):
-    """rodin2025 Fig. 4 with the quasi-time-local response of Sec. VII: the particle on the cell
-    edge driven by :func:`integrate_windowed` (infinite-lattice kernel from the Brillouin-zone
-    quadrature of order n_quad, static part W(0) from the same quadrature), one run per window
-    τ_w = factor·2π/Ω_max; plus the time-local run (:func:`ionmotion.timelocal.integrate`) with
-    the same W(0) for the cost comparison. Returns t, z_tl, v_tl, z_<i>, v_<i> for factors[i],
-    factors, and wall times (s): kernel, wall_tl and wall_<i> (integration only, after a
-    warm-up call so numba compilation is excluded)."""
+    """rodin2025 Fig. 4 with the quasi-time-local response of Sec. VII.
+
+    The particle on the cell edge is driven by :func:`ionmotion.validation.integrate_windowed`
+    (infinite-lattice kernel and W(0) from the quadrature of order n_quad), one run per window
+    τ_w = factor·2π/Ω_max, plus the time-local run with the same W(0) for the cost comparison.
+
+    Parameters
+    ----------
+    factors : sequence of float, optional
+    U0, lam, M, speed, start, n_masses, t_max, dt, n_quad, record_every, keep_initial, k1, k2 :
+        As for :func:`edge_dissipation` and :func:`ionmotion.validation.integrate_windowed`.
+
+    Returns
+    -------
+    dict
+        t, z_tl, v_tl, z_<i>, v_<i> for factors[i], factors, and wall times (s): kernel, wall_tl,
+        wall_<i> (integration only, after a warm-up call that compiles the kernels).
+    """
     lat = paper_lattice(k1, k2)
     pot = Yukawa(float(U0), positive("lam", lam))
     n_masses = integer_in("n_masses", n_masses, 1)
@@ -260,7 +362,16 @@ chapter reads it from the committed cache at both qualities)."""
 
 
 def fig4_window_task(quality="draft"):
-    """Parameter dict of :func:`edge_dissipation_windowed` at a quality."""
+    """Parameter dict of :func:`edge_dissipation_windowed` at a quality.
+
+    Parameters
+    ----------
+    quality : {"draft", "paper"}
+
+    Returns
+    -------
+    dict
+    """
     if quality == "paper":
         return dict(n_quad=40, t_max=30.0, dt=5e-3, record_every=2)
     return dict(n_quad=16, t_max=10.5, dt=5e-3, record_every=2)
@@ -268,13 +379,29 @@ def fig4_window_task(quality="draft"):
 
 def model_crystal_study(ns, floors, L, rmin=1.0, a=RODIN2025_LATTICE.a, U0=_PART.U0_crystal,
                         lam=_PART.lam, hessian_method="exact"):
-    """μ of Eq. (47) for the rodin2025 model crystal on several grids and regularisations.
+    """μ of rodin2022 Eq. (47) for the rodin2025 model crystal on several grids and regularisations.
 
-    ns: grid sizes (n³ points over the cubic cell); floors: γ-eigenvalue floors (meV·ps/Å²,
-    0 = none); L: 𝓛; rmin: distance mask (Å); hessian_method: "exact" (analytic Hessian at the
-    grid points) or a :func:`hessian` method. Returns dict of arrays: n (len(ns),), floors,
-    mu (len(ns), len(floors)) directional averages in cm²/(V·s), near_singular (len(ns),),
-    min_eig_ratio (len(ns),)."""
+    Parameters
+    ----------
+    ns : sequence of int
+        Grid points per cell edge.
+    floors : sequence of float
+        γ-eigenvalue floors (meV·ps/Å²; 0 = none).
+    L : array_like, shape (3, 3)
+        𝓛.
+    rmin : float, optional
+        Distance mask (Å).
+    a, U0, lam : float, optional
+        Model crystal (defaults from :mod:`ionmotion.papers.constants`).
+    hessian_method : str, optional
+        "exact" (analytic Hessian) or a :func:`ionmotion.mobility.hessian` method.
+
+    Returns
+    -------
+    dict
+        n, floors, mu (len(ns), len(floors)) directional averages (in the unit of
+        ``MobilityResult.average_cm2_per_Vs``), near_singular, min_eig_ratio.
+    """
     mu = np.zeros((len(ns), len(floors)))
     ns_frac = np.zeros(len(ns))
     ratio = np.zeros(len(ns))

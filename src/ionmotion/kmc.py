@@ -32,6 +32,7 @@ from numba import njit
 from . import _validate as v
 from . import latticegas as lg
 from ._compat import moved
+from .papers.constants import HU2026
 from .units import KB_EV
 
 # ----------------------------------------------------------------------------------------------
@@ -404,8 +405,8 @@ class LatticeGasKMC:
         Record the time spent in every configuration (n_sites <= 24).
     """
 
-    def __init__(self, kind, size, T, K0=0.5, Lambda0=0.25, n0=1.0, V=None, M0=0.0, field=0.0,
-                 tau_exc=1.0, seed=0, init="random", track_states=False):
+    def __init__(self, kind, size, T, K0=HU2026.K0, Lambda0=HU2026.Lambda0, n0=1.0, V=None, M0=0.0,
+                 field=0.0, tau_exc=1.0, seed=0, init="random", track_states=False):
         self.lattice = lg.make_lattice(kind, size)
         lat = self.lattice
         self.T = v.positive("T", T)

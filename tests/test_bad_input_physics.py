@@ -84,6 +84,8 @@ CASES = {
     "state tracking on a large lattice": (lambda: kmc.LatticeGasKMC("chain", 20, 1000.0,
                                                                     track_states=True),
                                           "track_states"),
+    "lattice gas larger than memory": (lambda: kmc.LatticeGasKMC("honeycomb", 10**6, 1000.0),
+                                       "size"),
     "mapping off half filling": (lambda: latticegas.coupling_from_paper(0.5, n0=0.5), "n0"),
     "honeycomb of one cell": (lambda: latticegas.honeycomb(1), "n"),
     "non-stochastic hopping matrix": (lambda: hopping.chain_ring_matrix(4, 0.9, 0.5), "P0"),

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import units
 from ._compat import moved
+from .papers.constants import RODIN2025_LATTICE as _R25, RODIN2025_PARTICLE as _ION
 from .lattice import isotropic_drag
 from ._validate import choice, finite_array, integer_in, nonnegative, positive
 
@@ -335,7 +336,8 @@ def _yukawa_sum(points, cell, sites, U0, lam, rcut):
     return U, G, H
 
 
-def yukawa_cubic_grid(n, a=3.0, U0=4000.0, lam=0.5, *, rcut=None, offset=0.5, derivatives=False):
+def yukawa_cubic_grid(n, a=_R25.a, U0=_ION.U0_crystal, lam=_ION.lam, *, rcut=None, offset=0.5,
+                      derivatives=False):
     """The rodin2025 model crystal's potential for one mobile ion: a simple cubic framework
     (one ion per cell, at the cell corner) and the pair interaction U0 e^{-d/λ}/d summed over all
     framework ions within ``rcut`` (default 14λ: a neglected ion contributes < U0·e^{−14}/(14λ),
@@ -361,7 +363,7 @@ def yukawa_cubic_grid(n, a=3.0, U0=4000.0, lam=0.5, *, rcut=None, offset=0.5, de
     return g
 
 
-def yukawa_cubic_at(points, a=3.0, U0=4000.0, lam=0.5, rcut=None):
+def yukawa_cubic_at(points, a=_R25.a, U0=_ION.U0_crystal, lam=_ION.lam, rcut=None):
     """U, ∇U, H of the model crystal at arbitrary Cartesian points (P, 3) (analytic)."""
     a = positive("a", a)
     lam = positive("lam", lam)

@@ -35,14 +35,11 @@ def test_kernel_only_event_rate(benchmark, kind, size):
     sim = _sim(kind, size)
     lat = sim.lattice
     uni = sim.rng.random((N_EVENTS, 2))
-    e, z2 = np.zeros(0), np.zeros((0, 2))
-    sn, sp = np.zeros((1, 1), np.int8), np.zeros((1, 1, 2))
+    e = np.zeros(0)
+    samples = (e, np.zeros((0, 2)), e, e, np.zeros((1, 1), np.int8), np.zeros((1, 1, 2)))
 
     def go():
-        kmc._kmc_kernel(sim.occ, sim.exc, sim.pid, lat.nbr, lat.sub, lat.vecs, sim.cls,
-                        sim.members, sim.where, sim.count, sim.class_rate, sim.sub_rates, uni,
-                        sim.t, 1e300, False, e, 0, z2, e, e, sn, sp, sim.pdisp, sim.Rvec,
-                        sim.state, sim.acc, sim.mask_time, sim.mask)
+        sim._kernel(uni, 1e300, samples, 0)
 
     benchmark.pedantic(go, rounds=5, iterations=1)
     rate = N_EVENTS / benchmark.stats.stats.median

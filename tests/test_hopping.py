@@ -368,3 +368,33 @@ def test_honeycomb_stationary_split_is_conserved_eigenvector():
     w = np.array(h.honeycomb_stationary_split(P0, g, f))
     Pk = h.honeycomb_Pk(np.zeros(2), P0, g, f)
     assert np.allclose(Pk @ w, w, atol=1e-15)
+
+
+def test_honeycomb_is_one_lattice_for_master_equation_and_lattice_gas():
+    """The master equation's torus and the lattice gas (kinetic Monte Carlo) use the same
+    lattice: the same bonds, every bond of length a/√3 (minimum image), each hop along the
+    bond vector the model assigns to it, and the same cells."""
+    from ionmotion import latticegas as lg
+    L = 5
+    lat = lg.honeycomb(L)
+    P = h.honeycomb_torus_matrix(L, 0.4, 0.2).tocoo()
+    off = P.row != P.col
+    bonds = {(int(i), int(j)) for i, j in zip(P.row[off], P.col[off])}
+    want = {(int(x), int(y)) for x in range(lat.n_sites) for y in lat.nbr[x]}
+    assert bonds == want and len(want) == 3 * lat.n_sites
+    pos, lab, cells = h.honeycomb_sites(L)
+    np.testing.assert_array_equal(lab, lat.sub)
+    np.testing.assert_allclose(pos, -lat.pos)
+    # cells: site 2 (m L + n) + s is in cell (m, n), its a site at m A1' + n A2'
+    np.testing.assert_array_equal(cells[::2], cells[1::2])
+    A1, A2 = pos[2 * L] - pos[0], pos[2] - pos[0]
+    np.testing.assert_allclose(pos[0::2], cells[0::2, :1] * A1 + cells[0::2, 1:] * A2,
+                               atol=1e-12)
+    d = h.honeycomb_bond_vectors()
+    for x in np.flatnonzero(lab == 0)[:7]:
+        for k in range(3):
+            y = lat.nbr[x, k]
+            shift = pos[y] - pos[x] + d[k]          # a → b along −a_k, up to a torus period
+            c = np.linalg.solve(np.stack([A1, A2], 1), shift) / L
+            np.testing.assert_allclose(c, np.round(c), atol=1e-9)
+            np.testing.assert_allclose(lat.vecs[0, k], d[k])   # the lattice gas: +a_k

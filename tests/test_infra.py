@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ionbook import cache, checks, sweep
-from ionmotion.units import DA_PER_MASS_UNIT, HBAR, KB, MOBILITY_CM2_PER_VS, thermal_frequency
+from ionmotion.units import DA_PER_MASS_UNIT, HBAR, KB, thermal_frequency
 
 
 @pytest.fixture()
@@ -15,17 +15,62 @@ def root(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_units():
-    np.testing.assert_allclose(DA_PER_MASS_UNIT, 9.6485, rtol=1e-4)
-    assert HBAR == 0.6582119569 and KB == 0.08617333262
-    np.testing.assert_allclose(thermal_frequency(300.0) * HBAR, KB * 300.0)
-    assert MOBILITY_CM2_PER_VS == pytest.approx(1.0)
+def test_units_follow_from_the_si_constants():
+    """The meV–Å–ps constants derived independently from CODATA SI values (scipy.constants)."""
+    from scipy import constants as c
+    meV = 1e-3 * c.e
+    np.testing.assert_allclose(HBAR, c.hbar / meV / 1e-12, rtol=1e-9)        # meV·ps
+    np.testing.assert_allclose(KB, c.k / meV, rtol=1e-9)                      # meV/K
+    # the dalton moved by 1.4e-9 between CODATA 2018 (units.py) and 2022 (recent scipy)
+    np.testing.assert_allclose(DA_PER_MASS_UNIT, meV * 1e-24 / 1e-20 / c.atomic_mass, rtol=1e-8)
     from ionmotion import units
+    np.testing.assert_allclose(units.KB_EV, c.k / c.e, rtol=1e-9)
+    # a 300 K phonon: ħΩ_T = k_B T; a 7 Da ion in the book's mass unit and back
+    np.testing.assert_allclose(thermal_frequency(300.0) * HBAR, KB * 300.0, rtol=1e-14)
+    np.testing.assert_allclose(units.mass_from_dalton(7.0) * DA_PER_MASS_UNIT, 7.0, rtol=1e-14)
     np.testing.assert_allclose(units.mass_to_dalton(units.mass_from_dalton(7.0)), 7.0)
+    assert units.speed_to_m_per_s(3.0) == pytest.approx(300.0)
     for f, bad in ((units.kelvin_to_mev, -5.0), (units.thermal_frequency, 0.0),
                    (units.mass_from_dalton, np.nan)):
         with pytest.raises(ValueError):
             f(bad)
+
+
+def test_data_folder_outside_the_book_is_the_user_cache(tmp_path, monkeypatch):
+    """From a folder outside any book, results go to $XDG_CACHE_HOME/ionmotion (or to
+    $IONMOTION_DATA), never into the book's data/."""
+    from ionbook import paths
+    book_data = paths.repo_root() / "data"
+    before = set(book_data.glob("*")) if book_data.exists() else set()
+    work = tmp_path / "my-project"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("IONMOTION_ROOT", raising=False)
+    monkeypatch.delenv("IONMOTION_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert paths.data_root() == (tmp_path / "cache" / "ionmotion").resolve()
+    tasks = [{"x": 2.0, "seed": 0}]
+    out = sweep.run_sweep(_square, tasks, slug="mine", name="sq", scheduler="synchronous",
+                          progress=False)
+    assert float(out[0]["y"][0]) == 4.0
+    assert len(list((tmp_path / "cache" / "ionmotion" / "mine" / "sq").glob("*.npz"))) == 1
+    after = set(book_data.glob("*")) if book_data.exists() else set()
+    assert after == before
+    monkeypatch.setenv("IONMOTION_DATA", str(tmp_path / "explicit"))
+    cache.cached("mine", "res", {"n": 2}, lambda n: {"y": np.arange(n)})
+    assert (tmp_path / "explicit" / "mine" / "res.npz").is_file()
+    with pytest.raises(ValueError, match="slug"):
+        paths.data_dir("../escape")
+
+
+def test_data_folder_inside_a_book_is_its_data(tmp_path, monkeypatch):
+    (tmp_path / "_toc.yml").write_text("format: jb-book\n")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.delenv("IONMOTION_ROOT", raising=False)
+    monkeypatch.delenv("IONMOTION_DATA", raising=False)
+    from ionbook import paths
+    assert paths.data_dir("chapter") == (tmp_path / "data" / "chapter").resolve()
 
 
 def test_check_records_and_raises(root):
@@ -120,3 +165,78 @@ def test_sweep_runs_caches_and_resumes(root, scheduler):
     assert all(p.stat().st_mtime_ns == mtimes[p] for p in files)
     np.testing.assert_array_equal(out2[0]["noise"], out[0]["noise"])   # seeded, reproducible
     assert len(sweep.sweep_manifests("s", "sq")) == 4
+
+
+def test_front_door_names_resolve_and_import_stays_light():
+    """Every name in ionmotion.__all__ resolves; importing the package loads neither numba nor
+    the book pipeline."""
+    import subprocess
+    import sys
+    code = ("import sys, ionmotion as im; assert 'numba' not in sys.modules; "
+            "assert not any(m.startswith('ionbook') for m in sys.modules); "
+            "[getattr(im, n) for n in im.__all__]; print(len(im.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 20
+
+
+def test_own_lattice_page_code_runs(tmp_path, monkeypatch):
+    """The code blocks of book/own-lattice.md run in order, as a reader would paste them."""
+    import re
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[1] / "book" / "own-lattice.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(tmp_path)
+    ns = {}
+    for b in blocks:
+        exec(compile(b, "own-lattice.md", "exec"), ns)
+    assert ns["L"].shape == (3, 3) and ns["E"][-1] - ns["E"].min() < 0.05 * (ns["E"][0]
+                                                                            - ns["E"].min())
+
+
+def test_api_page_is_generated_from_the_current_docstrings():
+    """book/api.md equals what `python -m ionbook.apidoc` writes now (regenerate it after
+    changing a docstring), and it lists every name of ionmotion.__all__ that is a function or
+    class."""
+    import inspect
+    from pathlib import Path
+    import ionmotion as im
+    from ionbook import apidoc
+    text = apidoc.render()
+    committed = (Path(__file__).resolve().parents[1] / "book" / "api.md").read_text()
+    assert committed == text, "book/api.md is stale: run python -m ionbook.apidoc"
+    for n in im.__all__:
+        obj = getattr(im, n)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert f"`{n}(" in text, n
+
+
+NUMPYDOC_MODULES = ("lattice", "potentials", "dissipation", "validation", "kmc", "units",
+                    "papers.constants", "papers.rodin2022", "papers.rodin2024", "papers.rodin2025",
+                    "papers.hu2026")
+
+
+@pytest.mark.parametrize("name", NUMPYDOC_MODULES)
+def test_public_functions_have_numpydoc_docstrings(name):
+    """Every public function, class and method of these modules has a one-line summary and, if
+    it takes arguments, a numpydoc Parameters section (the API page is built from them)."""
+    import importlib
+    import inspect
+    from ionbook.apidoc import _public
+    mod = importlib.import_module(f"ionmotion.{name}")
+    bad = []
+    for n, obj in _public(mod):
+        items = [(n, obj)]
+        if inspect.isclass(obj):
+            items += [(f"{n}.{m}", f) for m, f in vars(obj).items()
+                      if inspect.isfunction(f) and not m.startswith("_")]
+        for q, f in items:
+            if not (inspect.isfunction(f) or inspect.isclass(f)):
+                continue
+            doc = inspect.getdoc(f) or ""
+            params = [p for p in inspect.signature(f).parameters if p != "self"]
+            sections = ("Parameters\n----------", "Attributes\n----------")
+            if not doc.strip() or (params and not any(x in doc for x in sections)):
+                bad.append(q)
+    assert not bad, f"missing numpydoc docstrings in ionmotion.{name}: {bad}"

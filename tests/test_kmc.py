@@ -351,3 +351,42 @@ def test_numpy_reference_step_samples_boltzmann_pair_density():
         occ = new
     exact = lg.chain_pair_density_canonical(8, 4, T, V) * 8
     assert acc / tot == pytest.approx(exact, rel=0.1)
+
+
+NO_SAMPLES = (np.zeros(0), np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros((1, 1), np.int8),
+              np.zeros((1, 1, 2)))
+
+
+@pytest.mark.parametrize("kind,size,field,M0", [("chain", 6, 0.05, 0.0),
+                                                 ("honeycomb", 3, 0.04, 0.3)])
+def test_kernel_picks_each_event_with_its_reference_rate(kind, size, field, M0):
+    """One kernel event from a fixed state, for u0 on a fine grid: the fraction of u0 leading
+    to each hop p → q (or relaxation at q) equals its rate / total in the brute-force catalogue
+    of :func:`kmc.reference_step`'s rates, and the waiting time is −ln(1 − u1)/R."""
+    import copy
+    sim = kmc.LatticeGasKMC(kind, size, T=1500.0, field=field, M0=M0, seed=2)
+    sim.run_events(200)
+    o, _, d, r = lg.hop_rates_reference(sim.occ, sim.lattice, sim.T, sim.Lambda0, sim.V,
+                                        sim.field, sim.M0, sim.exc)
+    relax = np.flatnonzero((sim.exc >= 0) & (sim.occ == 0)) if M0 > 0 else np.zeros(0, int)
+    want = {(int(p), int(q)): w for p, q, w in zip(o, d, r)}
+    want.update({(-1, int(q)): 1.0 / sim.tau_exc for q in relax})
+    R = sum(want.values())
+    K = 6000
+    seen = {}
+    for k in range(K):
+        s = copy.deepcopy(sim)
+        occ0, exc0 = s.occ.copy(), s.exc.copy()
+        s._kernel(np.array([[(k + 0.5) / K, 0.3]]), 1e300, NO_SAMPLES, 0)
+        assert s.t - sim.t == pytest.approx(-np.log(0.7) / R, rel=1e-12)
+        moved = np.flatnonzero(s.occ != occ0)
+        if moved.size:
+            p = int(moved[occ0[moved] == 1][0])
+            q = int(moved[occ0[moved] == 0][0])
+            ev = (p, q)
+        else:
+            ev = (-1, int(np.flatnonzero((exc0 >= 0) & (s.exc < 0))[0]))
+        seen[ev] = seen.get(ev, 0) + 1
+    assert set(seen) <= set(want)
+    for ev, w in want.items():
+        assert seen.get(ev, 0) / K == pytest.approx(w / R, abs=2.0 / K)

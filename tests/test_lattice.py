@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ionmotion.lattice import (Chain, CubicLattice, _cos_sum_reference, bz_quadrature, cos_sum,
+from ionmotion.lattice import (CUBIC_BOND_OFFSETS, Chain, CubicLattice, _cos_sum_reference,
+                               bz_quadrature, cos_sum, lattice_bonds, sphere_quadrature,
                                isotropic_drag, periodic_grid)
 
 LAT = CubicLattice(mass=3.5, a=3.0, k1=520.0, k2=170.0)   # rodin2025 Sec. III
@@ -139,7 +140,7 @@ def test_static_response_is_inverse_of_the_force_constant_matrix():
     sites = np.array([[i, j, k] for i in range(n) for j in range(n) for k in range(n)])
     N = len(sites)
     V = np.zeros((3 * N, 3 * N))
-    b, kk = lat._bonds()
+    b, kk = lat.bond_springs()
     index = {tuple(s): i for i, s in enumerate(sites)}
     for i, s in enumerate(sites):
         for bb, kb in zip(b, kk):
@@ -234,3 +235,40 @@ def test_graded_quadrature_matches_plain_rule():
     qg, wg = bz_quadrature(LAT.a, 24, levels=4)
     qp, wp = bz_quadrature(LAT.a, 30)
     np.testing.assert_allclose(np.sum(wg * f(qg)), np.sum(wp * f(qp)), rtol=1e-8)
+
+
+@pytest.mark.parametrize("fw", [CubicLattice(1.3, 2.0, 7.0, 3.0),
+                                Chain(0.8, 1.5, 4.0, 2.5, 0.7, 0.3)])
+def test_bond_table_reproduces_the_dynamical_matrix(fw):
+    """m D(q) = onsite + Σ_b K_b (1 − cos q·b a) for the one bond table of each framework."""
+    offs, K, onsite = lattice_bonds(fw)
+    assert np.allclose(K, np.swapaxes(K, 1, 2))
+    # every bond has its reverse with the same stiffness (Newton's third law)
+    for o, k in zip(offs, K):
+        j = np.flatnonzero((offs == -o).all(axis=1))
+        assert j.size == 1 and np.allclose(K[j[0]], k)
+    rng = np.random.default_rng(4)
+    q = rng.uniform(-np.pi, np.pi, (7, 3)) / fw.a
+    qq = q if fw.dim == 3 else q[:, 2:]
+    mD = onsite + np.einsum("qb,bij->qij", 1 - np.cos(q @ offs.T * fw.a), K)
+    np.testing.assert_allclose(mD, fw.mass * fw.dynamical_matrix(qq), rtol=1e-12, atol=1e-12)
+
+
+def test_cubic_bond_offsets_are_the_18_shortest_lattice_vectors():
+    o = CUBIC_BOND_OFFSETS
+    assert o.shape == (18, 3) and len({tuple(x) for x in o}) == 18
+    n2 = (o**2).sum(axis=1)
+    assert list(n2) == [1] * 6 + [2] * 12
+
+
+def test_sphere_quadrature_integrates_polynomials_and_area():
+    n, w = sphere_quadrature(8)
+    np.testing.assert_allclose(np.linalg.norm(n, axis=1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(w.sum(), 4 * np.pi, rtol=1e-13)
+    # ∫ n_i n_j dΩ = 4π/3 δ_ij, ∫ n_z⁴ dΩ = 4π/5, ∫ n_x² n_y² dΩ = 4π/15
+    np.testing.assert_allclose(np.einsum("p,pi,pj->ij", w, n, n), 4 * np.pi / 3 * np.eye(3),
+                               atol=1e-13)
+    np.testing.assert_allclose(w @ n[:, 2] ** 4, 4 * np.pi / 5, rtol=1e-13)
+    np.testing.assert_allclose(w @ (n[:, 0] ** 2 * n[:, 1] ** 2), 4 * np.pi / 15, rtol=1e-13)
+    n2, w2 = sphere_quadrature(8, n_phi=17)
+    assert len(w2) == 8 * 17 and np.isclose(w2.sum(), 4 * np.pi)

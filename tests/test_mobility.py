@@ -1,5 +1,7 @@
 """Tests of ionmotion.mobility: rodin2022 Eqs. (43), (44), (47) on grids, against analytic cases."""
 import numpy as np
+
+from ionmotion.lattice import sphere_quadrature
 import pytest
 from scipy.integrate import quad, solve_ivp
 
@@ -7,13 +9,7 @@ from ionmotion import mobility as mb
 
 
 def _sphere_rule(n=24):
-    x, w = np.polynomial.legendre.leggauss(n)
-    phi = 2 * np.pi * np.arange(2 * n) / (2 * n)
-    st = np.sqrt(1 - x**2)
-    nh = np.stack([st[:, None] * np.cos(phi), st[:, None] * np.sin(phi),
-                   np.broadcast_to(x[:, None], (n, 2 * n))], -1).reshape(-1, 3)
-    wt = (w[:, None] * np.full(2 * n, np.pi / n)).reshape(-1)
-    return nh, wt
+    return sphere_quadrature(n)
 
 
 def test_isotropic_drag_is_solid_angle_integral_of_eq15():

@@ -102,11 +102,34 @@ def test_softened_force_is_the_relaxed_energy_gradient(pot):
     assert 1.6 < errs["rodin2024"][0] / errs["rodin2024"][1] < 2.4   # O(w)
 
 
-def test_static_response_block_matches_lattice():
-    off = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0]])
-    a = tl.static_response_block(LAT, off, n_grid=6)
-    b = LAT.static_response_matrix(off, n_grid=6)
-    assert np.allclose(a, b, rtol=1e-12, atol=1e-16)
+def test_static_response_block_is_the_static_displacement_per_unit_force():
+    """W0 of the time-local equation is V⁻¹: on a periodic 4³ lattice, the displacements of
+    three masses under forces on them (net force zero) solve V u = F, with V assembled from the
+    bond table, up to the uniform translation the periodic lattice leaves free."""
+    from ionmotion.lattice import lattice_bonds
+    n = 4
+    off = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 2]])
+    W = tl.static_response_block(LAT, off, n_grid=n)
+    offs, K, onsite = lattice_bonds(LAT)
+    cells = np.array([[i, j, k] for i in range(n) for j in range(n) for k in range(n)])
+    index = {tuple(c): i for i, c in enumerate(cells)}
+    V = np.zeros((3 * n**3, 3 * n**3))
+    for i, c in enumerate(cells):
+        V[3 * i:3 * i + 3, 3 * i:3 * i + 3] += onsite
+        for o, k in zip(offs, K):
+            j = index[tuple((c + o) % n)]
+            V[3 * i:3 * i + 3, 3 * i:3 * i + 3] += k
+            V[3 * i:3 * i + 3, 3 * j:3 * j + 3] -= k
+    F = np.random.default_rng(1).normal(size=(3, 3))
+    F -= F.mean(axis=0)                              # no net force on the periodic lattice
+    Ffull = np.zeros(3 * n**3)
+    rows = [index[tuple(c)] for c in off]
+    for r, f in zip(rows, F):
+        Ffull[3 * r:3 * r + 3] = f
+    u = np.linalg.lstsq(V, Ffull, rcond=None)[0]
+    u = u.reshape(-1, 3) - u.reshape(-1, 3).mean(axis=0)   # the q = 0 translation removed
+    np.testing.assert_allclose((W @ F.reshape(-1)).reshape(3, 3), u[rows], rtol=1e-9,
+                               atol=1e-12 * np.abs(u).max())
 
 
 def test_bad_input(w0_edge):

@@ -16,11 +16,10 @@
 import numpy as np
 from scipy.special import ive
 
+from ._compat import moved
 from ._validate import finite_array, integer_in, nonnegative, positive
-from .lattice import Chain, CubicLattice, bz_quadrature
+from .lattice import CubicLattice, bz_quadrature
 from .potentials import Gaussian
-
-FOUR_PI2 = 4 * np.pi**2
 
 # --------------------------------------------------------------------------------------------
 # Eq. (13): Brillouin-zone integral
@@ -28,36 +27,94 @@ FOUR_PI2 = 4 * np.pi**2
 
 
 def gaussian_z_transform(p, amp, lam, s):
-    """Φ̃_p(s) = ∫dz e^{ipz} Φ0 exp(−(s² + z²)/2λ²) = Φ0 √(2π) λ exp(−(s² + p²λ⁴)/2λ²)."""
+    """Φ̃_p(s) = ∫dz e^{ipz} Φ0 exp(−(s² + z²)/2λ²) = Φ0 √(2π) λ exp(−(s² + p²λ⁴)/2λ²).
+
+    Parameters
+    ----------
+    p : float or array_like
+        Wave number along z.
+    amp, lam : float
+        Φ0 and λ (> 0).
+    s : float or array_like
+        Distance from the z axis.
+
+    Returns
+    -------
+    ndarray
+    """
     lam = positive("lam", lam)
     return amp * np.sqrt(2 * np.pi) * lam * np.exp(-(s**2 + np.asarray(p)**2 * lam**4)
                                                    / (2 * lam**2))
 
 
 def graded_bz_quadrature(a, n=14, levels=12, dim=3):
-    """Nodes and weights (summing to 1) for Brillouin-zone averages whose integrand may be
-    concentrated near Γ (slow particles: only modes with Ω ≲ v/λ count): the pyramid rule of
-    :func:`ionmotion.lattice.bz_quadrature` with its radial interval graded geometrically into
-    `levels` pieces [π/a·2^-(l+1), π/a·2^-l] (the last one [0, π/a·2^-levels]), n Gauss-Legendre
-    nodes each."""
+    """Brillouin-zone rule for integrands concentrated near Γ (slow particles: only modes with
+    Ω ≲ v/λ count): :func:`ionmotion.lattice.bz_quadrature` with `levels` geometric radial pieces.
+
+    Parameters
+    ----------
+    a : float
+        Lattice constant, > 0.
+    n : int, optional
+        Gauss nodes per piece and direction.
+    levels : int, optional
+        Number of geometric refinements towards Γ.
+    dim : {1, 3}, optional
+
+    Returns
+    -------
+    q : ndarray, shape (Q, dim)
+    w : ndarray, shape (Q,)
+        Weights summing to 1.
+    """
     return bz_quadrature(a, n, dim, levels=levels)
 
 
 def graded_modes(framework, n=14, levels=12):
-    """The framework's modes on :func:`graded_bz_quadrature` (for :func:`single_pass_loss`)."""
+    """The framework's modes on :func:`graded_bz_quadrature` (for :func:`single_pass_loss` at low
+    speed).
+
+    Parameters
+    ----------
+    framework : CubicLattice or Chain
+    n, levels : int, optional
+
+    Returns
+    -------
+    ModeGrid
+    """
     q, w = graded_bz_quadrature(framework.a, n, levels, framework.dim)
     return framework.modes(q, w)
 
 
 def single_pass_loss(framework, potential, speed, offset=(0.0, 0.0, 0.0), modes=None,
                      n_quad=None):
-    """rodin2024 Eq. (13): loss of a particle moving along z at constant `speed` past one mass
-    of `framework` with impact vector `offset` (perpendicular to z), Gaussian `potential`.
+    """rodin2024 Eq. (13): energy given to the framework by a particle passing one mass at constant
+    velocity along z.
 
-    modes: a ModeGrid (e.g. framework.mode_grid(N, drop_gamma=False) for a finite lattice); by
-    default the infinite-lattice Brillouin-zone quadrature of order n_quad. Works in any unit
-    system (the framework's mass and frequencies). `speed` may be an array. For slow particles
-    in 3D pass modes=:func:`graded_modes` (the integrand shrinks towards Γ as speed → 0).
+    Δ = Σ_j w_j |η_j · F̃(Ω_j)|² / (2m), with F̃(Ω) the Fourier transform of the force of the
+    Gaussian interaction on the mass (framework deflection neglected). Works in any unit system
+    (the framework's mass and frequencies); with m = 1/4π² it is the paper's 2π²/N Σ_j |…|².
+
+    Parameters
+    ----------
+    framework : CubicLattice or Chain
+    potential : Gaussian
+        Eq. (13) uses its z Fourier transform, so only Gaussian interactions are accepted.
+    speed : float or array_like
+        Speeds (> 0).
+    offset : array_like, shape (3,), optional
+        Impact vector, perpendicular to z.
+    modes : ModeGrid, optional
+        E.g. ``framework.mode_grid(N, drop_gamma=False)`` for a finite lattice, or
+        :func:`graded_modes` for slow particles in 3D. Default: the infinite-lattice quadrature.
+    n_quad : int, optional
+        Order of the default quadrature (30 in 3D, 400 for the chain).
+
+    Returns
+    -------
+    float or ndarray
+        Loss per pass, like `speed`.
     """
     if not isinstance(potential, Gaussian):
         raise ValueError("potential must be a Gaussian (Eq. (13) uses its z Fourier transform)")
@@ -101,11 +158,29 @@ def _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
 
 
 def chain_loss_analytic(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
-    """rodin2024 Eq. (14): single-pass loss past one chain mass, dimensionless units.
+    """rodin2024 Eq. (14): single-pass loss past one chain mass in closed form (dimensionless units).
 
-    Λ = 2πλ/σ̇. Δ = πΛ²Φ0² e^{−s²/λ²} (s²/λ⁴) e^{−Λ²(κ⊥+2k⊥)} I0(2Λ²k⊥)
-    + π(Λ⁴/λ²)Φ0² e^{−s²/λ²} e^{−Λ²(κ∥+2k∥)} [(κ∥+2k∥) I0(2Λ²k∥) − 2k∥ I1(2Λ²k∥)].
-    Evaluated with exponentially scaled Bessel functions (no overflow at low speed).
+    With Λ = 2πλ/σ̇: Δ = πΛ²Φ0² e^{−s²/λ²} (s²/λ⁴) e^{−Λ²(κ⊥+2k⊥)} I0(2Λ²k⊥)
+    + π(Λ⁴/λ²)Φ0² e^{−s²/λ²} e^{−Λ²(κ∥+2k∥)} [(κ∥+2k∥) I0(2Λ²k∥) − 2k∥ I1(2Λ²k∥)], evaluated with
+    exponentially scaled Bessel functions (no overflow at low speed).
+
+    Parameters
+    ----------
+    speed : float or array_like
+        σ̇ in rodin2024's units (> 0).
+    Phi0, lam : float
+        Gaussian amplitude and width (λ > 0).
+    s : float
+        Impact parameter.
+    k_par, k_perp : float
+        Chain springs along and across the chain (> 0).
+    kappa_par, kappa_perp : float
+        On-site springs (>= 0).
+
+    Returns
+    -------
+    ndarray
+        Loss, like `speed`.
     """
     v, P, lam, s, kp, kt, cp, ct = _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par,
                                                kappa_perp)
@@ -118,9 +193,28 @@ def chain_loss_analytic(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_per
 
 
 def chain_loss_numeric(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp, n=2000):
-    """Eq. (14)'s first line, the θ integrals done by the trapezoid rule (a check of the Bessel
-    closed form): Δ = Λ²Φ0²e^{−s²/λ²}(s²/λ⁴)∫₀^π dθ e^{−Λ²ω⊥²} + (Λ⁴/λ²)Φ0²e^{−s²/λ²}∫₀^π dθ ω∥²
-    e^{−Λ²ω∥²}, ω_u² = κ_u + 4k_u sin²(θ/2)... with θ ∈ [0, π] covering the band once."""
+    """The first line of rodin2024 Eq. (14) with its θ integrals done by the trapezoid rule (a check
+    of the Bessel closed form :func:`chain_loss_analytic`).
+
+    Parameters
+    ----------
+    speed : float or array_like
+        σ̇ in rodin2024's units (> 0).
+    Phi0, lam : float
+        Gaussian amplitude and width (λ > 0).
+    s : float
+        Impact parameter.
+    k_par, k_perp : float
+        Chain springs along and across the chain (> 0).
+    kappa_par, kappa_perp : float
+        On-site springs (>= 0).
+    n : int, optional
+        Trapezoid intervals over θ ∈ [0, π].
+
+    Returns
+    -------
+    float or ndarray
+    """
     v, P, lam, s, kp, kt, cp, ct = _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par,
                                                kappa_perp)
     th = np.linspace(0, np.pi, n + 1)
@@ -137,7 +231,25 @@ def chain_loss_numeric(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp
 
 
 def chain_loss_fast(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
-    """rodin2024 Eq. (15), Λ → 0: πΛ²/λ² Φ0² e^{−s²/λ²}[s²/λ² + Λ²(κ∥ + 2k∥)]."""
+    """rodin2024 Eq. (15), the fast limit Λ → 0: πΛ²/λ² Φ0² e^{−s²/λ²}[s²/λ² + Λ²(κ∥ + 2k∥)].
+
+    Parameters
+    ----------
+    speed : float or array_like
+        σ̇ in rodin2024's units (> 0).
+    Phi0, lam : float
+        Gaussian amplitude and width (λ > 0).
+    s : float
+        Impact parameter.
+    k_par, k_perp : float
+        Chain springs along and across the chain (> 0).
+    kappa_par, kappa_perp : float
+        On-site springs (>= 0).
+
+    Returns
+    -------
+    ndarray
+    """
     v, P, lam, s, kp, kt, cp, ct = _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par,
                                                kappa_perp)
     L2 = (2 * np.pi * lam / v) ** 2
@@ -146,8 +258,26 @@ def chain_loss_fast(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
 
 
 def chain_loss_slow(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
-    """rodin2024 Eq. (16), Λ → ∞: πΦ0²Λ e^{−s²/λ²}/(2√π λ²) [ (s²/λ²) e^{−Λ²κ⊥}/√k⊥
-    + (Λ²κ∥ + ½) e^{−Λ²κ∥}/√k∥ ]. With κ = 0 it equals Eq. (17), ∝ 1/σ̇."""
+    """rodin2024 Eq. (16), the slow limit Λ → ∞: πΦ0²Λ e^{−s²/λ²}/(2√π λ²) [(s²/λ²) e^{−Λ²κ⊥}/√k⊥
+    + (Λ²κ∥ + ½) e^{−Λ²κ∥}/√k∥]; with κ = 0 it equals Eq. (17), ∝ 1/σ̇.
+
+    Parameters
+    ----------
+    speed : float or array_like
+        σ̇ in rodin2024's units (> 0).
+    Phi0, lam : float
+        Gaussian amplitude and width (λ > 0).
+    s : float
+        Impact parameter.
+    k_par, k_perp : float
+        Chain springs along and across the chain (> 0).
+    kappa_par, kappa_perp : float
+        On-site springs (>= 0).
+
+    Returns
+    -------
+    ndarray
+    """
     v, P, lam, s, kp, kt, cp, ct = _chain_args(speed, Phi0, lam, s, k_par, k_perp, kappa_par,
                                                kappa_perp)
     L = 2 * np.pi * lam / v
@@ -158,7 +288,17 @@ def chain_loss_slow(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
 
 def chain_loss_eq17(speed, Phi0, lam, s, k_par, k_perp):
     """rodin2024 Eq. (17) (unconfined chain, linearised spectrum):
-    π^{3/2} Φ0² e^{−s²/λ²}/(λσ̇) (1/(2√k∥) + (s²/λ²)/√k⊥)."""
+    π^{3/2} Φ0² e^{−s²/λ²}/(λσ̇) (1/(2√k∥) + (s²/λ²)/√k⊥).
+
+    Parameters
+    ----------
+    speed, Phi0, lam, s, k_par, k_perp : float or array_like
+        As for :func:`chain_loss_analytic`.
+
+    Returns
+    -------
+    ndarray
+    """
     speed = finite_array("speed", speed).astype(float)
     lam = positive("lam", lam)
     return (np.pi**1.5 * Phi0**2 * np.exp(-s**2 / lam**2) / (lam * speed)
@@ -170,36 +310,47 @@ def chain_loss_eq17(speed, Phi0, lam, s, k_par, k_perp):
 # --------------------------------------------------------------------------------------------
 
 
-def recoil_matrix(framework, n_quad=32, eps=1e-4):
-    """𝓜 of rodin2024 Eq. (23) for a 3D lattice in rodin2024's units (framework mass 1/4π²):
-    Σ_u ∫dΩ η_u η_uᵀ / (4 (2π√k_u)³) = (1/32π³) ∫dΩ S(n̂)^{−3/2}, where Ξ(q n̂) ≈ q² S(n̂) with q
-    the phase per lattice spacing (Eq. (19)) and Ξ = m D(q) the force-constant matrix. S is taken
-    from the framework's dynamical matrix at |q| a = eps (finite difference), the solid angle by
-    Gauss-Legendre (cos θ) × trapezoid (φ). 𝓜 depends only on the springs; for a framework
-    of mass 1/4π² it equals the drag matrix 𝓛 = `framework.drag_matrix()` (rodin2025 Eq. (15),
-    computed there from the analytic long-wave expansion), which the tests confirm.
+def recoil_matrix(framework, n_quad=32):
+    """𝓜 of rodin2024 Eq. (23) for a 3D lattice, in rodin2024's units (framework mass 1/4π²).
+
+    𝓜 = Σ_u ∫dΩ η_u η_uᵀ / (4 (2π√k_u)³) = (1/32π³) ∫dΩ S(n̂)^{−3/2}, with Ξ(q n̂) ≈ q² S(n̂) the
+    force-constant matrix at phase q per lattice spacing (Eq. (19)). Since S = m a⁻² D₁ with
+    D₁ the long-wave matrix of :meth:`CubicLattice.long_wave_matrix`, 𝓜 is the drag matrix of
+    rodin2025 Eq. (15) in other units: 𝓜 = 𝓛 / (2π √m). It depends only on the springs, and for
+    a framework of mass 1/4π² it equals 𝓛. Computed by :meth:`CubicLattice.drag_matrix` (the one
+    implementation of the drag tensor).
+
+    Parameters
+    ----------
+    framework : CubicLattice
+        Any mass and lattice constant (𝓜 does not depend on either).
+    n_quad : int, optional
+        Order of the solid-angle quadrature (>= 4).
+
+    Returns
+    -------
+    ndarray, shape (3, 3)
     """
     if not isinstance(framework, CubicLattice):
         raise ValueError("framework must be a CubicLattice (𝓜 is the 3D recoil matrix)")
-    n_quad = integer_in("n_quad", n_quad, 4)
-    x, w = np.polynomial.legendre.leggauss(n_quad)
-    nphi = 2 * n_quad + 1
-    phi = 2 * np.pi * np.arange(nphi) / nphi
-    st = np.sqrt(1 - x**2)
-    n = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
-                  np.broadcast_to(x[:, None], (n_quad, nphi))], axis=-1).reshape(-1, 3)
-    wts = (w[:, None] * np.full(nphi, 2 * np.pi / nphi)[None, :]).reshape(-1)
-    Xi = framework.mass * framework.dynamical_matrix(n * eps / framework.a)  # m D = Ξ
-    S = Xi / eps**2
-    k, eta = np.linalg.eigh(S)
-    if np.any(k <= 0):
-        raise ValueError("a sound velocity vanishes; 𝓜 diverges")
-    f = np.einsum("jau,ju,jbu->jab", eta, 1.0 / (4 * (2 * np.pi * np.sqrt(k)) ** 3), eta)
-    return np.einsum("j,jab->ab", wts, f)
+    return framework.drag_matrix(n_quad) / (2 * np.pi * np.sqrt(framework.mass))
 
 
 def path_hessians(potential, site_pos, offset, z):
-    """Σ_I HΦ(σ − L_I) at σ = offset + z ẑ for every z: (len(z), 3, 3)."""
+    """Σ_I HΦ(σ − L_I) along the straight path σ = offset + z ẑ.
+
+    Parameters
+    ----------
+    potential : Gaussian or Yukawa
+    site_pos : array_like, shape (n, 3)
+        Positions of the masses.
+    offset : array_like, shape (3,)
+    z : array_like, shape (T,)
+
+    Returns
+    -------
+    ndarray, shape (T, 3, 3)
+    """
     site_pos = np.atleast_2d(finite_array("site_pos", site_pos, shape_tail=(3,)))
     off = finite_array("offset", offset, shape_tail=(3,))
     z = np.atleast_1d(finite_array("z", z))
@@ -209,9 +360,27 @@ def path_hessians(potential, site_pos, offset, z):
 
 def low_speed_loss(recoil, potential, site_pos, offset, speed, n=4001, margin=10.0):
     """rodin2024 Eq. (23) at constant velocity σ̇ = speed ẑ along σ = offset + zẑ:
-    Δ = σ̇ ∫dz ẑᵀ H(z) 𝓜 H(z) ẑ, with H the Hessian of the interaction summed over the masses
-    at `site_pos` (phases between masses neglected, as in the paper). The z range covers the
-    masses ± margin·λ (the integrand is Gaussian-small beyond). Returns Δ (array like speed)."""
+    Δ = σ̇ ∫dz ẑᵀ H(z) 𝓜 H(z) ẑ, H the Hessian of the interaction summed over the masses (phases
+    between masses neglected, as in the paper).
+
+    Parameters
+    ----------
+    recoil : array_like, shape (3, 3)
+        𝓜 (:func:`recoil_matrix`).
+    potential : Gaussian or Yukawa
+    site_pos : array_like, shape (n, 3)
+    offset : array_like, shape (3,)
+    speed : float or array_like
+    n : int, optional
+        Points of the z grid.
+    margin : float, optional
+        The grid covers the masses ± margin·λ.
+
+    Returns
+    -------
+    ndarray
+        Loss, like `speed`.
+    """
     recoil = finite_array("recoil", recoil, shape_tail=(3, 3))
     site_pos = np.atleast_2d(finite_array("site_pos", site_pos, shape_tail=(3,)))
     lam = potential.lam
@@ -222,151 +391,15 @@ def low_speed_loss(recoil, potential, site_pos, offset, speed, n=4001, margin=10
     return np.asarray(finite_array("speed", speed), float) * rate
 
 
+
+
+
 # --------------------------------------------------------------------------------------------
-# Sweep tasks (full equations of motion, rodin2024's single-pass protocol)
+# Compatibility shims: rodin2024's experiments moved to ionmotion.papers.rodin2024
 # --------------------------------------------------------------------------------------------
-
-
-def chain_pass_task(speed, kappa, s, lam, Phi0=0.01, k=99 / 4, n_chain=200, dt=1e-4, mu=1.0,
-                    a=2.0):
-    """One pass past one mass of a periodic chain (rodin2024 Fig. 2 protocol, dimensionless):
-    start 7λ before the mass at impact s ŷ, stop 7λ after. Returns loss, final speed."""
-    from . import full
-    m = 1 / FOUR_PI2
-    ch = Chain(m, a, k, k, kappa, kappa)
-    j0 = n_chain // 2
-    z0 = j0 * a
-    pot = Gaussian(Phi0, lam)
-    out = full.pass_loss(ch, (1, 1, n_chain), pot, [(0, 0, j0)], mu * m,
-                         (0.0, s, z0 - 7 * lam), speed, z0 + 7 * lam, dt, engine="modal")
-    return {"loss": np.array(out["loss"]), "final_speed": np.array(out["final_speed"]),
-            "steps": np.array(out["steps"])}
-
-
-def chain_panel_task(speeds, kappa, s, lam, Phi0=0.01, k=99 / 4, n_chain=200, dt=1e-4, mu=1.0,
-                     a=2.0):
-    """One panel curve of rodin2024 Fig. 2: :func:`chain_pass_task` for every speed. Returns
-    speeds, loss (simulation), eq13 (Brillouin-zone integral) and eq14 (closed form)."""
-    speeds = np.atleast_1d(np.asarray(speeds, float))
-    loss = np.array([chain_pass_task(v, kappa, s, lam, Phi0, k, n_chain, dt, mu, a)["loss"]
-                     for v in speeds])
-    chain = Chain(1 / FOUR_PI2, a, k, k, kappa, kappa)
-    eq13 = single_pass_loss(chain, Gaussian(Phi0, lam), speeds, (0.0, s, 0.0))
-    eq14 = chain_loss_analytic(speeds, Phi0, lam, s, k, k, kappa, kappa)
-    return {"speeds": speeds, "loss": loss, "eq13": np.atleast_1d(eq13), "eq14": eq14}
-
-
-def paper_speeds(lam, n=50, top=80.0, dim=1):
-    """The speed grids of the authors' scripts: 50 values from 2 (λ ≤ 1), 4 (λ = 2) or 8 (λ = 4)
-    to 80 for the chain; from 1 to 80 (one mass) or 2 to 80 (four/eight masses) in 3D."""
-    if dim == 1:
-        lo = 2.0 if lam <= 1 else (4.0 if lam == 2 else 8.0)
-    else:
-        lo = float(dim)
-    return np.linspace(lo, top, n)
-
-
-CELL_SITES = {
-    "one": [(0, 0, 0)],
-    "four": [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 1, 0)],
-    "eight": [(i, j, k) for i in (0, 1) for j in (0, 1) for k in (0, 1)],
-}
-
-
-def cubic_panel_task(speeds, config, lam, offsets=(0.0,), Phi0=0.01, n_lattice=50, dt=1e-3,
-                     mu=1.0, k1=15.0, k2=5.0, a=2.0):
-    """Passes through a periodic cubic lattice (rodin2024 Figs. 4-5 protocol, dimensionless) for
-    several speeds and impact offsets sharing one response kernel. config: "one" (one mass,
-    impact s x̂ for s in `offsets`), "four" (face masses, path through the face centre) or
-    "eight" (cell masses, path through the cell; offsets ignored). Start 7λ before the first
-    layer of masses, stop 7λ after the last. Returns speeds, offsets, loss (n_offsets, n_speeds),
-    final_speed and the wall time of the kernel."""
-    import time as _time
-    from . import full
-    m = 1 / FOUR_PI2
-    lat = CubicLattice(m, a, k1, k2)
-    c = n_lattice // 2
-    base = np.array([c, c, c])
-    sites = [tuple(int(x) for x in base + np.array(v)) for v in CELL_SITES[config]]
-    z_first = c * a
-    z_last = (c + (1 if config == "eight" else 0)) * a
-    stop = z_last + 7 * lam
-    speeds = np.atleast_1d(np.asarray(speeds, float))
-    offsets = np.atleast_1d(np.asarray(offsets, float)) if config == "one" else np.array([0.0])
-    n_max = int(np.ceil(1.3 * (stop - z_first + 7 * lam) / (speeds.min() * dt))) + 10
-    pot = Gaussian(Phi0, lam)
-    t0 = _time.perf_counter()
-    kern = full.verlet_response_kernel(lat, (n_lattice,) * 3, sites, dt, n_max,
-                                       components="iso" if config == "one" else "full")
-    t_kernel = _time.perf_counter() - t0
-    loss = np.zeros((len(offsets), len(speeds)))
-    vf = np.zeros_like(loss)
-    for i, s in enumerate(offsets):
-        xy = (c * a + s, c * a) if config == "one" else (c * a + a / 2, c * a + a / 2)
-        start = (xy[0], xy[1], z_first - 7 * lam)
-        for j, v in enumerate(speeds):
-            o = full.pass_loss(lat, (n_lattice,) * 3, pot, sites, mu * m, start, v, stop, dt,
-                               kernel=kern)
-            loss[i, j] = o["loss"]
-            vf[i, j] = o["final_speed"]
-    return {"speeds": speeds, "offsets": offsets, "loss": loss, "final_speed": vf,
-            "kernel_wall_s": np.array(t_kernel)}
-
-
-def edge_line_sites(n_masses=8):
-    """Integer sites (0, 0, j), j = 0 … n_masses−1: the masses along a cell edge (rodin2024
-    Fig. 6)."""
-    return [(0, 0, j) for j in range(n_masses)]
-
-
-def edge_line_full_task(n_lattice=100, dt=1e-3, tau=30.0, Phi0=1.0, lam=0.5, speed=7.5,
-                        start=7.0, mu=1.0, k1=15.0, k2=5.0, a=2.0, record_every=10):
-    """rodin2024 Fig. 6, full solution: particle on the z axis between the 4th and 5th of eight
-    masses at (0, 0, 2j) of a periodic n_lattice³ cubic lattice, framework at rest. Solved with
-    the exact discrete Green's function of the velocity-Verlet lattice (only R_zz is needed:
-    every force is along z). Returns t, z, v and the kernel/run wall times."""
-    import time as _time
-    from . import full
-    m = 1 / FOUR_PI2
-    lat = CubicLattice(m, a, k1, k2)
-    sites = edge_line_sites()
-    n = int(round(tau / dt))
-    t0 = _time.perf_counter()
-    kern = full.verlet_response_kernel(lat, (n_lattice,) * 3, sites, dt, n, components="zz")
-    t1 = _time.perf_counter()
-    out = full.simulate_response(lat, (n_lattice,) * 3, Gaussian(Phi0, lam), sites, mu * m,
-                                 (0.0, 0.0, start), (0.0, 0.0, speed), dt, n, line=(0, 0, 1),
-                                 record_every=record_every, kernel=kern, components="zz")
-    t2 = _time.perf_counter()
-    return {"t": out["t"], "z": out["r"][:, 2], "v": out["v"][:, 2],
-            "kernel_wall_s": np.array(t1 - t0), "run_wall_s": np.array(t2 - t1)}
-
-
-def edge_line_timelocal(dt=1e-3, tau=30.0, Phi0=1.0, lam=0.5, speed=7.5, start=7.0, mu=1.0,
-                        k1=15.0, k2=5.0, a=2.0, n_quad=None, form="rodin2024", save_every=10):
-    """rodin2024 Fig. 6, time-local side: Eq. (26) (form="rodin2024", the literal reading) or
-    rodin2025 Eqs. (18)-(20) (form="rodin2025") via :func:`ionmotion.timelocal.integrate`, with
-    the static response among the eight masses (infinite lattice) and 𝓜 (Eq. (23)).
-    Returns t, z, v, integrate_wall_s and integrate_cpu_s (the integration alone; the static
-    response and 𝓜 are computed once per lattice, cached in memory)."""
-    import time as _time
-    from . import timelocal
-    key = (k1, k2, a, n_quad)
-    if key not in _EDGE_CACHE:
-        lat = CubicLattice(1 / FOUR_PI2, a, k1, k2)
-        _EDGE_CACHE[key] = (timelocal.static_response_block(lat, np.array(edge_line_sites()),
-                                                            n_quad=n_quad), recoil_matrix(lat))
-    W0, Mrec = _EDGE_CACHE[key]
-    sites = np.array(edge_line_sites())
-    n = int(round(tau / dt))
-    t0 = _time.perf_counter()
-    c0 = _time.process_time()
-    t, R, V = timelocal.integrate((0.0, 0.0, start), (0.0, 0.0, speed), mu / FOUR_PI2,
-                                  Gaussian(Phi0, lam), sites * a, W0, Mrec, dt, n,
-                                  constrain=(0, 0, 1), save_every=save_every, form=form)
-    wall = _time.perf_counter() - t0
-    cpu = _time.process_time() - c0
-    return {"t": t, "z": R[:, 2], "v": V[:, 2], "integrate_wall_s": wall, "integrate_cpu_s": cpu}
-
-
-_EDGE_CACHE = {}
+# Thin lazy re-exports (see ionmotion._compat): the chapters still call these names here; new
+# code imports them from ionmotion.papers.rodin2024.
+__getattr__, __dir__ = moved(__name__, dict.fromkeys(
+    ("CELL_SITES", "chain_panel_task", "chain_pass_task", "cubic_panel_task",
+     "edge_line_full_task", "edge_line_sites", "edge_line_timelocal", "paper_speeds", "M0"),
+    "ionmotion.papers.rodin2024") | {"FOUR_PI2": "ionmotion.papers.constants"})

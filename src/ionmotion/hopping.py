@@ -30,9 +30,11 @@ Geometry
 --------
 Chain: cell i has site a at x = i a and site b at x = i a + a/2 (hu2026 Fig. 3(a)). Site order in
 real-space arrays: [0a, 0b, 1a, 1b, ...].
-Honeycomb: lattice vectors A1 = a (1, 0), A2 = a (1/2, √3/2); the three bond vectors a_j of
-Eq. (57) point from a b site to its three a neighbours, i.e. the b neighbours of an a site sit at
-−a_j. With this orientation Eq. (56) holds element by element.
+Honeycomb: the lattice of :func:`ionmotion.latticegas.honeycomb` (the package's one honeycomb:
+cells, site order and neighbour table) seen through the inversion r → −r, so that the three bond
+vectors a_j of Eq. (57) point from a b site to its three a neighbours, i.e. the b neighbours of
+an a site sit at −a_j. With this orientation Eq. (56) holds element by element. Lattice vectors
+−A1 = −a (1/2, √3/2), −A2 = a (1/2, −√3/2); site 2 (m L + n) is the a site of cell (m, n).
 """
 import math
 
@@ -40,6 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validate as V
+from .latticegas import honeycomb
 from .units import KB_EV
 
 __all__ = [
@@ -58,34 +61,17 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- validation
 def _gamma(gamma):
-    try:
-        g = float(gamma)
-    except (TypeError, ValueError):
-        raise ValueError(f"gamma must be a finite number in (-1, 1), got {gamma!r}") from None
-    if not math.isfinite(g) or abs(g) >= 1:
-        raise ValueError(f"gamma must be a finite number in (-1, 1) (|gamma| >= 1 makes a hopping "
-                         f"probability P0(1 ± gamma)/2 leave [0, 1]), got {gamma!r}")
-    return g
+    return V.finite_number("gamma", gamma, lambda g: abs(g) < 1, "in (-1, 1)",
+                           " (|gamma| >= 1 makes a hopping probability P0(1 ± gamma)/2 leave "
+                           "[0, 1])")
 
 
 def _P0(P0):
-    try:
-        p = float(P0)
-    except (TypeError, ValueError):
-        raise ValueError(f"P0 must be a finite number in (0, 1], got {P0!r}") from None
-    if not math.isfinite(p) or not (0 < p <= 1):
-        raise ValueError(f"P0 must be a finite number in (0, 1], got {P0!r}")
-    return p
+    return V.finite_number("P0", P0, lambda p: 0 < p <= 1, "in (0, 1]")
 
 
 def _field_1d(f):
-    try:
-        v = float(f)
-    except (TypeError, ValueError):
-        raise ValueError(f"f must be a finite number (f = Z E / k_B T), got {f!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"f must be a finite number (f = Z E / k_B T), got {f!r}")
-    return v
+    return V.finite_number("f", f, None, "(f = Z E / k_B T)")
 
 
 def _field_2d(f):
@@ -487,19 +473,23 @@ def chain_ring_matrix(n_cells, P0, gamma, f=0.0, a=1.0):
     return P.tocsr()
 
 
+def _honeycomb_torus(L):
+    """The one honeycomb lattice of the package, :func:`ionmotion.latticegas.honeycomb` (its
+    site order, cells and neighbour table), for the master equation."""
+    return honeycomb(V.integer_in("L", L, 2))
+
+
 def honeycomb_sites(L, a=1.0):
     """Positions (shape (2L², 2)), sublattice labels and cell indices (m, n) of an L×L honeycomb
-    torus. Site index 2 (m L + n) is the a site of cell (m, n), +1 its b site (at +(0, a/√3))."""
-    L = V.integer_in("L", L, 2)
+    torus: the lattice of :func:`ionmotion.latticegas.honeycomb` seen through the inversion
+    r → −r (see the module's Geometry notes). Site 2 (m L + n) is the a site of cell (m, n), +1 its
+    b site, at −a_1 from it; the b neighbours of an a site sit at −a_j."""
+    lat = _honeycomb_torus(L)
     a = V.positive("a", a)
-    m, n = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
-    m, n = m.ravel(), n.ravel()
-    R = a * np.stack([m + 0.5 * n, (math.sqrt(3) / 2) * n], axis=-1)
-    pos = np.empty((2 * L * L, 2))
-    pos[0::2] = R
-    pos[1::2] = R + np.array([0.0, a / math.sqrt(3)])
-    lab = np.tile([0, 1], L * L)
-    cells = np.repeat(np.stack([m, n], -1), 2, axis=0)
+    pos = -a * lat.pos
+    lab = lat.sub.astype(int)
+    c = np.arange(lat.n_sites) // 2
+    cells = np.stack([c // lat.shape[1], c % lat.shape[1]], axis=-1)
     return pos, lab, cells
 
 
@@ -508,9 +498,11 @@ def honeycomb_torus_matrix(L, P0, gamma, f=(0.0, 0.0), a=1.0):
 
     Each a site hops to its three b neighbours at −a_j with probability P0(1−γ)/3 · e^{−f·a_j},
     each b site to its three a neighbours at +a_j with P0(1+γ)/3 · e^{f·a_j}; the rest stays.
-    Column-stochastic CSR matrix of shape (2L², 2L²).
+    The neighbour table is that of :func:`ionmotion.latticegas.honeycomb` (neighbour k of an
+    a site is along −a_k here, the inversion of its +a_k). Column-stochastic CSR matrix of shape
+    (2L², 2L²).
     """
-    L = V.integer_in("L", L, 2)
+    lat = _honeycomb_torus(L)
     P0, g, f = _P0(P0), _gamma(gamma), _field_2d(f)
     a = V.positive("a", a)
     d = honeycomb_bond_vectors(a)
@@ -518,25 +510,18 @@ def honeycomb_torus_matrix(L, P0, gamma, f=(0.0, 0.0), a=1.0):
     wb = P0 * (1 + g) / 3 * np.exp(d @ f)      # b -> a along +a_j
     stay = (1 - wa.sum(), 1 - wb.sum())
     _require_stochastic(stay)
-    m, n = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
-    m, n = m.ravel(), n.ravel()
-
-    def idx(mm, nn, s):
-        return 2 * ((mm % L) * L + (nn % L)) + s
-
-    # a at (m,n): b neighbours at -a_1 -> cell (m, n-1); -a_2 -> (m+1, n-1); -a_3 -> (m, n)
-    shifts_a = [(0, -1), (1, -1), (0, 0)]
-    rows, cols, vals = [idx(m, n, 0), idx(m, n, 1)], [idx(m, n, 0), idx(m, n, 1)], \
-        [np.full(m.size, stay[0]), np.full(m.size, stay[1])]
-    for j, (dm, dn) in enumerate(shifts_a):
-        rows.append(idx(m + dm, n + dn, 1))
-        cols.append(idx(m, n, 0))
-        vals.append(np.full(m.size, wa[j]))
-        rows.append(idx(m, n, 0))          # reverse bond: b at (m+dm, n+dn) -> a at (m, n), +a_j
-        cols.append(idx(m + dm, n + dn, 1))
-        vals.append(np.full(m.size, wb[j]))
+    ia = np.flatnonzero(lat.sub == 0)
+    ib = np.flatnonzero(lat.sub == 1)
+    rows, cols = [ia, ib], [ia, ib]
+    vals = [np.full(ia.size, stay[0]), np.full(ib.size, stay[1])]
+    for j in range(3):
+        nb = lat.nbr[ia, j]                # the b neighbour of each a site along bond j
+        rows += [nb, ia]
+        cols += [ia, nb]
+        vals += [np.full(ia.size, wa[j]), np.full(ia.size, wb[j])]
+    n = lat.n_sites
     P = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(2 * L * L, 2 * L * L))
+                      shape=(n, n))
     return P.tocsr()
 
 

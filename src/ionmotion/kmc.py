@@ -31,6 +31,8 @@ from numba import njit
 
 from . import _validate as v
 from . import latticegas as lg
+from ._compat import moved
+from .papers.constants import HU2026
 from .units import KB_EV
 
 # ----------------------------------------------------------------------------------------------
@@ -38,11 +40,31 @@ from .units import KB_EV
 
 
 def class_tables(lattice, T, Lambda0, V, field=0.0, M0=0.0, tau_exc=1.0):
-    """Per-class total rates and per-slot partial rates (slot z = relaxation of the excitation).
+    """Per-class total rates and per-slot partial rates of the rejection-free kinetic Monte Carlo.
 
-    Class c of an empty site q: c = (2 (exc(q) + 1) + sub(q)) 2^z + pattern (unexcited classes
-    first, so the scan stops early without concerted hopping), where bit k of
-    pattern says whether the k-th neighbour of q is occupied and exc(q) ∈ {-1, 0..z-1}.
+    Class c of an empty site q is c = (2 (exc(q) + 1) + sub(q)) 2^z + pattern, with bit k of
+    pattern set if the k-th neighbour of q is occupied and exc(q) ∈ {−1, 0, …, z−1} its excitation
+    (unexcited classes first, so the class scan stops early without concerted hopping). Slot k < z
+    is the hop from the k-th neighbour into q, slot z the relaxation of the excitation.
+
+    Parameters
+    ----------
+    lattice : latticegas.Lattice
+    T : float
+        Temperature (K).
+    Lambda0, V : float
+        Bare barrier and nearest-neighbour repulsion (eV).
+    field : float, optional
+        Zℰ in eV per a along x.
+    M0 : float, optional
+        Barrier reduction of concerted (type-I) hops into an excited site (eV).
+    tau_exc : float, optional
+        Lifetime of the excitation (units of τ).
+
+    Returns
+    -------
+    class_rate : ndarray, shape (n_classes,)
+    sub_rates : ndarray, shape (n_classes, z + 1)
     """
     z = lattice.z
     kT = KB_EV * T
@@ -72,9 +94,13 @@ def class_tables(lattice, T, Lambda0, V, field=0.0, M0=0.0, tau_exc=1.0):
 
 
 @njit(cache=True, inline="always")
-def _classify(x, occ, exc, nbr, sub, z):
+def _classify(x, site, geom):
+    """Class of site x (-1 if occupied); site = (occ, exc, pid), geom = (nbr, sub, vecs)."""
+    occ, exc = site[0], site[1]
+    nbr, sub = geom[0], geom[1]
     if occ[x]:
         return -1
+    z = nbr.shape[1]
     pat = 0
     for k in range(z):
         if occ[nbr[x, k]]:
@@ -83,8 +109,18 @@ def _classify(x, occ, exc, nbr, sub, z):
 
 
 @njit(cache=True, inline="always")
-def _reclassify(x, occ, exc, nbr, sub, z, cls, members, where, count, class_rate, R):
-    newc = _classify(x, occ, exc, nbr, sub, z)
+def _reclassify(x, site, geom, classes, class_rate, wcls, R):
+    """Move site x to its current class (:func:`_move_to_class`); returns the total rate."""
+    return _move_to_class(x, _classify(x, site, geom), classes, class_rate, wcls, R)
+
+
+@njit(cache=True, inline="always")
+def _move_to_class(x, newc, classes, class_rate, wcls, R):
+    """Move site x from its class to class newc (-1: none) in the unordered class lists
+    classes = (cls, members, where, count), O(1); keeps the per-class totals wcls and the total
+    rate R up to date and returns R. The one copy of the class bookkeeping, shared by the
+    canonical kernel, :func:`_init_classes` and the grand-canonical kernel (inlined by numba)."""
+    cls, members, where, count = classes
     oldc = cls[x]
     if newc == oldc:
         return R
@@ -94,24 +130,29 @@ def _reclassify(x, occ, exc, nbr, sub, z, cls, members, where, count, class_rate
         members[oldc, i] = last
         where[last] = i
         count[oldc] -= 1
+        wcls[oldc] -= class_rate[oldc]
         R -= class_rate[oldc]
     if newc >= 0:
         members[newc, count[newc]] = x
         where[x] = count[newc]
         count[newc] += 1
+        wcls[newc] += class_rate[newc]
         R += class_rate[newc]
     cls[x] = newc
     return R
 
 
 @njit(cache=True)
-def _init_classes(occ, exc, nbr, sub, z, cls, members, where, count, class_rate):
+def _init_classes(site, geom, classes, class_rate):
+    """Sort every site into its class from scratch; returns the total rate."""
+    cls, count = classes[0], classes[3]
     count[:] = 0
+    wcls = np.zeros(count.shape[0])
     R = 0.0
-    for x in range(occ.shape[0]):
+    for x in range(cls.shape[0]):
         cls[x] = -1
-    for x in range(occ.shape[0]):
-        R = _reclassify(x, occ, exc, nbr, sub, z, cls, members, where, count, class_rate, R)
+    for x in range(cls.shape[0]):
+        R = _reclassify(x, site, geom, classes, class_rate, wcls, R)
     return R
 
 
@@ -124,105 +165,185 @@ def _total_rate(count, class_rate):
 
 
 @njit(cache=True)
-def _kmc_kernel(occ, exc, pid, nbr, sub, vecs, cls, members, where, count, class_rate, sub_rates,
-                uni, t, t_stop, concerted, sample_times, isample, s_R, s_msd, s_gam, snaps,
-                s_pos, pdisp, Rvec, state, acc, mask_time, mask):
+def _class_totals(count, class_rate, wcls):
+    """wcls[c] = count[c] class_rate[c]; returns their sum (the total rate)."""
+    R = 0.0
+    for c in range(count.shape[0]):
+        wcls[c] = count[c] * class_rate[c]
+        R += wcls[c]
+    return R
+
+
+@njit(cache=True, inline="always")
+def _record_samples(tn, samples, isample, site, obs, g):
+    """Write every sample whose time is <= tn (they see the current state); returns isample.
+    samples = (times, R (S, 2), msd (S,), gamma (S,), snapshots, positions);
+    obs = (pdisp, Rvec, state, acc, mask_time)."""
+    times, s_R, s_msd, s_gam, snaps, s_pos = samples
+    pdisp, Rvec = obs[0], obs[1]
+    occ = site[0]
+    npart = pdisp.shape[0]
+    while isample < times.shape[0] and times[isample] <= tn:
+        s_R[isample, 0] = Rvec[0]
+        s_R[isample, 1] = Rvec[1]
+        m2 = 0.0
+        for i in range(npart):
+            m2 += pdisp[i, 0] * pdisp[i, 0] + pdisp[i, 1] * pdisp[i, 1]
+        s_msd[isample] = m2 * (1.0 / npart)
+        s_gam[isample] = g
+        if snaps.shape[0] > 1:
+            for x in range(occ.shape[0]):
+                snaps[isample, x] = occ[x]
+        if s_pos.shape[0] > 1:
+            for i in range(npart):
+                s_pos[isample, i, 0] = pdisp[i, 0]
+                s_pos[isample, i, 1] = pdisp[i, 1]
+        isample += 1
+    return isample
+
+
+@njit(cache=True, inline="always")
+def _accumulate(acc, w, g, npairs):
+    """Time integrals over an interval w: ∫dt, ∫|γ|dt, ∫γ²dt, ∫γ⁴dt, ∫γ dt, ∫n_pairs dt."""
+    g2 = g * g
+    acc[0] += w
+    acc[1] += w * abs(g)
+    acc[2] += w * g2
+    acc[3] += w * g2 * g2
+    acc[4] += w * g
+    acc[5] += w * npairs
+
+
+@njit(cache=True, inline="always")
+def _pick_event(u0, wcls, classes, rates, z):
+    """From one uniform u0 ∈ [0, R): the class (by its total), a site in it (uniformly) and the
+    slot (origin neighbour k < z, or z = relaxation) by its partial rate. Returns (q, slot)."""
+    members, count = classes[1], classes[3]
+    class_rate, sub_rates = rates
+    c = -1
+    cum = 0.0
+    last_nz = -1
+    cum_last = 0.0
+    for cc in range(wcls.shape[0]):
+        wc = wcls[cc]
+        if wc > 0.0:
+            if cum + wc > u0:
+                c = cc
+                break
+            last_nz = cc
+            cum_last = cum
+            cum += wc
+    if c < 0:  # rounding: u0 at the very top of the total
+        c = last_nz
+        cum = cum_last
+    rem = (u0 - cum) / class_rate[c]
+    i = int(rem)
+    if i >= count[c]:
+        i = count[c] - 1
+    q = members[c, i]
+    frac = (rem - i) * class_rate[c]
+    j = z
+    cs = 0.0
+    for k in range(z + 1):
+        if sub_rates[c, k] > 0.0:
+            j = k
+            cs += sub_rates[c, k]
+            if cs > frac:
+                break
+    return q, j
+
+
+@njit(cache=True, inline="always")
+def _hop(p, q, j, site, geom, obs, npairs, concerted):
+    """Move the ion on p to the empty neighbour q (q's slot j points back to p): occupations,
+    ion labels, displacements, excitation; returns the new number of occupied pairs."""
+    occ, exc, pid = site
+    nbr, sub, vecs = geom
+    pdisp, Rvec = obs[0], obs[1]
+    z = nbr.shape[1]
+    for k in range(z):
+        if occ[nbr[p, k]]:
+            npairs -= 1
+    occ[p] = 0
+    for k in range(z):
+        if occ[nbr[q, k]]:
+            npairs += 1
+    occ[q] = 1
+    ip = pid[p]
+    pid[q] = ip
+    pid[p] = -1
+    sq = sub[q]
+    dx = -vecs[sq, j, 0]
+    dy = -vecs[sq, j, 1]
+    pdisp[ip, 0] += dx
+    pdisp[ip, 1] += dy
+    Rvec[0] += dx
+    Rvec[1] += dy
+    exc[q] = -1
+    if concerted:
+        for k in range(z):
+            if nbr[p, k] == q:
+                exc[p] = k
+    return npairs
+
+
+@njit(cache=True, inline="always")
+def _touched(p, q, occ, nbr, upd):
+    """Sites whose class a hop p → q can change: q, p and their empty neighbours; returns
+    how many were written to upd."""
+    upd[0] = q
+    upd[1] = p
+    nupd = 2
+    for k in range(nbr.shape[1]):
+        x = nbr[p, k]
+        if x != q and occ[x] == 0:
+            upd[nupd] = x
+            nupd += 1
+        x = nbr[q, k]
+        if x != p and occ[x] == 0:
+            upd[nupd] = x
+            nupd += 1
+    return nupd
+
+
+@njit(cache=True)
+def _kmc_kernel(site, geom, classes, rates, samples, obs, uni, t, t_stop, concerted, isample,
+                mask):
     """Run events until t_stop or until the uniforms ``uni`` (n, 2) are used up.
 
-    state = [n_a (ions on sublattice a), n_pairs, n_hops, n_decays]; acc accumulates ∫dt, ∫|γ|dt,
-    ∫γ²dt, ∫γ⁴dt, ∫γ dt, ∫n_pairs dt. Returns (t, events used, isample, mask).
-    The class bookkeeping of :func:`_reclassify` is written out inline (no function calls in the
-    hot loop).
-    """
-    z = nbr.shape[1]
-    ns = occ.shape[0]
-    nc = count.shape[0]
-    npart = pdisp.shape[0]
-    na = state[0]
-    npairs = state[1]
-    nsamp = sample_times.shape[0]
+    Packed arguments: site = (occ, exc, pid); geom = (nbr, sub, vecs); classes = (cls, members,
+    where, count); rates = (class_rate, sub_rates); samples = (times, R, msd, gamma, snapshots,
+    positions), the last two (1, …) when not wanted; obs = (pdisp, Rvec, state, acc, mask_time),
+    state = [n_a, n_pairs, n_hops, n_decays]; mask: occupation bit mask (for mask_time).
+    Returns (t, events used, isample, mask)."""
+    occ, exc, nbr, sub = site[0], site[1], geom[0], geom[1]
+    count, class_rate = classes[3], rates[0]
+    pdisp, state, acc, mask_time = obs[0], obs[2], obs[3], obs[4]
+    z, npart, na, npairs = nbr.shape[1], pdisp.shape[0], state[0], state[1]
     track = mask_time.shape[0] > 1
-    wcls = np.empty(nc)
-    for c in range(nc):
+    wcls = np.empty(count.shape[0])
+    for c in range(count.shape[0]):
         wcls[c] = count[c] * class_rate[c]
     R = wcls.sum()
     upd = np.empty(2 * z + 2, dtype=np.int64)
     used = 0
-    nuni = uni.shape[0]
-    inv_np = 1.0 / npart
-    g = (2.0 * na - npart) * inv_np
-    while used < nuni:
+    g = (2.0 * na - npart) * (1.0 / npart)
+    while used < uni.shape[0]:
         if R <= 0.0:
             break
         u0 = uni[used, 0] * R
         dt = -math.log(1.0 - uni[used, 1]) / R
         used += 1
-        tn = t + dt
-        if tn > t_stop:
-            tn = t_stop
-        while isample < nsamp and sample_times[isample] <= tn:
-            # samples that fall before the next event see the current state
-            s_R[isample, 0] = Rvec[0]
-            s_R[isample, 1] = Rvec[1]
-            m2 = 0.0
-            for i in range(npart):
-                m2 += pdisp[i, 0] * pdisp[i, 0] + pdisp[i, 1] * pdisp[i, 1]
-            s_msd[isample] = m2 * inv_np
-            s_gam[isample] = g
-            if snaps.shape[0] > 1:
-                for x in range(ns):
-                    snaps[isample, x] = occ[x]
-            if s_pos.shape[0] > 1:
-                for i in range(npart):
-                    s_pos[isample, i, 0] = pdisp[i, 0]
-                    s_pos[isample, i, 1] = pdisp[i, 1]
-            isample += 1
-        w = tn - t
-        g2 = g * g
-        acc[0] += w
-        acc[1] += w * abs(g)
-        acc[2] += w * g2
-        acc[3] += w * g2 * g2
-        acc[4] += w * g
-        acc[5] += w * npairs
+        tn = min(t + dt, t_stop)
+        isample = _record_samples(tn, samples, isample, site, obs, g)
+        _accumulate(acc, tn - t, g, npairs)
         if track:
-            mask_time[mask] += w
+            mask_time[mask] += tn - t
         if t + dt > t_stop:
             t = t_stop  # the drawn event is discarded (memoryless): nothing happens
             break
         t = t + dt
-        # --- pick the class, then the site (uniformly), then the origin slot, all from u0
-        c = -1
-        cum = 0.0
-        last_nz = -1
-        cum_last = 0.0
-        for cc in range(nc):
-            wc = wcls[cc]
-            if wc > 0.0:
-                if cum + wc > u0:
-                    c = cc
-                    break
-                last_nz = cc
-                cum_last = cum
-                cum += wc
-        if c < 0:  # rounding: u0 at the very top of the total
-            c = last_nz
-            cum = cum_last
-        rem = (u0 - cum) / class_rate[c]
-        i = int(rem)
-        if i >= count[c]:
-            i = count[c] - 1
-        q = members[c, i]
-        frac = (rem - i) * class_rate[c]
-        j = z
-        cs = 0.0
-        for k in range(z + 1):
-            if sub_rates[c, k] > 0.0:
-                j = k
-                cs += sub_rates[c, k]
-                if cs > frac:
-                    break
-        nupd = 0
+        q, j = _pick_event(u0, wcls, classes, rates, z)
         if j == z:  # relaxation of the excitation at q
             exc[q] = -1
             upd[0] = q
@@ -230,84 +351,17 @@ def _kmc_kernel(occ, exc, pid, nbr, sub, vecs, cls, members, where, count, class
             state[3] += 1
         else:
             p = nbr[q, j]
-            # --- hop p -> q
-            for k in range(z):
-                if occ[nbr[p, k]]:
-                    npairs -= 1
-            occ[p] = 0
-            for k in range(z):
-                if occ[nbr[q, k]]:
-                    npairs += 1
-            occ[q] = 1
-            ip = pid[p]
-            pid[q] = ip
-            pid[p] = -1
-            sq = sub[q]
-            dx = -vecs[sq, j, 0]
-            dy = -vecs[sq, j, 1]
-            pdisp[ip, 0] += dx
-            pdisp[ip, 1] += dy
-            Rvec[0] += dx
-            Rvec[1] += dy
-            if sq == 0:
-                na += 1
-            else:
-                na -= 1
-            g = (2.0 * na - npart) * inv_np
-            exc[q] = -1
-            if concerted:
-                for k in range(z):
-                    if nbr[p, k] == q:
-                        exc[p] = k
+            npairs = _hop(p, q, j, site, geom, obs, npairs, concerted)
+            na += 1 if sub[q] == 0 else -1
+            g = (2.0 * na - npart) * (1.0 / npart)
             if track:
                 mask ^= (1 << p) | (1 << q)
-            upd[0] = q
-            upd[1] = p
-            nupd = 2
-            for k in range(z):
-                x = nbr[p, k]
-                if x != q and occ[x] == 0:
-                    upd[nupd] = x
-                    nupd += 1
-                x = nbr[q, k]
-                if x != p and occ[x] == 0:
-                    upd[nupd] = x
-                    nupd += 1
+            nupd = _touched(p, q, occ, nbr, upd)
             state[2] += 1
-        # --- reclassify the touched sites (inline version of _reclassify)
         for ii in range(nupd):
-            x = upd[ii]
-            if occ[x]:
-                newc = -1
-            else:
-                pat = 0
-                for k in range(z):
-                    if occ[nbr[x, k]]:
-                        pat |= 1 << k
-                newc = ((exc[x] + 1) * 2 + sub[x]) * (1 << z) + pat
-            oldc = cls[x]
-            if newc == oldc:
-                continue
-            if oldc >= 0:
-                pos = where[x]
-                last = members[oldc, count[oldc] - 1]
-                members[oldc, pos] = last
-                where[last] = pos
-                count[oldc] -= 1
-                wcls[oldc] -= class_rate[oldc]
-                R -= class_rate[oldc]
-            if newc >= 0:
-                members[newc, count[newc]] = x
-                where[x] = count[newc]
-                count[newc] += 1
-                wcls[newc] += class_rate[newc]
-                R += class_rate[newc]
-            cls[x] = newc
+            R = _reclassify(upd[ii], site, geom, classes, class_rate, wcls, R)
         if (state[2] & 65535) == 0:  # refresh the running totals (round-off)
-            R = 0.0
-            for cc in range(nc):
-                wcls[cc] = count[cc] * class_rate[cc]
-                R += wcls[cc]
+            R = _class_totals(count, class_rate, wcls)
     state[0] = na
     state[1] = npairs
     return t, used, isample, mask
@@ -318,17 +372,41 @@ def _kmc_kernel(occ, exc, pid, nbr, sub, vecs, cls, members, where, count, class
 
 
 class LatticeGasKMC:
-    """Kinetic Monte Carlo of the half-filled (or any filling) lattice gas of hu2026's lattices.
+    """Kinetic Monte Carlo of the lattice gas on hu2026's lattices (any filling).
 
-    Parameters (eV, K): ``kind`` "chain" (size = cells) or "honeycomb" (size = n of n × n cells);
-    ``T``; ``K0`` with V = 2 K0 / z (see :func:`latticegas.coupling_from_paper`) unless ``V`` is
-    given (V = 0: non-interacting ions with site exclusion); ``Lambda0``; ``n0`` ions per cell;
-    ``M0`` concerted-hopping barrier reduction, ``tau_exc`` its lifetime (units of τ); ``field``
-    Zℰ in eV per a along x; ``seed``; ``init`` "random" or "ordered" (all ions on sublattice a).
+    Rejection-free (n-fold way); random numbers are drawn outside the kernel, two per event, from
+    a seeded numpy.random.Generator.
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    size : int
+        Cells of the chain, or n of the n × n honeycomb.
+    T : float
+        Temperature (K), > 0.
+    K0 : float, optional
+        hu2026's coupling (eV); V = 2 K0 / z unless `V` is given.
+    Lambda0 : float, optional
+        Bare barrier (eV), >= 0.
+    n0 : float, optional
+        Ions per two-site cell, in (0, 2).
+    V : float, optional
+        Nearest-neighbour repulsion (eV), >= 0 (0: non-interacting ions with site exclusion).
+    M0 : float, optional
+        Concerted-hopping barrier reduction (eV), >= 0.
+    field : float, optional
+        Zℰ in eV per a along x.
+    tau_exc : float, optional
+        Lifetime of the concerted-hopping excitation (units of τ), > 0.
+    seed : int, optional
+    init : {"random", "ordered"}, optional
+        "ordered" puts all ions on sublattice a.
+    track_states : bool, optional
+        Record the time spent in every configuration (n_sites <= 24).
     """
 
-    def __init__(self, kind, size, T, K0=0.5, Lambda0=0.25, n0=1.0, V=None, M0=0.0, field=0.0,
-                 tau_exc=1.0, seed=0, init="random", track_states=False):
+    def __init__(self, kind, size, T, K0=HU2026.K0, Lambda0=HU2026.Lambda0, n0=1.0, V=None, M0=0.0,
+                 field=0.0, tau_exc=1.0, seed=0, init="random", track_states=False):
         self.lattice = lg.make_lattice(kind, size)
         lat = self.lattice
         self.T = v.positive("T", T)
@@ -367,8 +445,7 @@ class LatticeGasKMC:
         self.members = np.zeros((nc, ns), dtype=np.int32)
         self.where = np.zeros(ns, dtype=np.int32)
         self.count = np.zeros(nc, dtype=np.int32)
-        _init_classes(self.occ, self.exc, lat.nbr, lat.sub, lat.z, self.cls, self.members,
-                      self.where, self.count, self.class_rate)
+        _init_classes(self._site(), self._geom(), self._classes(), self.class_rate)
         self.t = 0.0
         na = int(occ[lat.sub == 0].sum())
         npairs = int(round(lg.energy(occ, lat, 1.0)))
@@ -378,6 +455,25 @@ class LatticeGasKMC:
         self.mask_time = np.zeros((1 << ns) if track_states else 1)
         self.mask = int(np.sum(occ.astype(np.int64) << np.arange(ns))) if track_states else 0
         self.reset_observables()
+
+    # -- packed kernel arguments (see _kmc_kernel)
+    def _site(self):
+        return (self.occ, self.exc, self.pid)
+
+    def _geom(self):
+        return (self.lattice.nbr, self.lattice.sub, self.lattice.vecs)
+
+    def _classes(self):
+        return (self.cls, self.members, self.where, self.count)
+
+    def _kernel(self, uni, t_stop, samples, isample):
+        """One call of :func:`_kmc_kernel` on this state; returns (events used, isample)."""
+        obs = (self.pdisp, self.Rvec, self.state, self.acc, self.mask_time)
+        t, used, isample, self.mask = _kmc_kernel(
+            self._site(), self._geom(), self._classes(), (self.class_rate, self.sub_rates),
+            samples, obs, uni, self.t, t_stop, self.M0 > 0.0, isample, self.mask)
+        self.t = t
+        return used, isample
 
     # -- bookkeeping
     def reset_observables(self):
@@ -391,19 +487,39 @@ class LatticeGasKMC:
 
     @property
     def gamma(self):
-        """Instantaneous sublattice polarization γ = (N_a - N_b) / N."""
+        """Instantaneous sublattice polarization γ = (N_a − N_b) / N."""
         return (2.0 * self.state[0] - self.n_particles) / self.n_particles
 
     def total_rate(self):
+        """The current total event rate (per τ).
+
+        Returns
+        -------
+        float
+        """
         return float(_total_rate(self.count, self.class_rate))
 
     def run(self, duration, n_samples=0, snapshots=False, positions=False, chunk=1 << 16):
-        """Advance by ``duration`` (units of τ); sample n_samples equally spaced times in the run.
+        """Advance by `duration`, sampling at n_samples equally spaced times.
 
-        Returns a dict: sample times (from the last reset), collective displacement R (S, 2),
-        tracer mean-square displacement per ion (S,), γ (S,), optional occupation snapshots, and
-        the number of hops and wall time of this call; optional occupation snapshots (S, n_sites)
-        and unwrapped ion displacements (S, N, 2).
+        Parameters
+        ----------
+        duration : float
+            Time in units of τ, > 0.
+        n_samples : int, optional
+        snapshots : bool, optional
+            Also return the occupations at the sample times.
+        positions : bool, optional
+            Also return the unwrapped ion displacements.
+        chunk : int, optional
+            Events per kernel call (random numbers drawn per chunk).
+
+        Returns
+        -------
+        dict
+            t (S,) sample times since the last reset, R (S, 2) collective displacement, msd (S,)
+            tracer mean-square displacement per ion, gamma (S,), hops, wall (s); optionally snapshots
+            (S, n_sites) and positions (S, N, 2).
         """
         duration = v.positive("duration", duration)
         t_stop = self.t + duration
@@ -414,19 +530,13 @@ class LatticeGasKMC:
         s_gam = np.zeros(S)
         snaps = np.zeros((S, self.lattice.n_sites) if snapshots and S > 1 else (1, 1), np.int8)
         s_pos = np.zeros((S, self.n_particles, 2) if positions and S > 1 else (1, 1, 2))
-        lat = self.lattice
         isample = 0
         hops0 = int(self.state[2])
         t_wall = time.perf_counter()
-        concerted = self.M0 > 0.0
+        samples = (ts, s_R, s_msd, s_gam, snaps, s_pos)
         while self.t < t_stop:
             uni = self.rng.random((chunk, 2))
-            t, used, isample, self.mask = _kmc_kernel(
-                self.occ, self.exc, self.pid, lat.nbr, lat.sub, lat.vecs, self.cls, self.members,
-                self.where, self.count, self.class_rate, self.sub_rates, uni, self.t, t_stop,
-                concerted, ts, isample, s_R, s_msd, s_gam, snaps, s_pos, self.pdisp, self.Rvec,
-                self.state, self.acc, self.mask_time, self.mask)
-            self.t = t
+            used, isample = self._kernel(uni, t_stop, samples, isample)
             if used < chunk and self.t < t_stop:  # no event possible (R = 0)
                 raise RuntimeError("no possible event (total rate is zero)")
         out = {"t": ts - self.t0, "R": s_R, "msd": s_msd, "gamma": s_gam,
@@ -438,43 +548,68 @@ class LatticeGasKMC:
         return out
 
     def run_events(self, n_events, chunk=1 << 16):
-        """Advance by exactly ``n_events`` events (hops, and relaxations if M0 > 0), no samples."""
+        """Advance by exactly n_events events (hops, and relaxations if M0 > 0), without samples.
+
+        Parameters
+        ----------
+        n_events : int
+            >= 0.
+        chunk : int, optional
+
+        Returns
+        -------
+        LatticeGasKMC
+            self.
+        """
         n = v.integer_in("n_events", n_events, 0)
-        lat = self.lattice
         e = np.zeros(0)
-        z2 = np.zeros((0, 2))
-        sn = np.zeros((1, 1), np.int8)
-        sp = np.zeros((1, 1, 2))
-        concerted = self.M0 > 0.0
+        samples = (e, np.zeros((0, 2)), e, e, np.zeros((1, 1), np.int8), np.zeros((1, 1, 2)))
         while n > 0:
             uni = self.rng.random((min(chunk, n), 2))
-            t, used, _, self.mask = _kmc_kernel(
-                self.occ, self.exc, self.pid, lat.nbr, lat.sub, lat.vecs, self.cls, self.members,
-                self.where, self.count, self.class_rate, self.sub_rates, uni, self.t, 1e300,
-                concerted, e, 0, z2, e, e, sn, sp, self.pdisp, self.Rvec, self.state, self.acc,
-                self.mask_time, self.mask)
-            self.t = t
+            used, _ = self._kernel(uni, 1e300, samples, 0)
             if used < uni.shape[0]:
                 raise RuntimeError("no possible event (total rate is zero)")
             n -= used
         return self
 
     def hop_rate(self, n_events=None):
-        """Hops per ion per τ measured over n_events further events (default 20 per ion)."""
+        """Hops per ion per τ, measured over further events.
+
+        Parameters
+        ----------
+        n_events : int, optional
+            Default 20 per ion.
+
+        Returns
+        -------
+        float
+        """
         n_events = n_events or 20 * self.n_particles
         t0, h0 = self.t, int(self.state[2])
         self.run_events(n_events)
         return (int(self.state[2]) - h0) / (self.t - t0) / self.n_particles
 
     def moments(self):
-        """Time averages since the last reset: ⟨|γ|⟩, ⟨γ²⟩, ⟨γ⁴⟩, ⟨γ⟩, ⟨n_pairs⟩/n_sites."""
+        """Time averages since the last reset.
+
+        Returns
+        -------
+        dict
+            abs ⟨|γ|⟩, g2 ⟨γ²⟩, g4 ⟨γ⁴⟩, g1 ⟨γ⟩, pairs ⟨n_pairs⟩/n_sites.
+        """
         a = self.acc
         T = a[0]
         return {"abs": a[1] / T, "g2": a[2] / T, "g4": a[3] / T, "g1": a[4] / T,
                 "pairs": a[5] / T / self.lattice.n_sites}
 
     def state_probabilities(self):
-        """Time fraction spent in each configuration (bit i of the index = occupation of site i)."""
+        """Fraction of the time spent in each configuration (needs track_states=True).
+
+        Returns
+        -------
+        ndarray, shape (2**n_sites,)
+            Bit i of the index is the occupation of site i.
+        """
         return self.mask_time / self.mask_time.sum()
 
 
@@ -483,12 +618,31 @@ class LatticeGasKMC:
 
 
 def binder(g2, g4):
-    """Binder cumulant U = 1 - ⟨γ⁴⟩ / (3 ⟨γ²⟩²)."""
+    """Binder cumulant U = 1 − ⟨γ⁴⟩ / (3 ⟨γ²⟩²).
+
+    Parameters
+    ----------
+    g2, g4 : float or array_like
+
+    Returns
+    -------
+    float or ndarray
+    """
     return 1.0 - np.asarray(g4) / (3.0 * np.asarray(g2) ** 2)
 
 
 def msd_slope(t, y, start=0.3):
-    """Least-squares slope of y(t) through the points with t ≥ start · t_max (fit with intercept)."""
+    """Least-squares slope (with intercept) of y(t) over the points with t >= start · t_max.
+
+    Parameters
+    ----------
+    t, y : array_like
+    start : float, optional
+
+    Returns
+    -------
+    float
+    """
     t, y = np.asarray(t), np.asarray(y)
     sel = t >= start * t.max()
     A = np.stack([t[sel], np.ones(sel.sum())], axis=1)
@@ -496,8 +650,21 @@ def msd_slope(t, y, start=0.3):
 
 
 def collective_msd(t, R, max_lag_frac=0.02):
-    """⟨|R(t0 + s) - R(t0)|²⟩ averaged over time origins t0 (R: (S, 2) or (S, N, 2), summed over
-    the last axis and averaged over ions). Returns (lags, msd)."""
+    """⟨|R(t0 + s) − R(t0)|²⟩ averaged over time origins (and ions for (S, N, 2) input).
+
+    Parameters
+    ----------
+    t : array_like, shape (S,)
+        Equally spaced sample times.
+    R : array_like, shape (S, 2) or (S, N, 2)
+    max_lag_frac : float, optional
+        Largest lag as a fraction of the run.
+
+    Returns
+    -------
+    lags : ndarray
+    msd : ndarray
+    """
     R = np.asarray(R)
     S = R.shape[0]
     nl = max(2, int(S * max_lag_frac))
@@ -508,12 +675,24 @@ def collective_msd(t, R, max_lag_frac=0.02):
 
 
 def diffusion(res, dim, n_particles):
-    """Tracer D* and charge D_σ (a²/τ) and the Haven ratio H = D*/D_σ from one run.
+    """Tracer D*, charge D_σ (a²/τ) and the Haven ratio D*/D_σ from one run.
 
-    D_σ = ⟨|ΔR|²⟩ / (2 d N t) from the collective displacement R = Σ_i Δr_i, averaged over time
-    origins (lags up to 2 % of the run); D* = ⟨|Δr_i|²⟩ / (2 d t) from the ions' positions if
-    they were sampled (time origins and ions averaged), else from the mean-square displacement
-    since the start of the run (ions averaged).
+    D_σ = ⟨|ΔR|²⟩ / (2 d N t) from the collective displacement (time origins averaged, lags up
+    to 2 % of the run); D* from the ions' positions if they were sampled, else from the
+    mean-square displacement since the start of the run.
+
+    Parameters
+    ----------
+    res : dict
+        Output of :meth:`LatticeGasKMC.run`.
+    dim : int
+        Dimension of the lattice.
+    n_particles : int
+
+    Returns
+    -------
+    dict
+        D_tracer, D_sigma, haven.
     """
     t = res["t"]
     if "positions" in res:
@@ -528,7 +707,23 @@ def diffusion(res, dim, n_particles):
 
 def drift_diffusion(res, n_particles, field, T, axis=0):
     """Charge diffusion coefficient from the drift under a weak field (Nernst-Einstein):
-    D_σ = k_B T ⟨Ṙ⟩ / (N Zℰ); field = Zℰ in eV per a."""
+    D_σ = k_B T ⟨Ṙ⟩ / (N Zℰ).
+
+    Parameters
+    ----------
+    res : dict
+        Output of :meth:`LatticeGasKMC.run`.
+    n_particles : int
+    field : float
+        Zℰ (eV per a).
+    T : float
+        Temperature (K).
+    axis : int, optional
+
+    Returns
+    -------
+    float
+    """
     t = res["t"]
     vel = msd_slope(t, res["R"][:, axis], start=0.0)
     return vel * KB_EV * T / (n_particles * field)
@@ -548,8 +743,31 @@ def _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0=0.0, n0=1.0, ini
 
 def equilibrium_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_samples=1000,
                      M0=0.0, n0=1.0, init="ordered", tau_exc=1.0):
-    """One equilibrium run of ``hops_run`` hops per ion after ``hops_eq`` (the duration in τ is
-    set from a pilot measurement of the hop rate): moments of γ, D*, D_σ, hops, hop rate."""
+    """One equilibrium run (sweep task): hops_run hops per ion after hops_eq, the duration set from a
+    pilot measurement of the hop rate.
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    size : int
+        Cells (chain) or n of the n × n honeycomb.
+    T : float
+        Temperature (K).
+    K0, Lambda0 : float
+        hu2026's coupling and bare barrier (eV); V = 2 K0 / z.
+    seed : int
+        Seed of the run's numpy.random.Generator.
+    hops_eq, hops_run : float
+        Hops per ion for equilibration and for the measurement.
+    n_samples : int, optional
+    M0, n0, init, tau_exc : optional
+        As for :class:`LatticeGasKMC`.
+
+    Returns
+    -------
+    dict
+        abs, g2, g4, pairs, D_tracer, D_sigma, hops, hop_rate, n_particles, wall.
+    """
     sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0, n0, init,
                         tau_exc=tau_exc)
     rate = sim.hop_rate()
@@ -564,7 +782,30 @@ def equilibrium_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_samp
 
 def drift_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, field, M0=0.0, n0=1.0,
                init="ordered"):
-    """One run under a weak field (Zℰ = field, eV per a, along x): D_σ from the drift."""
+    """One run under a weak field (sweep task): D_σ from the drift.
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    size : int
+        Cells (chain) or n of the n × n honeycomb.
+    T : float
+        Temperature (K).
+    K0, Lambda0 : float
+        hu2026's coupling and bare barrier (eV); V = 2 K0 / z.
+    seed : int
+        Seed of the run's numpy.random.Generator.
+    hops_eq, hops_run : float
+        Hops per ion for equilibration and for the measurement.
+    field : float
+        Zℰ (eV per a) along x.
+    M0, n0, init : optional
+
+    Returns
+    -------
+    dict
+        D_drift, hops.
+    """
     sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq, M0, n0, init, field)
     rate = sim.hop_rate()
     sim.reset_observables()
@@ -573,7 +814,29 @@ def drift_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, field, M0=0.
 
 
 def binder_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_blocks=10):
-    """Moments of γ in n_blocks consecutive blocks of a run (for error bars): arrays abs, g2, g4."""
+    """Moments of γ in n_blocks consecutive blocks of one run (sweep task; block values give error
+    bars).
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+    size : int
+        Cells (chain) or n of the n × n honeycomb.
+    T : float
+        Temperature (K).
+    K0, Lambda0 : float
+        hu2026's coupling and bare barrier (eV); V = 2 K0 / z.
+    seed : int
+        Seed of the run's numpy.random.Generator.
+    hops_eq, hops_run : float
+        Hops per ion for equilibration and for the measurement.
+    n_blocks : int, optional
+
+    Returns
+    -------
+    dict
+        abs, g2, g4 (n_blocks,), wall, n_events.
+    """
     sim = _equilibrated(kind, size, T, K0, Lambda0, seed, hops_eq)
     per = int(hops_run * sim.n_particles / n_blocks)
     out = {k: np.zeros(n_blocks) for k in ("abs", "g2", "g4")}
@@ -594,8 +857,27 @@ def binder_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_blocks=10
 
 
 def reference_step(occ, exc, lattice, T, Lambda0, V, field, M0, tau_exc, u):
-    """One rejection-free step by brute force. Returns (new occ, new exc, dt, event) with event
-    (p, q) for a hop or (-1, q) for a relaxation; u = three uniforms in [0, 1)."""
+    """One rejection-free step by brute force over the full event list (plain NumPy reference of the
+    kernel).
+
+    Parameters
+    ----------
+    occ, exc : ndarray
+        Occupations and excitations of the sites.
+    lattice : latticegas.Lattice
+    T, Lambda0, V, field, M0, tau_exc : float
+        As for :class:`LatticeGasKMC`.
+    u : array_like, shape (3,)
+        Uniforms in [0, 1): event choice, (unused), waiting time.
+
+    Returns
+    -------
+    occ, exc : ndarray
+        The new state.
+    dt : float
+    event : tuple
+        (p, q) for a hop p → q, (−1, q) for a relaxation at q.
+    """
     orig, slot, dest, rate = lg.hop_rates_reference(occ, lattice, T, Lambda0, V, field, M0, exc)
     relax = np.flatnonzero((exc >= 0) & (occ == 0)) if M0 > 0 else np.zeros(0, int)
     rates = np.concatenate([rate, np.full(relax.size, 1.0 / tau_exc)])
@@ -616,99 +898,23 @@ def reference_step(occ, exc, lattice, T, Lambda0, V, field, M0, tau_exc, u):
     return occ, exc, dt, (p, q)
 
 
-# ----------------------------------------------------------------------------------------------
-# the chapter's sweeps ("Beyond mean field"): parameters in one place so cached results are found
-
-PAPER_K0, PAPER_LAMBDA0, PAPER_N0 = 0.5, 0.25, 1.0
-"""hu2026 Fig. 4: K0 = 0.5 eV, Λ0 = 0.25 eV, n0 = 1."""
-
-
-def paper_tp(K0=PAPER_K0, n0=PAPER_N0):
-    """T_p of hu2026 Eq. (51) in K (from ionmotion.meanfield when present)."""
-    try:
-        from .meanfield import type2_temperature
-        return float(type2_temperature(n0, K0))
-    except ImportError:  # pragma: no cover - fallback while the mean-field module is absent
-        return n0 * K0 / (2 * KB_EV)
-
-
-def binder_tasks(quality="draft"):
-    """Task list of the honeycomb Binder-cumulant sweep (sizes × temperatures × seeds)."""
-    v.choice("quality", quality, {"draft", "paper"})
-    Tp = paper_tp()
-    if quality == "paper":
-        sizes, fr, seeds, heq, hrun = (8, 12, 16, 24), np.arange(0.47, 0.545, 0.01), 3, 3000, 30000
-    else:
-        sizes, fr, seeds, heq, hrun = (6, 12), np.array([0.47, 0.49, 0.51, 0.53]), 2, 300, 2000
-    return [dict(kind="honeycomb", size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=heq, hops_run=hrun)
-            for L in sizes for f in fr for s in range(seeds)]
-
-
-def binder_table(tasks, results):
-    """Combine a Binder sweep: per (size, T) the mean U over seeds and blocks and its standard
-    error (from the spread of per-seed values). Returns dict size -> (T, U, dU, ⟨|γ|⟩, χ)."""
-    out = {}
-    sizes = sorted({p["size"] for p in tasks})
-    for L in sizes:
-        Ts = sorted({p["T"] for p in tasks if p["size"] == L})
-        U, dU, G, CHI = [], [], [], []
-        for T in Ts:
-            rs = [r for p, r in zip(tasks, results) if p["size"] == L and p["T"] == T]
-            g2 = np.array([np.mean(r["g2"]) for r in rs])
-            g4 = np.array([np.mean(r["g4"]) for r in rs])
-            ab = np.array([np.mean(r["abs"]) for r in rs])
-            # per-block values give an error bar even for a single seed
-            ub = np.concatenate([binder(r["g2"], r["g4"]) for r in rs])
-            U.append(binder(g2.mean(), g4.mean()))
-            dU.append(ub.std(ddof=1) / math.sqrt(ub.size))
-            G.append(ab.mean())
-            N = 2 * L * L / 2
-            CHI.append(N * (g2.mean() - ab.mean() ** 2) / T)
-        out[L] = tuple(np.array(x) for x in (Ts, U, dU, G, CHI))
-    return out
-
-
-def binder_crossings(table, n_boot=400, seed=0, width=2):
-    """Crossing temperatures of U(T) for consecutive sizes, with bootstrap errors.
-
-    The difference U_L2 - U_L1 is fitted by a quadratic on the ``width`` temperatures on each
-    side of its sign change (local, because U(T) is curved over a wide window) and its root in
-    the bracket is returned. Bootstrap: Gaussian resampling of U with the stated errors dU.
-    Returns a list of (L1, L2, T_x, dT_x); T_x is nan if the curves do not cross."""
-    rng = np.random.default_rng(seed)
-    sizes = sorted(table)
-    out = []
-
-    def cross(T, D):
-        s = np.flatnonzero(np.diff(np.sign(D)) != 0)
-        if s.size == 0:
-            return np.nan
-        k = s[0]
-        lo, hi = max(0, k - width + 1), min(T.size, k + width + 1)
-        c = np.polyfit(T[lo:hi] - T[k], D[lo:hi], min(2, hi - lo - 1))
-        roots = np.roots(c).real + T[k]
-        roots = roots[(roots >= T[k] - 1e-9) & (roots <= T[k + 1] + 1e-9)]
-        if roots.size == 0:  # fall back to linear interpolation in the bracket
-            return T[k] - D[k] * (T[k + 1] - T[k]) / (D[k + 1] - D[k])
-        return float(roots[0])
-
-    for L1, L2 in zip(sizes[:-1], sizes[1:]):
-        T1, U1, d1 = table[L1][:3]
-        T2, U2, d2 = table[L2][:3]
-        if T1.size != T2.size or np.any(np.abs(T1 - T2) > 1e-6):
-            raise ValueError(f"sizes {L1} and {L2} were run at different temperatures")
-        x0 = cross(T1, U2 - U1)
-        boots = np.array([cross(T1, (U2 + d2 * rng.standard_normal(U2.size))
-                                - (U1 + d1 * rng.standard_normal(U1.size)))
-                          for _ in range(n_boot)])
-        out.append((L1, L2, float(x0), float(np.nanstd(boots))))
-    return out
-
-
 def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=40,
                            n_snapshots=200):
-    """Staggered correlation ⟨s_0 s_r⟩ (s = 2n - 1) of the chain from equally spaced snapshots."""
+    """Staggered correlation ⟨s_0 s_r⟩ (s = 2n − 1) of the chain from equally spaced snapshots
+    (sweep task).
+
+    Parameters
+    ----------
+    size, T, K0, Lambda0, seed, hops_eq, hops_run :
+        As for :func:`equilibrium_task` (kind is "chain").
+    r_max : int, optional
+    n_snapshots : int, optional
+
+    Returns
+    -------
+    dict
+        r, G, g2.
+    """
     sim = _equilibrated("chain", size, T, K0, Lambda0, seed, hops_eq)
     rate = sim.hop_rate()
     sim.reset_observables()
@@ -719,100 +925,65 @@ def chain_correlation_task(size, T, K0, Lambda0, seed, hops_eq, hops_run, r_max=
     return {"r": r, "G": G, "g2": sim.moments()["g2"]}
 
 
-def grid_tasks(kind, sizes, fracs, seeds, hops_eq, hops_run, M0=0.0, **extra):
-    """Tasks over sizes × T/T_p × seeds at hu2026's Fig. 4 parameters (T rounded to 1 mK)."""
-    Tp = paper_tp()
-    return [dict(kind=kind, size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 Lambda0=PAPER_LAMBDA0, seed=int(s), hops_eq=hops_eq, hops_run=hops_run,
-                 M0=float(M0), **extra)
-            for L in sizes for f in fracs for s in range(seeds)]
-
-
-def average_over_seeds(tasks, results, keys, by=("size", "T")):
-    """Mean and standard error over seeds of result `keys`, grouped by the task fields `by`.
-    Returns (groups, {key: (mean, sem)}) with groups the sorted distinct tuples."""
-    groups = sorted({tuple(p[b] for b in by) for p in tasks})
-    out = {k: (np.zeros(len(groups)), np.zeros(len(groups))) for k in keys}
-    for i, g in enumerate(groups):
-        rs = [r for p, r in zip(tasks, results) if tuple(p[b] for b in by) == g]
-        for k in keys:
-            x = np.array([float(np.asarray(r[k])) for r in rs])
-            out[k][0][i] = x.mean()
-            out[k][1][i] = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else np.nan
-    return groups, out
-
-
 # ----------------------------------------------------------------------------------------------
 # grand-canonical reference: the same lattice gas exchanging ions with a reservoir
 
 
+@njit(cache=True, inline="always")
+def _gc_pick(u0, wcls, classes, class_rate):
+    """The site of the next insertion/removal: class by its total, site uniformly in it."""
+    members, count = classes[1], classes[3]
+    nc = wcls.shape[0]
+    c = nc - 1
+    cum = 0.0
+    for cc in range(nc):
+        if cum + wcls[cc] > u0:
+            c = cc
+            break
+        cum += wcls[cc]
+    while count[c] == 0:  # rounding at the top of the total
+        c -= 1
+    i = int((u0 - cum) / class_rate[c])
+    if i >= count[c]:
+        i = count[c] - 1
+    return members[c, i]
+
+
 @njit(cache=True)
-def _gc_kernel(occ, nbr, sub, cls, members, where, count, class_rate, uni, t, state, acc):
-    """Rejection-free (BKL) single-site insertion/removal dynamics. Class of a site:
-    occ * (z+1) + (number of occupied neighbours). state = [n_a, n_b]; acc += ∫dt, ∫|m|dt,
-    ∫m²dt, ∫m⁴dt with the staggered magnetization m = (n_a - n_b) / (n_sites/2)."""
+def _gc_kernel(occ, geom, classes, class_rate, uni, t, state, acc):
+    """Rejection-free (BKL) single-site insertion/removal dynamics. geom = (nbr, sub),
+    classes = (cls, members, where, count); the class of a site is occ·(z+1) + (number of
+    occupied neighbours). state = [n_a, n_b]; acc += ∫dt, ∫|m|dt, ∫m²dt, ∫m⁴dt with the
+    staggered magnetization m = (n_a − n_b) / (n_sites/2)."""
+    nbr, sub = geom
     z = nbr.shape[1]
-    nc = count.shape[0]
+    nc = class_rate.shape[0]
     half = occ.shape[0] / 2.0
     na = state[0]
     nb = state[1]
     wcls = np.empty(nc)
     for c in range(nc):
-        wcls[c] = count[c] * class_rate[c]
+        wcls[c] = classes[3][c] * class_rate[c]
     R = wcls.sum()
-    upd = np.empty(z + 1, dtype=np.int64)
     for e in range(uni.shape[0]):
         u0 = uni[e, 0] * R
         dt = -math.log(1.0 - uni[e, 1]) / R
         m = (na - nb) / half
-        m2 = m * m
-        acc[0] += dt
-        acc[1] += dt * abs(m)
-        acc[2] += dt * m2
-        acc[3] += dt * m2 * m2
+        _accumulate_gc(acc, dt, m)
         t += dt
-        c = nc - 1
-        cum = 0.0
-        for cc in range(nc):
-            if cum + wcls[cc] > u0:
-                c = cc
-                break
-            cum += wcls[cc]
-        while count[c] == 0:  # rounding at the top of the total
-            c -= 1
-        i = int((u0 - cum) / class_rate[c])
-        if i >= count[c]:
-            i = count[c] - 1
-        x = members[c, i]
+        x = _gc_pick(u0, wcls, classes, class_rate)
         occ[x] = 1 - occ[x]
         d = 1 if occ[x] else -1
         if sub[x] == 0:
             na += d
         else:
             nb += d
-        upd[0] = x
-        for k in range(z):
-            upd[k + 1] = nbr[x, k]
         for ii in range(z + 1):
-            y = upd[ii]
+            y = x if ii == 0 else nbr[x, ii - 1]
             mm = 0
             for k in range(z):
                 mm += occ[nbr[y, k]]
-            newc = occ[y] * (z + 1) + mm
-            oldc = cls[y]
-            if newc == oldc:
-                continue
-            pos = where[y]
-            last = members[oldc, count[oldc] - 1]
-            members[oldc, pos] = last
-            where[last] = pos
-            count[oldc] -= 1
-            wcls[oldc] -= class_rate[oldc]
-            members[newc, count[newc]] = y
-            where[y] = count[newc]
-            count[newc] += 1
-            wcls[newc] += class_rate[newc]
-            cls[y] = newc
+            _move_to_class(y, occ[y] * (z + 1) + mm, classes, class_rate, wcls, 0.0)
         R = 0.0
         for cc in range(nc):
             R += wcls[cc]
@@ -821,10 +992,33 @@ def _gc_kernel(occ, nbr, sub, cls, members, where, count, class_rate, uni, t, st
     return t
 
 
+@njit(cache=True, inline="always")
+def _accumulate_gc(acc, dt, m):
+    m2 = m * m
+    acc[0] += dt
+    acc[1] += dt * abs(m)
+    acc[2] += dt * m2
+    acc[3] += dt * m2 * m2
+
+
 def gc_binder_task(kind, size, T, K0, seed, sweeps_eq, sweeps_run, n_blocks=10):
-    """Grand-canonical lattice gas at the half-filling chemical potential μ = zV/2 (the Ising
-    model at zero field) by rejection-free single-site exchange with a reservoir (Metropolis
-    rates). Block moments of the staggered magnetization m = (N_a - N_b)/(N_s/2)."""
+    """Grand-canonical lattice gas at the half-filling chemical potential μ = zV/2 (the Ising model
+    at zero field), by rejection-free single-site exchange with a reservoir (Metropolis rates):
+    block moments of the staggered magnetization m = (N_a − N_b)/(N_s/2) (sweep task).
+
+    Parameters
+    ----------
+    kind, size, T, K0, seed :
+        As for :func:`equilibrium_task`.
+    sweeps_eq, sweeps_run : float
+        Attempts per site for equilibration and measurement.
+    n_blocks : int, optional
+
+    Returns
+    -------
+    dict
+        abs, g2, g4 (n_blocks,), wall, n_events.
+    """
     lat = lg.make_lattice(kind, size)
     T = v.positive("T", T)
     z, ns = lat.z, lat.n_sites
@@ -858,8 +1052,8 @@ def gc_binder_task(kind, size, T, K0, seed, sweeps_eq, sweeps_run, n_blocks=10):
         nonlocal t
         while n > 0:
             u = rng.random((min(chunk, n), 2))
-            t = _gc_kernel(occ, lat.nbr, lat.sub, cls, members, where, count, class_rate, u, t,
-                           state, acc)
+            t = _gc_kernel(occ, (lat.nbr, lat.sub), (cls, members, where, count), class_rate,
+                           u, t, state, acc)
             n -= u.shape[0]
 
     run(int(sweeps_eq * ns))
@@ -874,14 +1068,12 @@ def gc_binder_task(kind, size, T, K0, seed, sweeps_eq, sweeps_run, n_blocks=10):
     return out
 
 
-def gc_binder_tasks(quality="draft"):
-    """Task list of the grand-canonical (Ising) Binder sweep, same temperatures as binder_tasks."""
-    v.choice("quality", quality, {"draft", "paper"})
-    Tp = paper_tp()
-    if quality == "paper":
-        sizes, fr, seeds, seq, srun = (8, 12, 16, 24), np.arange(0.47, 0.545, 0.01), 3, 2000, 20000
-    else:
-        sizes, fr, seeds, seq, srun = (6, 12), np.array([0.47, 0.49, 0.51, 0.53]), 2, 200, 2000
-    return [dict(kind="honeycomb", size=int(L), T=round(float(f * Tp), 3), K0=PAPER_K0,
-                 seed=int(s), sweeps_eq=seq, sweeps_run=srun)
-            for L in sizes for f in fr for s in range(seeds)]
+# ----------------------------------------------------------------------------------------------
+# Compatibility shims: hu2026's sweep presets moved to ionmotion.papers.hu2026
+# ----------------------------------------------------------------------------------------------
+# Thin lazy re-exports (see ionmotion._compat): the chapter still calls these names here; new
+# code imports them from ionmotion.papers.hu2026.
+__getattr__, __dir__ = moved(__name__, dict.fromkeys(
+    ("PAPER_K0", "PAPER_LAMBDA0", "PAPER_N0", "paper_tp", "binder_tasks", "binder_table",
+     "binder_crossings", "grid_tasks", "average_over_seeds", "gc_binder_tasks"),
+    "ionmotion.papers.hu2026"))

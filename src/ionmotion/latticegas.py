@@ -32,6 +32,11 @@ from .units import KB_EV
 
 SQRT3 = math.sqrt(3.0)
 
+BYTES_PER_SITE = 400
+"""Rough memory per site of a lattice and a kinetic Monte Carlo state on it (neighbour table,
+positions, occupations, and the per-class member lists of :mod:`ionmotion.kmc`: 64 classes ×
+4 bytes on the honeycomb)."""
+
 ISING_HONEYCOMB_KTC_OVER_J = 2.0 / math.log(2.0 + SQRT3)
 """Exact critical temperature of the Ising model on the honeycomb lattice, k_B T_c / J
 (Houtappel 1950): 2 / ln(2 + √3) ≈ 1.5187 for H = -J Σ s_i s_j."""
@@ -108,8 +113,11 @@ def honeycomb(n):
 
 
 def make_lattice(kind, size):
-    """``chain(size)`` or ``honeycomb(size)`` by name."""
+    """``chain(size)`` or ``honeycomb(size)`` by name; checks the memory first."""
     v.choice("kind", kind, {"chain", "honeycomb"})
+    size = v.integer_in("size", size, 2)
+    n_sites = 2 * size if kind == "chain" else 2 * size * size
+    v.memory("size", size, BYTES_PER_SITE * n_sites)
     return chain(size) if kind == "chain" else honeycomb(size)
 
 

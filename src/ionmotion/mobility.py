@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units
+from ._compat import moved
+from .papers.constants import RODIN2025_LATTICE as _R25, RODIN2025_PARTICLE as _ION
 from .lattice import isotropic_drag
 from ._validate import choice, finite_array, integer_in, nonnegative, positive
 
@@ -334,7 +336,8 @@ def _yukawa_sum(points, cell, sites, U0, lam, rcut):
     return U, G, H
 
 
-def yukawa_cubic_grid(n, a=3.0, U0=4000.0, lam=0.5, *, rcut=None, offset=0.5, derivatives=False):
+def yukawa_cubic_grid(n, a=_R25.a, U0=_ION.U0_crystal, lam=_ION.lam, *, rcut=None, offset=0.5,
+                      derivatives=False):
     """The rodin2025 model crystal's potential for one mobile ion: a simple cubic framework
     (one ion per cell, at the cell corner) and the pair interaction U0 e^{-d/λ}/d summed over all
     framework ions within ``rcut`` (default 14λ: a neglected ion contributes < U0·e^{−14}/(14λ),
@@ -360,7 +363,7 @@ def yukawa_cubic_grid(n, a=3.0, U0=4000.0, lam=0.5, *, rcut=None, offset=0.5, de
     return g
 
 
-def yukawa_cubic_at(points, a=3.0, U0=4000.0, lam=0.5, rcut=None):
+def yukawa_cubic_at(points, a=_R25.a, U0=_ION.U0_crystal, lam=_ION.lam, rcut=None):
     """U, ∇U, H of the model crystal at arbitrary Cartesian points (P, 3) (analytic)."""
     a = positive("a", a)
     lam = positive("lam", lam)
@@ -372,10 +375,6 @@ def yukawa_cubic_at(points, a=3.0, U0=4000.0, lam=0.5, rcut=None):
 # ---------------------------------------------------------------------------------------------
 # derivatives on a periodic grid
 # ---------------------------------------------------------------------------------------------
-
-_FD = {2: (np.array([1.0]), np.array([1.0, -2.0])),  # (first-derivative, second-derivative) stencils
-       4: (np.array([8.0, -1.0]) / 6.0, np.array([16.0, -1.0, -30.0]) / 12.0)}
-
 
 def _d1(U, ax, order):
     """∂U/∂s along grid axis `ax` in units of one grid step (central, order 2 or 4)."""
@@ -669,27 +668,6 @@ def stationary_drift_1d(U, gamma, F, kT, length):
     return length * (-np.expm1(-b * F * length)) * np.exp(-m) / (b * S)
 
 
-def model_crystal_study(ns, floors, L, rmin=1.0, a=3.0, U0=4000.0, lam=0.5, hessian_method="exact"):
-    """μ of Eq. (47) for the rodin2025 model crystal on several grids and regularisations.
-
-    ns: grid sizes (n³ points over the cubic cell); floors: γ-eigenvalue floors (meV·ps/Å²,
-    0 = none); L: 𝓛; rmin: distance mask (Å); hessian_method: "exact" (analytic Hessian at the
-    grid points) or a :func:`hessian` method. Returns dict of arrays: n (len(ns),), floors,
-    mu (len(ns), len(floors)) directional averages in cm²/(V·s), near_singular (len(ns),),
-    min_eig_ratio (len(ns),)."""
-    mu = np.zeros((len(ns), len(floors)))
-    ns_frac = np.zeros(len(ns))
-    ratio = np.zeros(len(ns))
-    for i, n in enumerate(ns):
-        g, _, H = yukawa_cubic_grid(int(n), a, U0, lam, derivatives=True)
-        if hessian_method != "exact":
-            H = hessian(g, hessian_method)
-        m = distance_mask(g, rmin)
-        gam = drag_field(H[m], L)
-        for j, fl in enumerate(floors):
-            r = mobility_from_gamma(gam, None, floor=fl)
-            mu[i, j] = r.average_cm2_per_Vs
-        ns_frac[i] = r.near_singular
-        ratio[i] = r.min_eig_ratio
-    return {"n": np.asarray(ns), "floors": np.asarray(floors, float), "mu": mu,
-            "near_singular": ns_frac, "min_eig_ratio": ratio}
+# Compatibility shim: the rodin2025 model-crystal study moved to ionmotion.papers.rodin2025
+# (a thin lazy re-export, see ionmotion._compat).
+__getattr__, __dir__ = moved(__name__, {"model_crystal_study": "ionmotion.papers.rodin2025"})

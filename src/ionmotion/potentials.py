@@ -68,23 +68,63 @@ class _Pair:
         raise NotImplementedError
 
     def value(self, x):
+        """The interaction energy u(x).
+
+        Parameters
+        ----------
+        x : array_like, shape (..., 3)
+            Separations particle − mass (Å).
+
+        Returns
+        -------
+        ndarray, shape (...)
+        """
         x = self._x(x)
         return self._radial(np.linalg.norm(x, axis=-1))[0]
 
     def gradient(self, x):
+        """∇u(x).
+
+        Parameters
+        ----------
+        x : array_like, shape (..., 3)
+
+        Returns
+        -------
+        ndarray, shape (..., 3)
+        """
         x = self._x(x)
         r = np.linalg.norm(x, axis=-1)
         _, g, _ = self._radial(r)
         return g[..., None] * x
 
     def hessian(self, x):
+        """∇∇u(x).
+
+        Parameters
+        ----------
+        x : array_like, shape (..., 3)
+
+        Returns
+        -------
+        ndarray, shape (..., 3, 3)
+        """
         x = self._x(x)
         r = np.linalg.norm(x, axis=-1)
         _, g, c = self._radial(r)
         return c[..., None, None] * x[..., :, None] * x[..., None, :] + g[..., None, None] * np.eye(3)
 
     def radial(self, r):
-        """(f(r), f'(r)) along a line through the mass."""
+        """f(r) and f'(r) along a line through the mass (r may be negative: f is even).
+
+        Parameters
+        ----------
+        r : array_like
+
+        Returns
+        -------
+        f, df : ndarray
+        """
         r = np.asarray(r, float)
         f, g, _ = self._radial(np.abs(r))
         return f, g * r
@@ -92,7 +132,15 @@ class _Pair:
 
 @dataclass(frozen=True)
 class Gaussian(_Pair):
-    """Φ0 exp(-|x|²/2λ²) (rodin2024 Sec. III)."""
+    """Gaussian interaction Φ0 exp(−|x|²/2λ²) (rodin2024 Sec. III).
+
+    Parameters
+    ----------
+    amp : float
+        Φ0 (finite; the energy unit of the framework).
+    lam : float
+        λ, > 0.
+    """
     code = GAUSSIAN
 
     def __post_init__(self):
@@ -107,7 +155,15 @@ class Gaussian(_Pair):
 
 @dataclass(frozen=True)
 class Yukawa(_Pair):
-    """Screened Coulomb U0 exp(-|x|/λ)/|x| (rodin2025 Sec. III); U0 in meV·Å, λ in Å."""
+    """Screened Coulomb interaction U0 exp(−|x|/λ)/|x| (rodin2025 Sec. III).
+
+    Parameters
+    ----------
+    amp : float
+        U0 in meV·Å (finite).
+    lam : float
+        Screening length λ in Å, > 0.
+    """
     code = YUKAWA
 
     def __post_init__(self):
@@ -125,9 +181,23 @@ class Yukawa(_Pair):
 
 
 def lattice_sum(potential, point, a, n_shell):
-    """Σ_L U(point - L) over simple cubic sites L = a·(i, j, k), |i|,|j|,|k| ≤ n_shell (meV).
+    """Σ_L U(point − L) over the simple cubic sites L = a (i, j, k), |i|, |j|, |k| ≤ n_shell: the
+    energy landscape of an undeformed framework.
 
-    The energy landscape of an undeformed framework at a particle position `point` (…, 3).
+    Parameters
+    ----------
+    potential : Gaussian or Yukawa
+    point : array_like, shape (..., 3)
+        Particle positions (Å).
+    a : float
+        Lattice constant (Å), > 0.
+    n_shell : int
+        Shells of sites summed in each direction.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        Energies (meV).
     """
     point = finite_array("point", point, shape_tail=(3,))
     a = positive("a", a)

@@ -30,55 +30,76 @@ DA_PER_MASS_UNIT = 1e-3 * _E_CHARGE * 1e-24 / 1e-20 / _DALTON
 
 
 def mass_from_dalton(m_da):
-    """Mass in meV·ps²/Å² from Daltons."""
+    """Mass in the book's unit meV·ps²/Å² from Daltons.
+
+    Parameters
+    ----------
+    m_da : float or array_like
+        Mass in Da, > 0.
+
+    Returns
+    -------
+    float or ndarray
+    """
     return _positive("m_da", m_da) / DA_PER_MASS_UNIT
 
 
 def mass_to_dalton(m):
-    """Mass in Daltons from meV·ps²/Å²."""
+    """Mass in Daltons from meV·ps²/Å².
+
+    Parameters
+    ----------
+    m : float or array_like
+        Mass in meV·ps²/Å², > 0.
+
+    Returns
+    -------
+    float or ndarray
+    """
     return _positive("m", m) * DA_PER_MASS_UNIT
 
 
 def kelvin_to_mev(T):
-    """Thermal energy k_B T in meV for T in K (T > 0)."""
+    """Thermal energy k_B T in meV.
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature in K, > 0.
+
+    Returns
+    -------
+    float or ndarray
+    """
     return KB * _positive("T", T)
 
 
-def mev_to_kelvin(E):
-    """Temperature in K whose k_B T equals E (meV, > 0)."""
-    return _positive("E", E) / KB
-
-
 def thermal_frequency(T):
-    """Ω_T = k_B T / ħ in ps⁻¹ for T in K (rodin2025 Eq. (23)); T > 0."""
+    """Ω_T = k_B T / ħ in ps⁻¹ (rodin2025 Eq. (23)).
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature in K, > 0.
+
+    Returns
+    -------
+    float or ndarray
+    """
     return KB * _positive("T", T) / HBAR
 
 
-def angular_to_thz(omega):
-    """Cycle frequency in THz from an angular frequency in ps⁻¹ (f = Ω/2π)."""
-    return omega / (2.0 * math.pi)
-
-
-def thz_to_angular(f):
-    """Angular frequency in ps⁻¹ from a cycle frequency in THz."""
-    return 2.0 * math.pi * f
-
-
-def angular_to_mev(omega):
-    """Phonon energy ħΩ in meV from an angular frequency in ps⁻¹."""
-    return HBAR * omega
-
-
-def mev_to_ev(E):
-    return E * 1e-3
-
-
-def ev_to_mev(E):
-    return E * 1e3
-
-
 def speed_to_m_per_s(v):
-    """Å/ps to m/s (1 Å/ps = 100 m/s)."""
+    """Speed in m/s from Å/ps (1 Å/ps = 100 m/s).
+
+    Parameters
+    ----------
+    v : float or array_like
+
+    Returns
+    -------
+    float or ndarray
+    """
     return v * 100.0
 
 

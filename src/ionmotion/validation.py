@@ -26,19 +26,17 @@ full-solution R (as in rodin2025 Fig. 3(e)-(h)).
 For a single mass with the motion along a symmetry axis Eq. (16) reduces to the scalar Eq. (25),
 r = −w U'(r − R) + l U''(r − R)(ṙ − Ṙ) (:func:`eq25_displacement`); the tests check the two agree.
 
-:func:`head_on_collision` runs rodin2025 Fig. 3 (one mass, the full solution from
-:func:`ionmotion.full.simulate_response`), :func:`edge_dissipation` runs Fig. 4 (8 masses on a
-cell edge, full vs :func:`ionmotion.timelocal.integrate`). Both return plain dicts of arrays, so
-they can be cached by :func:`ionbook.sweep.run_sweep`.
+The paper's experiments (Fig. 3 head-on collisions, Fig. 4 edge dissipation, the Sec. VII
+window runs and their task presets) live in :mod:`ionmotion.papers.rodin2025`; the old names
+here are lazy re-exports.
 """
 import numpy as np
 from numba import njit
 
-from . import full as _full
-from . import timelocal as _tl
+from ._compat import moved
 from ._validate import finite_array, positive, integer_in
-from .lattice import CubicLattice
-from .potentials import Yukawa, pair_derivatives
+from .lattice import sphere_quadrature
+from .potentials import pair_derivatives
 
 LEVELS = ("full", "timelocal", "quasistatic", "homogeneous")
 """The approximation levels of rodin2025 Sec. IV, from exact to most simplified."""
@@ -136,13 +134,32 @@ def _solve_quasistatic(potential, R, V, sites, W0, drag, rH, vH, r_start, tol=1e
 
 def displacement(level, R, V, potential, sites, W0, drag, r=None, rdot=None, rH=None, vH=None,
                  solve=False):
-    """Displacements r_i (T, n, 3) of the interacting masses at one approximation level.
+    """Displacements r_i of the interacting masses at one approximation level of rodin2025 Sec. IV.
 
-    R, V: particle positions and velocities (T, 3) (from the full solution); sites: equilibrium
-    positions (n, 3); W0: (3n, 3n) static response among them; drag: 𝓛 (3, 3); r, rdot: the full
-    solution's displacements and velocities of the masses (T, n, 3) (needed by "full",
-    "timelocal" and — unless solve=True — "quasistatic"); rH, vH: homogeneous (thermal) motion
-    (default zero). level: one of :data:`LEVELS`.
+    Parameters
+    ----------
+    level : {"full", "timelocal", "quasistatic", "homogeneous"}
+        See :data:`LEVELS` and the module docstring.
+    R, V : array_like, shape (T, 3)
+        Particle positions and velocities (from the full solution).
+    potential : Gaussian or Yukawa
+    sites : array_like, shape (n, 3)
+        Equilibrium positions of the interacting masses.
+    W0 : array_like, shape (3n, 3n)
+        Static response among them.
+    drag : array_like, shape (3, 3)
+        𝓛 of rodin2025 Eq. (15).
+    r, rdot : array_like, shape (T, n, 3), optional
+        The full solution's displacements and velocities of the masses (needed by "full",
+        "timelocal" and, unless solve=True, "quasistatic").
+    rH, vH : array_like, shape (T, n, 3), optional
+        Homogeneous (thermal) motion, default zero.
+    solve : bool, optional
+        "quasistatic" only: solve the transcendental Eq. (16) with ṙ → ṙ_H for r (Newton).
+
+    Returns
+    -------
+    ndarray, shape (T, n, 3)
     """
     level = _level(level)
     R, V, sites, W0, drag, r_, rd_, rH, vH = _prepare(R, V, sites, W0, drag, r, rdot, rH, vH)
@@ -165,7 +182,17 @@ def displacement(level, R, V, potential, sites, W0, drag, r=None, rdot=None, rH=
 
 def force(level, R, V, potential, sites, W0, drag, r=None, rdot=None, rH=None, vH=None,
           solve=False):
-    """Force on the particle (T, 3): −Σ_i ∇u(R − s_i − r_i) with the level's displacements."""
+    """Force on the particle, −Σ_i ∇u(R − s_i − r_i), with the displacements of one level.
+
+    Parameters
+    ----------
+    level, R, V, potential, sites, W0, drag, r, rdot, rH, vH, solve :
+        As for :func:`displacement`.
+
+    Returns
+    -------
+    ndarray, shape (T, 3)
+    """
     d = displacement(level, R, V, potential, sites, W0, drag, r, rdot, rH, vH, solve)
     R = np.atleast_2d(np.asarray(R, float))
     sites = np.atleast_2d(np.asarray(sites, float))
@@ -174,8 +201,27 @@ def force(level, R, V, potential, sites, W0, drag, r=None, rdot=None, rH=None, v
 
 
 def effective_positions(R, V, potential, sites, W0, drag, rH=None, vH=None):
-    """r_eff (T, n, 3) and R_eff (T, 3) of rodin2025 Eqs. (19)-(20):
-    r_eff = r_H − V⁻¹∇_r U(r_H, R) = r_H + W0 g,  R_eff = R + 𝓛 ∇_R dU(r_H, R)/dt."""
+    """Effective positions of rodin2025 Eqs. (19)-(20): r_eff = r_H + W0 g(r_H, R) and
+    R_eff = R + 𝓛 ∇_R dU(r_H, R)/dt.
+
+    Parameters
+    ----------
+    R, V : array_like, shape (T, 3)
+        Particle positions and velocities (from the full solution).
+    potential : Gaussian or Yukawa
+    sites : array_like, shape (n, 3)
+        Equilibrium positions of the interacting masses.
+    W0 : array_like, shape (3n, 3n)
+        Static response among them.
+    drag : array_like, shape (3, 3)
+        𝓛 of rodin2025 Eq. (15).
+    rH, vH : array_like, shape (T, n, 3), optional
+
+    Returns
+    -------
+    r_eff : ndarray, shape (T, n, 3)
+    R_eff : ndarray, shape (T, 3)
+    """
     R, V, sites, W0, drag, _, _, rH, vH = _prepare(R, V, sites, W0, drag, None, None, rH, vH)
     T, n = R.shape[0], sites.shape[0]
     g, H = _gH(potential, R, sites, rH)
@@ -185,7 +231,17 @@ def effective_positions(R, V, potential, sites, W0, drag, rH=None, vH=None):
 
 
 def effective_force(R, V, potential, sites, W0, drag, rH=None, vH=None):
-    """rodin2025 Eq. (18): F = −∇_R U(r_eff, R_eff) = −Σ_i ∇u(R_eff − s_i − r_eff,i), (T, 3)."""
+    """rodin2025 Eq. (18): F = −∇_R U(r_eff, R_eff) at the effective positions.
+
+    Parameters
+    ----------
+    R, V, potential, sites, W0, drag, rH, vH :
+        As for :func:`effective_positions`.
+
+    Returns
+    -------
+    ndarray, shape (T, 3)
+    """
     r_eff, R_eff = effective_positions(R, V, potential, sites, W0, drag, rH, vH)
     sites = np.atleast_2d(np.asarray(sites, float))
     g, _ = _gH(potential, R_eff, sites, r_eff)
@@ -193,10 +249,24 @@ def effective_force(R, V, potential, sites, W0, drag, rH=None, vH=None):
 
 
 def eq25_displacement(level, r, rdot, R, Rdot, potential, w, l):
-    """rodin2025 Eq. (25) for one mass on the line of motion (scalars or arrays along the axis):
-    r = −w U'(r − R) + l U''(r − R)(ṙ − Ṙ), with r, ṙ on the right-hand side set by `level`
-    ("full" returns r; "quasistatic" sets ṙ = 0 with the given r; "homogeneous" r = ṙ = 0).
-    U'(x), U''(x) are the radial derivatives along the line (U even in x)."""
+    """rodin2025 Eq. (25) for one mass on the line of motion: r = −w U'(r − R) + l U''(r − R)(ṙ − Ṙ).
+
+    The right-hand side takes r, ṙ according to `level`: "full" returns r, "quasistatic" sets
+    ṙ = 0, "homogeneous" r = ṙ = 0 (U is even along the line).
+
+    Parameters
+    ----------
+    level : {"full", "timelocal", "quasistatic", "homogeneous"}
+    r, rdot, R, Rdot : float or array_like
+        Positions and velocities along the axis.
+    potential : Gaussian or Yukawa
+    w, l : float
+        zz entries of W(0) and 𝓛.
+
+    Returns
+    -------
+    ndarray
+    """
     level = _level(level)
     r, rdot, R, Rdot = (np.asarray(v, float) for v in (r, rdot, R, Rdot))
     if level == "full":
@@ -216,150 +286,40 @@ def eq25_displacement(level, r, rdot, R, Rdot, potential, w, l):
 
 
 # --------------------------------------------------------------------------------------------
-# The paper's lattice and experiments
+# Analysis of decaying trajectories
 # --------------------------------------------------------------------------------------------
-
-PAPER_LATTICE = dict(mass=3.5, a=3.0, k1=520.0, k2=170.0)
-"""rodin2025 Sec. III framework (meV, Å, ps)."""
-
-
-def paper_lattice(k1=None, k2=None):
-    """The rodin2025 framework, optionally with other spring constants k1, k2 (meV/Å²)."""
-    p = dict(PAPER_LATTICE)
-    if k1 is not None:
-        p["k1"] = positive("k1", k1)
-    if k2 is not None:
-        p["k2"] = positive("k2", k2)
-    return CubicLattice(**p)
-
-
-def _velocity_fd(x, dt):
-    """Second-order finite-difference time derivative along axis 0."""
-    return np.gradient(x, dt, axis=0, edge_order=2)
-
-
-def head_on_collision(lam, speed, U0=14000.0, M=0.7, n_cells=50, dt=1e-3, t_max=None,
-                      start_in_lambdas=24.0, n_quad=40, record_every=1, k1=None, k2=None):
-    """rodin2025 Fig. 3: a particle launched head-on along a cell edge (z) at one framework mass.
-
-    The particle starts start_in_lambdas·λ before the mass (site (0, 0, 0) of a periodic
-    n_cells³ lattice) with `speed` towards it and interacts with that mass only. The full
-    solution comes from :func:`ionmotion.full.simulate_response` (velocity Verlet, exact lattice
-    response); ṙ of the mass is a second-order finite difference of its recorded displacement.
-    t_max defaults to the time needed to travel 2.2·start distance at the initial speed.
-
-    Returns t, R (particle z), V, r (mass z displacement), rdot, drift (the rigid displacement
-    of the whole finite lattice, X(t) = M/(N m)∫(v0 − V)dt, which the infinite-lattice W(0)
-    does not contain; it is part of r and r_full), and for every level in
-    :data:`LEVELS` the displacement r_<level> and force F_<level> (z components); w, l (the zz
-    entries of W(0) and 𝓛).
-    """
-    lam = positive("lam", lam)
-    speed = positive("speed", speed)
-    M = positive("M", M)
-    dt = positive("dt", dt)
-    n_cells = integer_in("n_cells", n_cells, 3)
-    lat = paper_lattice(k1, k2)
-    pot = Yukawa(float(U0), lam)
-    z0 = -float(start_in_lambdas) * lam
-    if t_max is None:
-        t_max = 2.2 * abs(z0) / speed
-    n_steps = int(np.ceil(positive("t_max", t_max) / dt))
-    sites = np.array([[0, 0, 0]])
-    out = _full.simulate_response(lat, n_cells, pot, sites, M, (0.0, 0.0, z0), (0.0, 0.0, speed),
-                                  dt, n_steps, line=(0, 0, 1), record_every=1, components="zz")
-    t, R3, V3, u3 = out["t"], out["r"], out["v"], out["u0"]
-    rdot3 = _velocity_fd(u3, dt)
-    W0 = _tl.static_response_block(lat, sites, n_quad=n_quad)
-    drag = lat.drag_matrix()
-    # rigid drift of the finite periodic lattice (its q = 0 mode): total momentum is conserved,
-    # so N m Ẋ = M (v0 − V) and X(t) = M/(N m) ∫ (v0 − V) dt
-    N = n_cells ** 3
-    dv = speed - V3[:, 2]
-    drift = M / (N * lat.mass) * np.concatenate(
-        [[0.0], np.cumsum(0.5 * (dv[1:] + dv[:-1]) * dt)])
-    res = {"t": t, "R": R3[:, 2], "V": V3[:, 2], "r": u3[:, 2], "rdot": rdot3[:, 2],
-           "drift": drift,
-           "w": np.array(W0[2, 2]), "l": np.array(drag[2, 2])}
-    for lev in LEVELS:
-        d = displacement(lev, R3, V3, pot, np.zeros((1, 3)), W0, drag, r=u3[:, None, :],
-                         rdot=rdot3[:, None, :])
-        F = force(lev, R3, V3, pot, np.zeros((1, 3)), W0, drag, r=u3[:, None, :],
-                  rdot=rdot3[:, None, :])
-        res[f"r_{lev}"] = d[:, 0, 2]
-        res[f"F_{lev}"] = F[:, 2]
-    sl = slice(None, None, integer_in("record_every", record_every, 1))
-    return {k: (v[sl] if np.ndim(v) else v) for k, v in res.items()}
-
-
-def collision_metrics(res):
-    """Peak |force| and momentum transferred ∫F dt at every level, and their relative errors
-    against "full". Returns {level: (peak, impulse, err_peak, err_impulse)}."""
-    t = res["t"]
-    peak_full = np.max(np.abs(res["F_full"]))
-    imp_full = np.trapezoid(res["F_full"], t)
-    out = {}
-    for lev in LEVELS:
-        F = res[f"F_{lev}"]
-        pk, im = np.max(np.abs(F)), np.trapezoid(F, t)
-        out[lev] = (pk, im, pk / peak_full - 1.0, im / imp_full - 1.0)
-    return out
-
-
-def edge_dissipation(n_cells=100, U0=150.0, lam=0.5, M=0.7, speed=7.5, start=3.5, n_masses=8,
-                     t_max=30.0, dt=5e-3, dt_timelocal=None, n_quad=40, record_every=10,
-                     k1=None, k2=None):
-    """rodin2025 Fig. 4: a particle on a cell edge (z axis) interacting with n_masses masses at
-    (0, 0, j a), j = 0 … n_masses−1, started at z = start·a with `speed` along +z, framework at
-    rest. Full: :func:`ionmotion.full.simulate_response` on a periodic n_cells³ lattice (velocity
-    Verlet). Time-local: :func:`ionmotion.timelocal.integrate` (Eqs. (18)-(20), r_H = ṙ_H = 0,
-    Butcher RK5). Returns t, z_full, v_full, z_tl, v_tl (every record_every-th step)."""
-    lat = paper_lattice(k1, k2)
-    pot = Yukawa(float(U0), positive("lam", lam))
-    n_masses = integer_in("n_masses", n_masses, 1)
-    n_cells = integer_in("n_cells", n_cells, 3)
-    if n_masses > n_cells:
-        raise ValueError(f"n_masses = {n_masses} does not fit on a lattice of {n_cells} cells")
-    idx = np.array([[0, 0, j] for j in range(n_masses)])
-    pos = idx * lat.a
-    z0 = float(start) * lat.a
-    n_steps = int(np.ceil(positive("t_max", t_max) / positive("dt", dt)))
-    every = integer_in("record_every", record_every, 1)
-    out = _full.simulate_response(lat, n_cells, pot, idx, positive("M", M), (0.0, 0.0, z0),
-                                  (0.0, 0.0, positive("speed", speed)), dt, n_steps,
-                                  line=(0, 0, 1), record_every=every, components="zz")
-    W0 = _tl.static_response_block(lat, idx, n_quad=n_quad)
-    drag = lat.drag_matrix()
-    dtl = dt if dt_timelocal is None else positive("dt_timelocal", dt_timelocal)
-    n_tl = int(round(n_steps * dt / dtl))
-    every_tl = max(1, int(round(every * dt / dtl)))
-    t_tl, R_tl, V_tl = _tl.integrate((0.0, 0.0, z0), (0.0, 0.0, speed), M, pot, pos, W0, drag,
-                                     dtl, n_tl, constrain=(0, 0, 1), save_every=every_tl)
-    m = min(len(out["t"]), len(t_tl))
-    return {"t": out["t"][:m], "z_full": out["r"][:m, 2], "v_full": out["v"][:m, 2],
-            "z_tl": R_tl[:m, 2], "v_tl": V_tl[:m, 2], "W0": W0, "drag": drag}
-
-
-def particle_energy(z, v, M=0.7, U0=150.0, lam=0.5, n_masses=8, a=3.0):
-    """½Mv² + Σ_j U(z − j a) for motion along the edge (undeformed framework): the energy the
-    framework absorbs."""
-    pot = Yukawa(float(U0), float(lam))
-    z = np.asarray(z, float)
-    s = np.arange(n_masses) * a
-    U = pot.radial(z[:, None] - s[None, :])[0].sum(axis=1)
-    return 0.5 * M * np.asarray(v, float) ** 2 + U
 
 
 def envelope(t, v):
-    """Local maxima of |v| (the speed envelope of a decaying oscillation): (t_k, |v|_k)."""
+    """Local maxima of |v|: the speed envelope of a decaying oscillation.
+
+    Parameters
+    ----------
+    t, v : array_like, shape (T,)
+
+    Returns
+    -------
+    t_k, v_k : ndarray
+    """
     s = np.abs(np.asarray(v, float))
     k = np.where((s[1:-1] >= s[:-2]) & (s[1:-1] > s[2:]))[0] + 1
     return np.asarray(t)[k], s[k]
 
 
 def decay_rate(t, E, t_min=0.0, t_max=np.inf):
-    """Fitted rate γ of E ≈ E0 e^{−γt} (least squares on log E over t_min ≤ t ≤ t_max) for the
-    energy above the bottom of the well (pass E − E_min)."""
+    """Fitted rate γ of E ≈ E0 e^{−γt} (least squares on log E over t_min <= t <= t_max).
+
+    Pass the energy above the bottom of the well (E − E_min); non-positive samples are skipped.
+
+    Parameters
+    ----------
+    t, E : array_like
+    t_min, t_max : float, optional
+
+    Returns
+    -------
+    float
+    """
     t = np.asarray(t, float)
     E = np.asarray(E, float)
     m = (t >= t_min) & (t <= t_max) & (E > 0)
@@ -367,30 +327,6 @@ def decay_rate(t, E, t_min=0.0, t_max=np.inf):
         raise ValueError("decay_rate needs at least two positive samples in the window")
     p = np.polyfit(t[m], np.log(E[m]), 1)
     return -p[0]
-
-
-# --------------------------------------------------------------------------------------------
-# Sweep definitions shared by the chapter and background paper-quality runs
-# --------------------------------------------------------------------------------------------
-
-FIG3_CASES = [(0.2, 2.0), (0.2, 10.0), (0.5, 2.0), (0.5, 10.0)]
-"""(λ in Å, initial speed in Å/ps) of rodin2025 Fig. 3 columns."""
-
-
-def fig3_tasks(quality="draft"):
-    """Parameter dicts of :func:`head_on_collision` for rodin2025 Fig. 3 at a quality."""
-    if quality == "paper":
-        common = dict(n_cells=50, dt=1e-3, n_quad=40, record_every=2)
-    else:
-        common = dict(n_cells=20, dt=2e-3, n_quad=24, record_every=1)
-    return [dict(lam=lam, speed=sp, U0=14000.0, M=0.7, **common) for lam, sp in FIG3_CASES]
-
-
-def fig4_task(quality="draft"):
-    """Parameter dict of :func:`edge_dissipation` for rodin2025 Fig. 4 at a quality."""
-    if quality == "paper":
-        return dict(n_cells=100, t_max=30.0, dt=5e-3, n_quad=40, record_every=2)
-    return dict(n_cells=20, t_max=30.0, dt=5e-3, n_quad=24, record_every=2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,7 +405,18 @@ def _memory_sum_kernel(Wk, gdot, g, n, K, h, keep_initial, c0, ncomp, k_lo, out)
 
 
 def windowed_displacement_reference(g, gdot, h, W_static, W_window, keep_initial=False, c0=0.0):
-    """Plain NumPy evaluation of (W) for given histories g, ġ (T, 3n): returns r (T, 3n)."""
+    """Plain NumPy evaluation of the windowed response (W) (see the comment above
+    :func:`windowed_displacement`).
+
+    Parameters
+    ----------
+    g, gdot, h, W_static, W_window, keep_initial, c0 :
+        As for :func:`windowed_displacement`.
+
+    Returns
+    -------
+    ndarray, shape (T, 3n)
+    """
     g = np.asarray(g, float)
     gdot = np.asarray(gdot, float)
     T, m = g.shape
@@ -507,10 +454,27 @@ def _check_window_arrays(g, gdot, W_static, W_window):
 
 
 def windowed_displacement(g, gdot, h, W_static, W_window, keep_initial=False, c0=0.0):
-    """Displacements r (T, 3n) of the interacting masses from the windowed Eq. (11), form (W)
-    of the comment above this function, for bare forces g and their rates ġ (T, 3n) sampled
-    every h; W_window (K+1, 3n, 3n) = W(k h), k = 0 … K (window τ_w = K h). numba kernel;
-    :func:`windowed_displacement_reference` is the NumPy version."""
+    """Displacements of the interacting masses from the windowed memory integral of rodin2025
+    Eq. (11), form (W) of the comment above this function (numba kernel).
+
+    Parameters
+    ----------
+    g, gdot : array_like, shape (T, 3n)
+        Bare forces on the masses and their rates, sampled every h.
+    h : float
+        Sampling interval, > 0.
+    W_static : array_like, shape (3n, 3n)
+    W_window : array_like, shape (K + 1, 3n, 3n)
+        W(k h), k = 0 … K (the window is τ_w = K h).
+    keep_initial : bool, optional
+        Keep the boundary term −W(t) g(0) while it lies in the window.
+    c0 : float, optional
+        1/(N m) adds the rigid translation of a finite periodic lattice; >= 0.
+
+    Returns
+    -------
+    ndarray, shape (T, 3n)
+    """
     h = positive("h", h)
     g, gdot, W_static, W_window = _check_window_arrays(g, gdot, W_static, W_window)
     c0 = float(c0)
@@ -529,10 +493,25 @@ def windowed_displacement(g, gdot, h, W_static, W_window, keep_initial=False, c0
 
 
 def window_kernel(lattice, sites, h, n_lags, n_grid=None, n_quad=None):
-    """W(k h), k = 0 … n_lags, among the interacting masses at integer lattice vectors `sites`
-    (n, 3): shape (n_lags+1, 3n, 3n), from :meth:`CubicLattice.recoil_kernel` (rodin2025
-    Eq. (22)) — computed once per distinct separation. n_grid: the periodic n_grid³ lattice
-    without q = 0; None: the infinite lattice (Brillouin-zone quadrature of order n_quad)."""
+    """W(k h), k = 0 … n_lags, among masses at integer lattice vectors, from
+    :meth:`CubicLattice.recoil_kernel` (rodin2025 Eq. (22)), once per distinct separation.
+
+    Parameters
+    ----------
+    lattice : CubicLattice
+    sites : array_like of int, shape (n, 3)
+    h : float
+        Time step, > 0.
+    n_lags : int
+        >= 0.
+    n_grid : int, optional
+        Periodic lattice without q = 0; None: infinite lattice.
+    n_quad : int, optional
+
+    Returns
+    -------
+    ndarray, shape (n_lags + 1, 3n, 3n)
+    """
     sites = np.atleast_2d(np.asarray(sites))
     if sites.ndim != 2 or sites.shape[1] != 3 or np.any(sites != np.round(sites)):
         raise ValueError(f"sites must be integer lattice vectors (n, 3), got {sites!r}")
@@ -553,28 +532,32 @@ def window_kernel(lattice, sites, h, n_lags, n_grid=None, n_quad=None):
     return out
 
 
-def _sphere_rule(n_quad):
-    x, w = np.polynomial.legendre.leggauss(n_quad)
-    phi = 2 * np.pi * np.arange(2 * n_quad) / (2 * n_quad)
-    st = np.sqrt(1 - x**2)
-    nv = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
-                   np.broadcast_to(x[:, None], (n_quad, 2 * n_quad))], axis=-1).reshape(-1, 3)
-    wts = (w[:, None] * np.full(2 * n_quad, 2 * np.pi / (2 * n_quad))[None, :]).reshape(-1)
-    return nv, wts
-
-
 def linear_spectrum_kernel(lattice, s, Q, n_quad=24):
-    """The recoil kernel of the linearised spectrum with momentum cutoff Q (rodin2025 Eq. (15),
-    second line, before Q → ∞), for one pair block (it is the same for every pair, 𝓚…𝓚ᵀ):
+    """Recoil kernel of the linearised spectrum with momentum cutoff Q (rodin2025 Eq. (15), second
+    line, before Q → ∞), the same for every pair block.
 
-        W_lin(s) = Σ_u ∫ dS/(8π³ρ) ψ_u ψ_uᵀ sin(Q v_u s)/(v_u³ s),   W_lin(0) = Σ_u ∫ dS Q ψψᵀ/(8π³ρ v_u²).
+    W_lin(s) = Σ_u ∫ dS/(8π³ρ) ψ_u ψ_uᵀ sin(Q v_u s)/(v_u³ s), W_lin(0) = Σ_u ∫ dS Q ψψᵀ/(8π³ρ v_u²);
+    ∫_0^∞ W_lin ds = 𝓛 for every Q, and W_lin → 2𝓛δ(s) as Q → ∞.
 
-    ∫_0^∞ W_lin ds = 𝓛 for every Q, and W_lin → 2𝓛δ(s) as Q → ∞. Returns (len(s), 3, 3)."""
+    Parameters
+    ----------
+    lattice : CubicLattice
+    s : array_like
+        Time lags, >= 0.
+    Q : float
+        Momentum cutoff, > 0.
+    n_quad : int, optional
+        Order of :func:`ionmotion.lattice.sphere_quadrature`.
+
+    Returns
+    -------
+    ndarray, shape (len(s), 3, 3)
+    """
     s = np.atleast_1d(finite_array("s", s)).astype(float)
     if np.any(s < 0):
         raise ValueError("s must be >= 0 (a time lag)")
     Q = positive("Q", Q)
-    nv, wts = _sphere_rule(integer_in("n_quad", n_quad, 4))
+    nv, wts = sphere_quadrature(n_quad)
     lam, vec = np.linalg.eigh(lattice.long_wave_matrix(nv))
     v = np.sqrt(lam)                                           # (P, 3) sound speeds
     sv = s[:, None, None] * v[None]                            # (T, P, 3)
@@ -586,13 +569,21 @@ def linear_spectrum_kernel(lattice, s, Q, n_quad=24):
 
 
 @njit(cache=True)
-def _windowed_force(R, V, sites, code, amp, lam, Ws, Wk, gh, gdh, n, K, h, keep_initial, c0,
-                    past, mem, r, gi, hi, F):
+def _windowed_force(R, V, pot, resp, opts, hist, work, n, past):
     """Bare g_n, ġ_n at (R, V) into the histories; r = W_s g_n + memory; F = −Σ∇u(R − s − r).
-    If past is True, mem already holds the lags k ≥ 1 (they do not depend on V) and only the
-    current-time term is added; otherwise all lags are summed into mem first."""
+
+    Packed: pot = (code, amp, lam); resp = (sites, Ws, Wk); opts = (h, keep_initial, c0);
+    hist = (gh, gdh, mem, r); work = (gi, hi, F). If past is True, mem already holds the lags
+    k ≥ 1 (they do not depend on V) and only the current-time term is added; otherwise all lags
+    are summed into mem first."""
+    code, amp, lam = pot
+    sites, Ws, Wk = resp
+    h, keep_initial, c0 = opts
+    gh, gdh, mem, r = hist
+    gi, hi, F = work
     nI = sites.shape[0]
     m = 3 * nI
+    K = Wk.shape[0] - 1
     for i in range(nI):
         pair_derivatives(code, amp, lam, R[0] - sites[i, 0], R[1] - sites[i, 1],
                          R[2] - sites[i, 2], gi, hi)
@@ -621,35 +612,36 @@ def _windowed_force(R, V, sites, code, amp, lam, Ws, Wk, gh, gdh, n, K, h, keep_
             F[x] -= gi[x]
 
 
+@njit(cache=True, inline="always")
+def _accel(F, M, cdir, has_c, a):
+    """a = F/M, projected on the unit direction cdir if the motion is constrained."""
+    for x in range(3):
+        a[x] = F[x] / M
+    if has_c:
+        p = a[0] * cdir[0] + a[1] * cdir[1] + a[2] * cdir[2]
+        for x in range(3):
+            a[x] = p * cdir[x]
+
+
 @njit(cache=True)
-def _windowed_integrate_kernel(R0, V0, M, code, amp, lam, sites, Ws, Wk, h, n_steps,
-                               keep_initial, c0, cdir, has_c, n_iter, save_every,
-                               R_out, V_out, r_out):
-    nI = sites.shape[0]
-    m = 3 * nI
-    K = Wk.shape[0] - 1
-    gh = np.zeros((n_steps + 1, m))
-    gdh = np.zeros((n_steps + 1, m))
-    mem = np.zeros(m)
-    r = np.zeros(m)
-    gi = np.empty(3)
-    hi = np.empty((3, 3))
-    F = np.zeros(3)
+def _windowed_integrate_kernel(R0, V0, M, pot, resp, opts, n_steps, constraint, n_iter,
+                               save_every, out):
+    """Velocity Verlet of :func:`integrate_windowed`; packed pot, resp, opts as in
+    :func:`_windowed_force`, constraint = (cdir, has_c), out = (R_out, V_out, r_out)."""
+    m = 3 * resp[0].shape[0]
+    cdir, has_c = constraint
+    R_out, V_out, r_out = out
+    hist = (np.zeros((n_steps + 1, m)), np.zeros((n_steps + 1, m)), np.zeros(m), np.zeros(m))
+    work = (np.empty(3), np.empty((3, 3)), np.zeros(3))
+    r, F, h = hist[3], work[2], opts[0]
     R = R0.copy()
     V = V0.copy()
     a = np.zeros(3)
     Vh = np.zeros(3)
-    _windowed_force(R, V, sites, code, amp, lam, Ws, Wk, gh, gdh, 0, K, h, keep_initial, c0,
-                    False, mem, r, gi, hi, F)
+    _windowed_force(R, V, pot, resp, opts, hist, work, 0, False)
     k_out = 0
     for n in range(n_steps + 1):
-        # acceleration from the current force (projected on the line if constrained)
-        for x in range(3):
-            a[x] = F[x] / M
-        if has_c:
-            p = a[0] * cdir[0] + a[1] * cdir[1] + a[2] * cdir[2]
-            for x in range(3):
-                a[x] = p * cdir[x]
+        _accel(F, M, cdir, has_c, a)       # from the current force
         if n % save_every == 0:
             for x in range(3):
                 R_out[k_out, x] = R[x]
@@ -666,14 +658,8 @@ def _windowed_integrate_kernel(R0, V0, M, code, amp, lam, sites, Ws, Wk, h, n_st
         for x in range(3):
             V[x] = Vh[x] + 0.5 * h * a[x]
         for it in range(n_iter):
-            _windowed_force(R, V, sites, code, amp, lam, Ws, Wk, gh, gdh, n + 1, K, h,
-                            keep_initial, c0, it > 0, mem, r, gi, hi, F)
-            for x in range(3):
-                a[x] = F[x] / M
-            if has_c:
-                p = a[0] * cdir[0] + a[1] * cdir[1] + a[2] * cdir[2]
-                for x in range(3):
-                    a[x] = p * cdir[x]
+            _windowed_force(R, V, pot, resp, opts, hist, work, n + 1, it > 0)
+            _accel(F, M, cdir, has_c, a)
             for x in range(3):
                 V[x] = Vh[x] + 0.5 * h * a[x]
     return k_out
@@ -711,14 +697,40 @@ def _windowed_setup(R0, V0, M, potential, sites, W_static, W_window, dt, c0, con
 
 def integrate_windowed(R0, V0, M, potential, sites, W_static, W_window, dt, n_steps,
                        keep_initial=False, c0=0.0, constrain=None, save_every=1, n_iter=3):
-    """Quasi-time-local trajectory of rodin2025 Sec. VII: M R̈ = −Σ_i ∇u(R − s_i − r_i) with r
-    from the windowed Eq. (11), form (W) (see the comment above :func:`windowed_displacement`),
-    r → r_H = 0 on its right-hand side. Velocity Verlet with step dt (the kernel's spacing);
-    the velocity dependence of ġ at the current step is resolved by n_iter fixed-point passes.
+    """Quasi-time-local trajectory of rodin2025 Sec. VII: M R̈ = −Σ_i ∇u(R − s_i − r_i) with r from the
+    windowed Eq. (11), form (W), r → r_H = 0 on its right-hand side.
 
-    sites: equilibrium positions (n, 3) in Å; W_static (3n, 3n); W_window (K+1, 3n, 3n) from
-    :func:`window_kernel` with h = dt. Returns t, R, V (K', 3) and r (K', 3n) every save_every
-    steps. numba; :func:`integrate_windowed_reference` is the NumPy version."""
+    Velocity Verlet with step dt (the kernel's spacing); the velocity dependence of ġ at the
+    current step is resolved by n_iter fixed-point passes. numba kernel;
+    :func:`integrate_windowed_reference` is the NumPy version.
+
+    Parameters
+    ----------
+    R0, V0 : array_like, shape (3,)
+    M : float
+        Particle mass, > 0.
+    potential : Gaussian or Yukawa
+    sites : array_like, shape (n, 3)
+        Positions of the interacting masses (Å).
+    W_static : array_like, shape (3n, 3n)
+    W_window : array_like, shape (K + 1, 3n, 3n)
+        :func:`window_kernel` with h = dt.
+    dt : float
+    n_steps : int
+    keep_initial, c0 : optional
+        As for :func:`windowed_displacement`.
+    constrain : array_like, shape (3,), optional
+        Direction the motion is projected on.
+    save_every : int, optional
+    n_iter : int, optional
+        Fixed-point passes, 1 … 50.
+
+    Returns
+    -------
+    t : ndarray, shape (K',)
+    R, V : ndarray, shape (K', 3)
+    r : ndarray, shape (K', 3n)
+    """
     R0, V0, M, dt, sites, Ws, Wk, c0, cdir, has_c = _windowed_setup(
         R0, V0, M, potential, sites, W_static, W_window, dt, c0, constrain)
     n_steps = integer_in("n_steps", n_steps, 1)
@@ -727,10 +739,9 @@ def integrate_windowed(R0, V0, M, potential, sites, W_static, W_window, dt, n_st
     n_out = n_steps // save_every + 1
     R_out, V_out = np.empty((n_out, 3)), np.empty((n_out, 3))
     r_out = np.empty((n_out, Ws.shape[0]))
-    _windowed_integrate_kernel(R0, V0, M, potential.code, float(potential.amp),
-                               float(potential.lam), sites, Ws, Wk, dt, n_steps,
-                               bool(keep_initial), c0, cdir, has_c, n_iter, save_every,
-                               R_out, V_out, r_out)
+    pot = (potential.code, float(potential.amp), float(potential.lam))
+    _windowed_integrate_kernel(R0, V0, M, pot, (sites, Ws, Wk), (dt, bool(keep_initial), c0),
+                               n_steps, (cdir, has_c), n_iter, save_every, (R_out, V_out, r_out))
     if not (np.all(np.isfinite(R_out)) and np.all(np.isfinite(V_out))):
         raise ValueError("the windowed trajectory diverged (non-finite values); reduce dt")
     return dt * save_every * np.arange(n_out), R_out, V_out, r_out
@@ -738,7 +749,17 @@ def integrate_windowed(R0, V0, M, potential, sites, W_static, W_window, dt, n_st
 
 def integrate_windowed_reference(R0, V0, M, potential, sites, W_static, W_window, dt, n_steps,
                                  keep_initial=False, c0=0.0, constrain=None, n_iter=3):
-    """NumPy velocity Verlet of :func:`integrate_windowed` (every step saved; slow)."""
+    """NumPy velocity Verlet of :func:`integrate_windowed` (every step saved; slow).
+
+    Parameters
+    ----------
+    R0, V0, M, potential, sites, W_static, W_window, dt, n_steps, keep_initial, c0, constrain, n_iter :
+        As for :func:`integrate_windowed`.
+
+    Returns
+    -------
+    t, R, V, r : ndarray
+    """
     R0, V0, M, dt, sites, Ws, Wk, c0, cdir, has_c = _windowed_setup(
         R0, V0, M, potential, sites, W_static, W_window, dt, c0, constrain)
     n_steps = integer_in("n_steps", n_steps, 1)
@@ -771,89 +792,13 @@ def integrate_windowed_reference(R0, V0, M, potential, sites, W_static, W_window
     return dt * np.arange(n_steps + 1), np.array(Rs), np.array(Vs), np.array(rs)
 
 
-WINDOW_FACTORS = (0.5, 1.0, 2.0, 4.0)
-"""Window lengths τ_w of the quasi-time-local runs in units of 2π/Ω_max."""
-
-
-def collision_windowed(res, lam, U0=14000.0, factors=WINDOW_FACTORS, n_quad=24, k1=None,
-                       k2=None):
-    """The quasi-time-local level for a head-on collision of :func:`head_on_collision`: the
-    windowed Eq. (11) (form (W), r → r_H = 0, boundary term dropped) evaluated along the full
-    solution's trajectory, as the other levels are. Returns {factor: (r_z, F_z)} on res["t"]."""
-    lat = paper_lattice(k1, k2)
-    pot = Yukawa(float(U0), positive("lam", lam))
-    t = np.asarray(res["t"], float)
-    h = float(t[1] - t[0])
-    x = np.zeros((len(t), 3))
-    x[:, 2] = res["R"]
-    g = pot.gradient(x)
-    gdot = np.einsum("tab,tb->ta", pot.hessian(x), np.c_[0 * t, 0 * t, res["V"]])
-    tau0 = 2 * np.pi / lat.max_frequency
-    K = int(round(max(factors) * tau0 / h))
-    Wk = window_kernel(lat, [[0, 0, 0]], h, K, n_quad=n_quad)
-    out = {}
-    for f in factors:
-        Kf = int(round(f * tau0 / h))
-        r = windowed_displacement(g, gdot, h, Wk[0], Wk[:Kf + 1])
-        F = -pot.gradient(x - r)[:, 2]
-        out[float(f)] = (r[:, 2], F)
-    return out
-
-
-def edge_dissipation_windowed(factors=WINDOW_FACTORS, U0=150.0, lam=0.5, M=0.7, speed=7.5,
-                              start=3.5, n_masses=8, t_max=30.0, dt=5e-3, n_quad=24,
-                              record_every=2, keep_initial=False, k1=None, k2=None):
-    """rodin2025 Fig. 4 with the quasi-time-local response of Sec. VII: the particle on the cell
-    edge driven by :func:`integrate_windowed` (infinite-lattice kernel from the Brillouin-zone
-    quadrature of order n_quad, static part W(0) from the same quadrature), one run per window
-    τ_w = factor·2π/Ω_max; plus the time-local run (:func:`ionmotion.timelocal.integrate`) with
-    the same W(0) for the cost comparison. Returns t, z_tl, v_tl, z_<i>, v_<i> for factors[i],
-    factors, and wall times (s): kernel, wall_tl and wall_<i> (integration only, after a
-    warm-up call so numba compilation is excluded)."""
-    import time
-    lat = paper_lattice(k1, k2)
-    pot = Yukawa(float(U0), positive("lam", lam))
-    n_masses = integer_in("n_masses", n_masses, 1)
-    factors = np.atleast_1d(np.asarray(factors, float))
-    if np.any(factors < 0) or not np.all(np.isfinite(factors)):
-        raise ValueError(f"factors must be finite numbers >= 0, got {factors!r}")
-    idx = np.array([[0, 0, j] for j in range(n_masses)])
-    pos = idx * lat.a
-    dt = positive("dt", dt)
-    n_steps = int(np.ceil(positive("t_max", t_max) / dt))
-    tau0 = 2 * np.pi / lat.max_frequency
-    Ks = [int(round(f * tau0 / dt)) for f in factors]
-    t0 = time.perf_counter()
-    Wk = window_kernel(lat, idx, dt, max(Ks), n_quad=n_quad)
-    wall_kernel = time.perf_counter() - t0
-    W0 = Wk[0]
-    R0, V0 = (0.0, 0.0, float(start) * lat.a), (0.0, 0.0, positive("speed", speed))
-    # warm-up (numba compilation) on a few steps
-    integrate_windowed(R0, V0, M, pot, pos, W0, Wk[:2], dt, 2, constrain=(0, 0, 1))
-    _tl.integrate(R0, V0, M, pot, pos, W0, lat.drag_matrix(), dt, 2, constrain=(0, 0, 1))
-    out = {"factors": factors, "kernel": np.array(wall_kernel)}
-    t0 = time.perf_counter()
-    t, R, V = _tl.integrate(R0, V0, M, pot, pos, W0, lat.drag_matrix(), dt, n_steps,
-                            constrain=(0, 0, 1), save_every=record_every)
-    out["wall_tl"] = np.array(time.perf_counter() - t0)
-    out.update(t=t, z_tl=R[:, 2], v_tl=V[:, 2])
-    for i, K in enumerate(Ks):
-        t0 = time.perf_counter()
-        _, R, V, _ = integrate_windowed(R0, V0, M, pot, pos, W0, Wk[:K + 1], dt, n_steps,
-                                        keep_initial=keep_initial, constrain=(0, 0, 1),
-                                        save_every=record_every)
-        out[f"wall_{i}"] = np.array(time.perf_counter() - t0)
-        out[f"z_{i}"], out[f"v_{i}"] = R[:, 2], V[:, 2]
-    return out
-
-
-FIG4_LONG_WINDOW_TASK = dict(factors=(30.0,), n_quad=24, t_max=10.5, dt=5e-3, record_every=2)
-"""One 6 ps window (30 × 2π/Ω_max) for Fig. 4: the approach to the full solution (≈1 min; the
-chapter reads it from the committed cache at both qualities)."""
-
-
-def fig4_window_task(quality="draft"):
-    """Parameter dict of :func:`edge_dissipation_windowed` at a quality."""
-    if quality == "paper":
-        return dict(n_quad=40, t_max=30.0, dt=5e-3, record_every=2)
-    return dict(n_quad=16, t_max=10.5, dt=5e-3, record_every=2)
+# --------------------------------------------------------------------------------------------
+# Compatibility shims: rodin2025's experiments moved to ionmotion.papers.rodin2025
+# --------------------------------------------------------------------------------------------
+# Thin lazy re-exports (see ionmotion._compat): the chapters still call these names here; new
+# code imports them from ionmotion.papers.rodin2025.
+__getattr__, __dir__ = moved(__name__, dict.fromkeys(
+    ("PAPER_LATTICE", "paper_lattice", "head_on_collision", "collision_metrics",
+     "edge_dissipation", "particle_energy", "FIG3_CASES", "fig3_tasks", "fig4_task",
+     "WINDOW_FACTORS", "collision_windowed", "edge_dissipation_windowed",
+     "FIG4_LONG_WINDOW_TASK", "fig4_window_task"), "ionmotion.papers.rodin2025"))

@@ -41,7 +41,7 @@ from . import timelocal as tl
 from ._validate import finite_array, integer_in, positive
 from .engine import RUNNING, UNSTABLE, ParticleState, Trajectory
 from .timelocal import (STABILITY_LIMIT, _acceleration, _rk5_finish, _rk5_stage_input,
-                        particle_rate)
+                        step_rate)
 from .lattice import CELL_CORNERS
 from .units import HBAR
 
@@ -557,7 +557,7 @@ def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
     step's start (stability guard). ps = (R, V, last cell, corner sites, rH, vH, RK5 work);
     ctrl = (dt, a, t0, save_every, hermite, resync)."""
     R, V, last, sites, rH, vH, work = ps
-    g, H, reff, kR, kV, Rs, Vs, acc = work
+    g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
     dt, a, t0, save_every, hermite, resync = ctrl
     if step > 0 and step % resync == 0:
         _sync(zs[0], zs[1], zs[2], t0 + step * dt, zs[3], zs[4])
@@ -566,9 +566,9 @@ def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
         _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
         cx, cy, cz = _corner_cell(Rs, a, sites)
         _stage_frame(cache, zs, cx, cy, cz, step, _C[s], hermite, dt, rH, vH, ctr)
-        _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff), acc)
+        _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
         if s == 0:
-            rate = particle_rate(H, model[1], model[2], _NO_LINE)
+            rate = step_rate(Htot, model, _NO_LINE, dt)
         for c in range(3):
             kR[s, c] = Vs[c]
             kV[s, c] = acc[c]
@@ -662,7 +662,7 @@ def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1,
     R_out, V_out = np.empty((n_out, 3)), np.empty((n_out, 3))
     R_out[0], V_out[0] = st.R, st.V
     pair = (potential.code, float(potential.amp), float(potential.lam))
-    model = (W0, drag, M, tl.FORMS[form])
+    model = tl.rk5_model(W0, drag, M, form)
     ctrl = (dt, float(modes.a), t0, save_every, scheme == "hermite", 4096)
     stats = np.array([1, 0, 0, 0], np.int64)
 

@@ -66,18 +66,18 @@ def _acceleration(R, V, sites, rH, vH, pair, model, work, out):
     """Acceleration R̈ of rodin2025 Eqs. (18)-(20) (form 0) or rodin2024 Eq. (26) (form 1).
 
     sites (n, 3) equilibrium positions, rH, vH (n, 3) homogeneous displacement and velocity of the
-    interacting masses; pair = (code, amp, lam); model = (W0, drag, M, form); work = (g (n, 3),
-    H (n, 3, 3), reff (3n,)) work arrays (on return g, H hold the bare pair derivatives); result
-    written to out (3,).
+    interacting masses; pair = (code, amp, lam); model = (W0, drag, M, form, …); work = (g (n, 3),
+    H (n, 3, 3), reff (3n,), Htot (3, 3)) work arrays (on return g, H hold the bare pair
+    derivatives, Htot their sum); result written to out (3,).
     """
     code, amp, lam = pair
-    W0, drag, M, form = model
-    g, H, reff = work
+    W0, drag, M, form = model[0], model[1], model[2], model[3]
+    g, H, reff, Htot = work
     n = sites.shape[0]
     gi = np.empty(3)
     hi = np.empty((3, 3))
     Gv = np.zeros(3)
-    Htot = np.zeros((3, 3))
+    Htot[:, :] = 0.0
     for i in range(n):
         pair_derivatives(code, amp, lam, R[0] - sites[i, 0] - rH[i, 0],
                          R[1] - sites[i, 1] - rH[i, 1], R[2] - sites[i, 2] - rH[i, 2], gi, hi)
@@ -100,7 +100,7 @@ def _acceleration(R, V, sites, rH, vH, pair, model, work, out):
         for b in range(3):
             LG[a] += drag[a, b] * Gv[b]
     if form == 0:
-        _force_shifted(R, LG, sites, rH, reff, pair, out)
+        _force_shifted(R, LG, sites, rH, reff, pair, gi, hi, out)
     else:
         _force_expanded(g, H, Htot, reff, LG, out)
     for a in range(3):
@@ -109,11 +109,9 @@ def _acceleration(R, V, sites, rH, vH, pair, model, work, out):
 
 
 @njit(cache=True, inline="always")
-def _force_shifted(R, LG, sites, rH, reff, pair, out):
+def _force_shifted(R, LG, sites, rH, reff, pair, gi, hi, out):
     """rodin2025 Eq. (18): −Σ_i ∇u(R_eff − s_i − r_eff,i) with R_eff = R + 𝓛G."""
     code, amp, lam = pair
-    gi = np.empty(3)
-    hi = np.empty((3, 3))
     for a in range(3):
         out[a] = 0.0
     for i in range(sites.shape[0]):
@@ -167,17 +165,12 @@ def _rk5_finish(R, V, dt, kR, kV):
 
 
 @njit(cache=True)
-def particle_rate(H, drag, M, cdir):
-    """Fastest rate of the particle's equation from the pair Hessians H (n, 3, 3) at the current
-    state: max(√(λmax(ΣH)/M), λmax(ΣH 𝓛 ΣH)/M), along cdir when it is non-zero (line
+def particle_rate(Ht, drag, M, cdir):
+    """Fastest rate of the particle's equation from its summed pair Hessian Ht (3, 3) at the
+    current state: max(√(λmax(Ht)/M), λmax(Ht 𝓛 Ht)/M), along cdir when it is non-zero (line
     constraint). The run-time counterpart of :func:`fastest_rate` (positive curvature only: a
     negative one is a slow exponential, not a step instability)."""
-    Ht = np.zeros((3, 3))
-    for i in range(H.shape[0]):
-        for a in range(3):
-            for b in range(3):
-                Ht[a, b] += H[i, a, b]
-    G = np.zeros((3, 3))           # ΣH 𝓛 ΣH, symmetrised
+    G = np.empty((3, 3))           # Ht 𝓛 Ht, symmetrised
     for a in range(3):
         for b in range(3):
             s = 0.0
@@ -198,19 +191,40 @@ def particle_rate(H, drag, M, cdir):
     return max(np.sqrt(max(w2, 0.0)), gam)
 
 
+@njit(cache=True, inline="always")
+def rate_bound(Ht, drag_norm, M):
+    """Cheap upper bound of :func:`particle_rate`: ‖Ht‖_F ≥ |λ|max(Ht) and ‖Ht‖_F²‖𝓛‖_F ≥
+    λmax(Ht𝓛Ht). Only when it exceeds the limit is the exact rate computed."""
+    f2 = 0.0
+    for a in range(3):
+        for b in range(3):
+            f2 += Ht[a, b] * Ht[a, b]
+    return max(np.sqrt(np.sqrt(f2) / M), f2 * drag_norm / M)
+
+
+@njit(cache=True, inline="always")
+def step_rate(Ht, model, cdir, dt):
+    """The particle's rate for the guard: the cheap bound if dt·bound is within the stability
+    limit, else the exact :func:`particle_rate`. model = (W0, drag, M, form, ‖drag‖_F)."""
+    r = rate_bound(Ht, model[4], model[2])
+    if r * dt <= STABILITY_LIMIT:
+        return 0.0
+    return particle_rate(Ht, model[1], model[2], cdir)
+
+
 @njit(cache=True)
 def _rk5_step(R, V, dt, sites, rH, vH, pair, model, cdir, work):
     """One Butcher RK5 step of the deterministic equation (framework displacement rH, vH fixed).
-    work = (g, H, reff, kR, kV, Rs, Vs, acc). Returns the particle's rate at the step's start
-    (:func:`particle_rate`) for the stability guard."""
-    g, H, reff, kR, kV, Rs, Vs, acc = work
+    work = (g, H, reff, Htot, kR, kV, Rs, Vs, acc). Returns the particle's rate at the step's
+    start (:func:`step_rate`; 0 when safely stable) for the stability guard."""
+    g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
     has_c = cdir[0] != 0.0 or cdir[1] != 0.0 or cdir[2] != 0.0
     rate = 0.0
     for s in range(6):
         _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
-        _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff), acc)
+        _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
         if s == 0:
-            rate = particle_rate(H, model[1], model[2], cdir)
+            rate = step_rate(Htot, model, cdir, dt)
         if has_c:
             proj = acc[0] * cdir[0] + acc[1] * cdir[1] + acc[2] * cdir[2]
             for a in range(3):
@@ -227,9 +241,15 @@ _B = BUTCHER_B
 
 
 def rk5_work(n):
-    """Work arrays of the RK5 step for n interacting masses: (g, H, reff, kR, kV, Rs, Vs, acc)."""
-    return (np.empty((n, 3)), np.empty((n, 3, 3)), np.empty(3 * n), np.empty((6, 3)),
-            np.empty((6, 3)), np.empty(3), np.empty(3), np.empty(3))
+    """Work arrays of the RK5 step for n interacting masses: (g, H, reff, Htot, kR, kV, Rs, Vs,
+    acc)."""
+    return (np.empty((n, 3)), np.empty((n, 3, 3)), np.empty(3 * n), np.empty((3, 3)),
+            np.empty((6, 3)), np.empty((6, 3)), np.empty(3), np.empty(3), np.empty(3))
+
+
+def rk5_model(W0, drag, M, form):
+    """The model tuple of the RK5 kernels: (W0, drag, M, form code, ‖drag‖_F)."""
+    return (W0, drag, M, FORMS[form], float(np.linalg.norm(drag)))
 
 
 @njit(cache=True)
@@ -439,7 +459,7 @@ def integrate(R0, V0, M, potential, sites, W0, drag, dt, n_steps, constrain=None
     R_out[0], V_out[0] = st.R, st.V
     ps = (st.R, st.V, cdir, rk5_work(len(sites)))
     pair = (potential.code, float(potential.amp), float(potential.lam))
-    model = (W0, drag, M, FORMS[form])
+    model = rk5_model(W0, drag, M, form)
 
     ctr = np.ones(1, np.int64)
 

@@ -202,6 +202,8 @@ def _direction(line):
 
 def _setup(framework, shape, potential, sites, particle_mass, r0, dt, line, integrator="verlet"):
     shape = _shape(framework, shape)
+    eng.check_memory(f"a lattice of shape {shape} (its modes and state)",
+                     24 * 8 * int(np.prod(shape)), "use a smaller shape")
     sites = _sites(sites, shape)
     pos = sites * framework.a
     M = positive("particle_mass", particle_mass)
@@ -582,8 +584,6 @@ def simulate_lattice(framework, shape, potential, sites, particle_mass, r0, v0, 
     st = _start(S, r0, v0)
     n_steps = eng.check_steps(n_steps)
     record_every = integer_in("record_every", record_every, 1)
-    eng.check_memory("the lattice state u, w, acc", 3 * 8 * 3 * int(np.prod(S.shape)),
-                     "use a smaller lattice")
     traj = _record(n_steps, record_every, 7, per_row_extra=1)
     fw = tuple(np.zeros(S.shape + (3,)) if x is None else _field(n, x, S.shape)
                for n, x in (("u0", u0), ("w0", w0), ("acc", None)))
@@ -774,6 +774,36 @@ def _response_components(components, wq, eta, phase, pref, cth, n_steps, n_sep):
     return R
 
 
+class ResponseKernel(tuple):
+    """(R, separations, index) as returned by :func:`verlet_response_kernel`, with `meta` =
+    (framework repr, shape, dt, components): what it was computed for, so that
+    :func:`simulate_response` refuses a kernel of another lattice, size or time step."""
+
+    def __new__(cls, R, seps, index, meta):
+        obj = super().__new__(cls, (R, seps, index))
+        obj.meta = meta
+        return obj
+
+    def __getnewargs__(self):
+        return (*self, self.meta)
+
+
+def _check_kernel(kernel, framework, S, n_steps, components):
+    """ValueError unless `kernel` was computed for this framework, shape, dt and sites and
+    covers n_steps."""
+    R, seps, index = kernel
+    meta = getattr(kernel, "meta", None)
+    if meta is not None and meta[:3] != (repr(framework), tuple(S.shape), S.dt):
+        raise ValueError(f"kernel was computed for {meta[0]}, shape {meta[1]}, dt = {meta[2]:g}; "
+                         f"this run has {framework!r}, shape {S.shape}, dt = {S.dt:g}: "
+                         "pass kernel=None or the kernel of this lattice")
+    s2, i2 = _separations(S.sites, S.shape)
+    if s2.shape != np.shape(seps) or np.any(s2 != seps) or np.any(i2 != index):
+        raise ValueError("kernel: its separations do not match the interacting sites of this run")
+    if R.shape[0] < n_steps + 1:
+        raise ValueError(f"kernel covers {R.shape[0] - 1} steps, fewer than n_steps = {n_steps}")
+
+
 def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="full"):
     """Discrete Green's function of the velocity-Verlet lattice among the interacting sites.
 
@@ -810,7 +840,7 @@ def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="ful
     phase = np.cos(q @ (seps * framework.a).T)   # (Q, n_sep)
     pref = dt * dt / (framework.mass * int(np.prod(S)))
     R = _response_components(components, wq, eta, phase, pref, cth, n_steps, len(seps))
-    return R, seps, index
+    return ResponseKernel(R, seps, index, (repr(framework), tuple(S), dt, components))
 
 
 @njit(cache=True, fastmath=True)
@@ -938,9 +968,8 @@ def simulate_response(framework, shape, potential, sites, particle_mass, r0, v0,
     record = _record(n_steps, record_every, 10)
     if kernel is None:
         kernel = verlet_response_kernel(framework, S.shape, S.sites, dt, n_steps, components)
+    _check_kernel(kernel, framework, S, n_steps, components)
     R, seps, index = kernel
-    if R.shape[0] < n_steps + 1:
-        raise ValueError(f"kernel covers {R.shape[0] - 1} steps, fewer than n_steps = {n_steps}")
     kern = (np.ascontiguousarray(R.transpose(1, 2, 3, 0)), index) + _nonzero_masks(R, components)
     nI = len(S.sites)
     ps = (st.R, st.V, np.zeros(3), np.zeros(3), S.site_pos, np.zeros((3, 3)))

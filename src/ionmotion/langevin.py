@@ -39,6 +39,7 @@ from numba import njit
 
 from . import mobility as _mob
 from ._validate import finite_array, integer_in, nonnegative, positive
+from .engine import check_memory, check_steps
 
 _SYM = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
 
@@ -389,13 +390,28 @@ def _common(field, r0, kT, F, dt, n_steps, stride, n_walkers):
         raise ValueError("field must be a LangevinField")
     kT = nonnegative("kT", kT)
     dt = positive("dt", dt)
-    n_steps = integer_in("n_steps", n_steps, 1)
+    n_steps = check_steps(n_steps)
     stride = integer_in("stride", stride, 1)
-    F = finite_array("F", F, shape_tail=(3,)).reshape(3)
+    F = finite_array("F", F, shape_tail=(3,))
+    if F.shape != (3,):
+        raise ValueError(f"F must be one force vector (3,), got shape {F.shape}")
     r0 = finite_array("r0", r0, shape_tail=(3,))
     if r0.ndim == 1:
         r0 = np.repeat(r0[None, :], integer_in("n_walkers", n_walkers, 1), axis=0)
-    return kT, dt, n_steps, stride, F, np.ascontiguousarray(r0.reshape(-1, 3))
+    r0 = np.ascontiguousarray(r0.reshape(-1, 3))
+    check_memory(f"the samples (n_steps // stride = {n_steps // stride} × {len(r0)} walkers × "
+                 "r and v)", 48 * (n_steps // stride) * len(r0),
+                 "raise stride, lower n_steps or use fewer walkers (n_walkers)")
+    return kT, dt, n_steps, stride, F, r0
+
+
+def _chunk_steps(chunk, stride, n_walkers):
+    """Steps per kernel call: at most `chunk`, and at most ~2²¹ walker-steps of noise (50 MB)
+    so that memory stays bounded and Ctrl-C is seen between calls; a multiple of stride. The
+    noise is drawn chunk by chunk from one stream, so the chunk size does not change results."""
+    chunk = integer_in("chunk", chunk, 1)
+    m = min(chunk, max(1, 2**21 // n_walkers))
+    return max(stride, (m // stride) * stride)
 
 
 def _positive_T(kT):
@@ -432,7 +448,7 @@ def run_underdamped(field, M, kT, F=(0, 0, 0), *, r0, v0=None, dt, n_steps, stri
     inv = np.linalg.inv(field.cell)
     g6 = np.ascontiguousarray(_pack(field.gamma))
     force = np.ascontiguousarray(field.force)
-    chunk = max(stride, (int(chunk) // stride) * stride)
+    chunk = _chunk_steps(chunk, stride, nw)
     done = 0
     while done < n_steps:
         m = min(chunk, n_steps - done)
@@ -462,7 +478,7 @@ def run_overdamped(field, kT, F=(0, 0, 0), *, r0, dt, n_steps, stride=1, n_walke
     out_r = np.zeros((ns, nw, 3))
     inv = np.linalg.inv(field.cell)
     force = np.ascontiguousarray(field.force)
-    chunk = max(stride, (int(chunk) // stride) * stride)
+    chunk = _chunk_steps(chunk, stride, nw)
     done = 0
     while done < n_steps:
         m = min(chunk, n_steps - done)

@@ -218,8 +218,15 @@ def _eigh3(A, lam, V):
 
 
 @njit(cache=True)
-def _underdamped_kernel(r, v, force, gamma6, origin, inv_cell, M, kT, F, dt, xi, stride,
-                        out_r, out_v, out_i0):
+def _underdamped_kernel(state, tables, geom, consts, xi, out):
+    """BAOAB steps for every walker over the noise block xi (n, nw, 3). state = (r, v) (nw, 3);
+    tables = (force, gamma6) on the grid; geom = (origin, inverse cell); consts = (M, kT, F, dt,
+    stride); out = (out_r, out_v, first output row)."""
+    r, v = state
+    force, gamma6 = tables
+    origin, inv_cell = geom
+    M, kT, F, dt, stride = consts
+    out_r, out_v, out_i0 = out
     nsteps = xi.shape[0]
     nw = r.shape[0]
     s = np.empty(3)
@@ -266,8 +273,14 @@ def _underdamped_kernel(r, v, force, gamma6, origin, inv_cell, M, kT, F, dt, xi,
 
 
 @njit(cache=True)
-def _overdamped_kernel(r, force, D6, S6, div, origin, inv_cell, kT, F, dt, xi, stride,
-                       induced, out_r, out_i0):
+def _overdamped_kernel(r, tables, geom, consts, xi, out):
+    """Euler–Maruyama steps for every walker over the noise block xi (n, nw, 3). tables =
+    (force, γ⁻¹ packed, γ^{-1/2} packed, ∇·γ⁻¹); geom = (origin, inverse cell); consts = (kT, F,
+    dt, stride, noise-induced drift on); out = (out_r, first output row)."""
+    force, D6, S6, div = tables
+    origin, inv_cell = geom
+    kT, F, dt, stride, induced = consts
+    out_r, out_i0 = out
     nsteps = xi.shape[0]
     nw = r.shape[0]
     s = np.empty(3)
@@ -453,8 +466,8 @@ def run_underdamped(field, M, kT, F=(0, 0, 0), *, r0, v0=None, dt, n_steps, stri
     while done < n_steps:
         m = min(chunk, n_steps - done)
         xi = rng.standard_normal((m, nw, 3)) if noise else np.zeros((m, nw, 3))
-        _underdamped_kernel(r, v, force, g6, field.origin, inv, M, kT_eff, F, dt, xi, stride,
-                            out_r, out_v, done // stride)
+        _underdamped_kernel((r, v), (force, g6), (field.origin, inv), (M, kT_eff, F, dt, stride),
+                            xi, (out_r, out_v, done // stride))
         done += m
     t = dt * stride * np.arange(1, ns + 1)
     return Trajectories(t=t, r=out_r, v=out_v, r0=r_init)
@@ -483,8 +496,9 @@ def run_overdamped(field, kT, F=(0, 0, 0), *, r0, dt, n_steps, stride=1, n_walke
     while done < n_steps:
         m = min(chunk, n_steps - done)
         xi = rng.standard_normal((m, nw, 3)) if noise else np.zeros((m, nw, 3))
-        _overdamped_kernel(r, force, D6, S6, div, field.origin, inv, kT_eff, F, dt, xi, stride,
-                           bool(noise_induced_drift), out_r, done // stride)
+        _overdamped_kernel(r, (force, D6, S6, div), (field.origin, inv),
+                           (kT_eff, F, dt, stride, bool(noise_induced_drift)), xi,
+                           (out_r, done // stride))
         done += m
     t = dt * stride * np.arange(1, ns + 1)
     return Trajectories(t=t, r=out_r, v=None, r0=r_init)

@@ -69,8 +69,103 @@ def test_bench_dense_numpy_reference(benchmark, setup):
 from numba import njit  # noqa: E402
 
 from bench_full import _old_acceleration  # noqa: E402
-from ionmotion.thermal import _corner_kernel, _hermite, _sync  # noqa: E402
+from ionmotion.thermal import _hermite, _sync  # noqa: E402
 from ionmotion.timelocal import BUTCHER_C as _C, _rk5_finish, _rk5_stage_input  # noqa: E402,F401
+
+
+@njit(cache=True, fastmath=True)
+def _old_corner_kernel(zr, zi, rotr, roti, use_rot, coef, Er, Ei, cx, cy, cz, npow, out):
+    """Mode sums at the 8 corners (cx + dx, cy + dy, cz + dz), d ∈ {0, 1}, of one cell.
+
+    Layout [kx, ky, u, kz] (see :func:`_pencil_layout`). z = (zr + i zi)·rot (if use_rot) are the
+    complex mode amplitudes at the wanted time. With S_m(L) = Σ_q Σ_u coef_um z_u e^{iq·L}:
+    out[0] = Re S_{0..2} = r_H, out[1] = Im S_{3..5} = ṙ_H, out[2] = -Re S_{6..8} = r̈_H
+    (npow = 3; npow = 2 skips r̈_H). The kz sum is done first for both dz, then ky, then kx.
+    """
+    n = zr.shape[0]
+    nc = 3 * npow
+    lz0 = cz % n
+    lz1 = (cz + 1) % n
+    ly0 = cy % n
+    ly1 = (cy + 1) % n
+    lx0 = cx % n
+    lx1 = (cx + 1) % n
+    Fr = np.zeros((8, nc))
+    Fi = np.zeros((8, nc))
+    Dr = np.empty((2, 2, nc))
+    Di = np.empty((2, 2, nc))
+    Cr = np.empty((2, nc))
+    Ci = np.empty((2, nc))
+    Br = np.empty((nc, n))
+    Bi = np.empty((nc, n))
+    wr = np.empty(n)
+    wi = np.empty(n)
+    for kx in range(n):
+        for dy in range(2):
+            for dz in range(2):
+                for m in range(nc):
+                    Dr[dy, dz, m] = 0.0
+                    Di[dy, dz, m] = 0.0
+        for ky in range(n):
+            for m in range(nc):
+                for kz in range(n):
+                    Br[m, kz] = 0.0
+                    Bi[m, kz] = 0.0
+            for u in range(3):
+                if use_rot:
+                    for kz in range(n):
+                        ar = zr[kx, ky, u, kz]
+                        ai = zi[kx, ky, u, kz]
+                        rr = rotr[kx, ky, u, kz]
+                        ri = roti[kx, ky, u, kz]
+                        wr[kz] = ar * rr - ai * ri
+                        wi[kz] = ar * ri + ai * rr
+                else:
+                    for kz in range(n):
+                        wr[kz] = zr[kx, ky, u, kz]
+                        wi[kz] = zi[kx, ky, u, kz]
+                for m in range(nc):
+                    for kz in range(n):
+                        e = coef[kx, ky, u, m, kz]
+                        Br[m, kz] += e * wr[kz]
+                        Bi[m, kz] += e * wi[kz]
+            for dz in range(2):
+                lz = lz0 if dz == 0 else lz1
+                for m in range(nc):
+                    sr = 0.0
+                    si = 0.0
+                    for kz in range(n):
+                        er = Er[lz, kz]
+                        ei = Ei[lz, kz]
+                        sr += Br[m, kz] * er - Bi[m, kz] * ei
+                        si += Br[m, kz] * ei + Bi[m, kz] * er
+                    Cr[dz, m] = sr
+                    Ci[dz, m] = si
+            for dy in range(2):
+                ly = ly0 if dy == 0 else ly1
+                er = Er[ly, ky]
+                ei = Ei[ly, ky]
+                for dz in range(2):
+                    for m in range(nc):
+                        Dr[dy, dz, m] += Cr[dz, m] * er - Ci[dz, m] * ei
+                        Di[dy, dz, m] += Cr[dz, m] * ei + Ci[dz, m] * er
+        for dx in range(2):
+            lx = lx0 if dx == 0 else lx1
+            er = Er[lx, kx]
+            ei = Ei[lx, kx]
+            for dy in range(2):
+                for dz in range(2):
+                    j = 4 * dx + 2 * dy + dz
+                    for m in range(nc):
+                        Fr[j, m] += Dr[dy, dz, m] * er - Di[dy, dz, m] * ei
+                        Fi[j, m] += Dr[dy, dz, m] * ei + Di[dy, dz, m] * er
+    for j in range(8):
+        for c in range(3):
+            out[0, j, c] = Fr[j, c]
+            out[1, j, c] = Fi[j, 3 + c]
+            if npow == 3:
+                out[2, j, c] = -Fr[j, 6 + c]
+    return out
 
 
 @njit(cache=True)
@@ -141,7 +236,7 @@ def _old_thermal_kernel(R0, V0, M, code, amp, lam, W0, drag, dt, n_steps, save_e
                             break
                         if key[k, 3] == step - 1:  # end of last step = start of this one
                             data0[k] = data1[k]
-                            _corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei,
+                            _old_corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei,
                                            cx, cy, cz, 3, tmp)
                             data1[k] = tmp
                             evals += 1
@@ -151,10 +246,10 @@ def _old_thermal_kernel(R0, V0, M, code, amp, lam, W0, drag, dt, n_steps, save_e
                 if slot < 0:
                     slot = nxt
                     nxt = (nxt + 1) % NS
-                    _corner_kernel(zr, zi, dummy, dummy, False, coef, Er, Ei, cx, cy, cz,
+                    _old_corner_kernel(zr, zi, dummy, dummy, False, coef, Er, Ei, cx, cy, cz,
                                    3, tmp)
                     data0[slot] = tmp
-                    _corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei,
+                    _old_corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei,
                                    cx, cy, cz, 3, tmp)
                     data1[slot] = tmp
                     evals += 2
@@ -188,10 +283,10 @@ def _old_thermal_kernel(R0, V0, M, code, amp, lam, W0, drag, dt, n_steps, save_e
                     nxt = (nxt + 1) % NS
                     qi = int(round(4 * cs)) - 1
                     if qi < 0:
-                        _corner_kernel(zr, zi, dummy, dummy, False, coef2, Er, Ei,
+                        _old_corner_kernel(zr, zi, dummy, dummy, False, coef2, Er, Ei,
                                        cx, cy, cz, 2, tmp)
                     else:
-                        _corner_kernel(zr, zi, rot_r[qi], rot_i[qi], True, coef2, Er, Ei,
+                        _old_corner_kernel(zr, zi, rot_r[qi], rot_i[qi], True, coef2, Er, Ei,
                                        cx, cy, cz, 2, tmp)
                     data0[slot] = tmp
                     evals += 1

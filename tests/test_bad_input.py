@@ -81,9 +81,9 @@ WELL_RUN = dict(LATTICE_RUN, potential=WELL, r0=(2.0, 2.0, 2.2), v0=(0.0, 0.0, 0
 """dt = 0.03 is stable for the lattice (dt·Ω_max = 1.9 < 2) but not for the particle in the
 well (dt·Ω = 2.3): before the guard the run returned a blown-up trajectory without a word."""
 TL_RUN = dict(R0=(0.3, 0.0, 3.0), V0=(0.0, 0.0, -60.0), M=0.7, potential=YUK,
-              sites=np.zeros((1, 3)), W0=np.zeros((3, 3)), drag=np.zeros((3, 3)), dt=0.01,
+              sites=np.zeros((1, 3)), W0=np.zeros((3, 3)), drag=np.zeros((3, 3)), dt=0.02,
               n_steps=200)
-"""Stable at the start (dt·Ω = 0.05) but the particle runs into the mass, where dt·Ω ≈ 1.2."""
+"""Stable at the start (dt·Ω = 0.1) but the particle runs into the mass, where dt·Ω ≈ 2.4."""
 TH_RUN = dict(R0=(1.5, 1.5, 1.5), V0=(-60.0, -60.0, -60.0), M=0.7, potential=YUK,
               modes=Lazy("modes"), W0=Lazy("W0c"), drag=Lazy("drag"), dt=0.02, n_steps=100)
 """Stable for the framework (dt·Ω_max = 0.63) and at the start; the fast particle heads for a
@@ -151,7 +151,7 @@ CASES = [
      {"engine": "lattice"}, "engine"),
     (full.coupled_modes, (CHAIN, (2, 2, 8), [(0, 0, 1)]), {}, "shape"),
     # ---- time-local RK5 (timelocal.integrate) ----
-    (tl.integrate, (), TL_RUN, "dt = 0.01 is unstable for the particle"),
+    (tl.integrate, (), TL_RUN, "dt = 0.02 is unstable for the particle"),
     (tl.integrate, (), _kw(TL_RUN, constrain=(0, 0, 1), R0=(0.3, 0.0, 3.0)), "use dt <="),
     (tl.integrate, (), _kw(TL_RUN, dt=0.5), "stability limit"),
     (tl.integrate, (), _kw(TL_RUN, n_steps=HUGE), "n_steps"),

@@ -40,7 +40,7 @@ from numba import njit
 from . import timelocal as tl
 from ._validate import finite_array, integer_in, positive
 from .engine import RUNNING, UNSTABLE, ParticleState, Trajectory
-from .timelocal import (STABILITY_LIMIT, _acceleration, _rk5_finish, _rk5_stage_input,
+from .timelocal import (RUNTIME_LIMIT, _acceleration, _rk5_finish, _rk5_stage_input,
                         step_rate)
 from .lattice import CELL_CORNERS
 from .units import HBAR
@@ -253,92 +253,105 @@ def _z_layout(z):
             np.ascontiguousarray(np.transpose(z.imag, (0, 1, 3, 2))))
 
 
+@njit(cache=True, inline="always")
+def _pencil_amplitudes(z, rot, coef, kx, ky, nc, w, B):
+    """B[m, kz] = Σ_u coef[kx, ky, u, m, kz] z_u(kz) for one (kx, ky) pencil, with z = (zr + i
+    zi)·rot when rot[2] (use_rot) is set; w = (wr, wi), B = (Br, Bi) work arrays."""
+    zr, zi = z
+    rotr, roti, use_rot = rot
+    wr, wi = w
+    Br, Bi = B
+    n = zr.shape[0]
+    for m in range(nc):
+        for kz in range(n):
+            Br[m, kz] = 0.0
+            Bi[m, kz] = 0.0
+    for u in range(3):
+        if use_rot:
+            for kz in range(n):
+                ar = zr[kx, ky, u, kz]
+                ai = zi[kx, ky, u, kz]
+                rr = rotr[kx, ky, u, kz]
+                ri = roti[kx, ky, u, kz]
+                wr[kz] = ar * rr - ai * ri
+                wi[kz] = ar * ri + ai * rr
+        else:
+            for kz in range(n):
+                wr[kz] = zr[kx, ky, u, kz]
+                wi[kz] = zi[kx, ky, u, kz]
+        for m in range(nc):
+            for kz in range(n):
+                e = coef[kx, ky, u, m, kz]
+                Br[m, kz] += e * wr[kz]
+                Bi[m, kz] += e * wi[kz]
+
+
+@njit(cache=True, inline="always")
+def _kz_sums(B, E, lz, nc, C):
+    """C[dz, m] = Σ_kz B[m, kz] e^{2πi kz lz[dz]/n} for the two z layers of the cell."""
+    Br, Bi = B
+    Er, Ei = E
+    Cr, Ci = C
+    n = Br.shape[1]
+    for dz in range(2):
+        l = lz[dz]
+        for m in range(nc):
+            sr = 0.0
+            si = 0.0
+            for kz in range(n):
+                er = Er[l, kz]
+                ei = Ei[l, kz]
+                sr += Br[m, kz] * er - Bi[m, kz] * ei
+                si += Br[m, kz] * ei + Bi[m, kz] * er
+            Cr[dz, m] = sr
+            Ci[dz, m] = si
+
+
+@njit(cache=True, inline="always")
+def _phase_accumulate(X, E, l, k, nc, Y, j0, stride):
+    """Y[j0 + stride·d + j] += X[j] e^{2πi k l[d]/n} for d = 0, 1 (one more sum over k)."""
+    Xr, Xi = X
+    Er, Ei = E
+    Yr, Yi = Y
+    nj = Xr.shape[0]
+    for d in range(2):
+        er = Er[l[d], k]
+        ei = Ei[l[d], k]
+        for j in range(nj):
+            for m in range(nc):
+                Yr[j0 + stride * d + j, m] += Xr[j, m] * er - Xi[j, m] * ei
+                Yi[j0 + stride * d + j, m] += Xr[j, m] * ei + Xi[j, m] * er
+
+
 @njit(cache=True, fastmath=True)
-def _corner_kernel(zr, zi, rotr, roti, use_rot, coef, Er, Ei, cx, cy, cz, npow, out):
+def _corner_kernel(z, rot, coef, E, cell, npow, out):
     """Mode sums at the 8 corners (cx + dx, cy + dy, cz + dz), d ∈ {0, 1}, of one cell.
 
-    Layout [kx, ky, u, kz] (see :func:`_pencil_layout`). z = (zr + i zi)·rot (if use_rot) are the
-    complex mode amplitudes at the wanted time. With S_m(L) = Σ_q Σ_u coef_um z_u e^{iq·L}:
+    Layout [kx, ky, u, kz] (see :func:`_pencil_layout`); z = (zr, zi), rot = (rotr, roti,
+    use_rot): the complex mode amplitudes at the wanted time are (zr + i zi)·rot (if use_rot);
+    E = (Er, Ei) the phase table; cell = (cx, cy, cz). With S_m(L) = Σ_q Σ_u coef_um z_u e^{iq·L}:
     out[0] = Re S_{0..2} = r_H, out[1] = Im S_{3..5} = ṙ_H, out[2] = -Re S_{6..8} = r̈_H
     (npow = 3; npow = 2 skips r̈_H). The kz sum is done first for both dz, then ky, then kx.
     """
-    n = zr.shape[0]
+    n = z[0].shape[0]
     nc = 3 * npow
-    lz0 = cz % n
-    lz1 = (cz + 1) % n
-    ly0 = cy % n
-    ly1 = (cy + 1) % n
-    lx0 = cx % n
-    lx1 = (cx + 1) % n
-    Fr = np.zeros((8, nc))
-    Fi = np.zeros((8, nc))
-    Dr = np.empty((2, 2, nc))
-    Di = np.empty((2, 2, nc))
-    Cr = np.empty((2, nc))
-    Ci = np.empty((2, nc))
-    Br = np.empty((nc, n))
-    Bi = np.empty((nc, n))
-    wr = np.empty(n)
-    wi = np.empty(n)
+    lx = (cell[0] % n, (cell[0] + 1) % n)
+    ly = (cell[1] % n, (cell[1] + 1) % n)
+    lz = (cell[2] % n, (cell[2] + 1) % n)
+    F = (np.zeros((8, nc)), np.zeros((8, nc)))
+    D = (np.empty((4, nc)), np.empty((4, nc)))          # rows 2·dy + dz
+    C = (np.empty((2, nc)), np.empty((2, nc)))
+    B = (np.empty((nc, n)), np.empty((nc, n)))
+    w = (np.empty(n), np.empty(n))
     for kx in range(n):
-        for dy in range(2):
-            for dz in range(2):
-                for m in range(nc):
-                    Dr[dy, dz, m] = 0.0
-                    Di[dy, dz, m] = 0.0
+        D[0][:, :] = 0.0
+        D[1][:, :] = 0.0
         for ky in range(n):
-            for m in range(nc):
-                for kz in range(n):
-                    Br[m, kz] = 0.0
-                    Bi[m, kz] = 0.0
-            for u in range(3):
-                if use_rot:
-                    for kz in range(n):
-                        ar = zr[kx, ky, u, kz]
-                        ai = zi[kx, ky, u, kz]
-                        rr = rotr[kx, ky, u, kz]
-                        ri = roti[kx, ky, u, kz]
-                        wr[kz] = ar * rr - ai * ri
-                        wi[kz] = ar * ri + ai * rr
-                else:
-                    for kz in range(n):
-                        wr[kz] = zr[kx, ky, u, kz]
-                        wi[kz] = zi[kx, ky, u, kz]
-                for m in range(nc):
-                    for kz in range(n):
-                        e = coef[kx, ky, u, m, kz]
-                        Br[m, kz] += e * wr[kz]
-                        Bi[m, kz] += e * wi[kz]
-            for dz in range(2):
-                lz = lz0 if dz == 0 else lz1
-                for m in range(nc):
-                    sr = 0.0
-                    si = 0.0
-                    for kz in range(n):
-                        er = Er[lz, kz]
-                        ei = Ei[lz, kz]
-                        sr += Br[m, kz] * er - Bi[m, kz] * ei
-                        si += Br[m, kz] * ei + Bi[m, kz] * er
-                    Cr[dz, m] = sr
-                    Ci[dz, m] = si
-            for dy in range(2):
-                ly = ly0 if dy == 0 else ly1
-                er = Er[ly, ky]
-                ei = Ei[ly, ky]
-                for dz in range(2):
-                    for m in range(nc):
-                        Dr[dy, dz, m] += Cr[dz, m] * er - Ci[dz, m] * ei
-                        Di[dy, dz, m] += Cr[dz, m] * ei + Ci[dz, m] * er
-        for dx in range(2):
-            lx = lx0 if dx == 0 else lx1
-            er = Er[lx, kx]
-            ei = Ei[lx, kx]
-            for dy in range(2):
-                for dz in range(2):
-                    j = 4 * dx + 2 * dy + dz
-                    for m in range(nc):
-                        Fr[j, m] += Dr[dy, dz, m] * er - Di[dy, dz, m] * ei
-                        Fi[j, m] += Dr[dy, dz, m] * ei + Di[dy, dz, m] * er
+            _pencil_amplitudes(z, rot, coef, kx, ky, nc, w, B)
+            _kz_sums(B, E, lz, nc, C)
+            _phase_accumulate(C, E, ly, ky, nc, D, 0, 2)
+        _phase_accumulate(D, E, lx, kx, nc, F, 0, 4)
+    Fr, Fi = F
     for j in range(8):
         for c in range(3):
             out[0, j, c] = Fr[j, c]
@@ -362,8 +375,8 @@ def corners(modes, cell, t=0.0):
     Er, Ei = _phase_table(modes.n_grid)
     out = np.zeros((3, 8, 3))
     dummy = np.zeros((1, 1, 1, 1))
-    _corner_kernel(zr, zi, dummy, dummy, False, coef, Er, Ei, int(cell[0]), int(cell[1]),
-                   int(cell[2]), 3, out)
+    _corner_kernel((zr, zi), (dummy, dummy, False), coef, (Er, Ei),
+                   (int(cell[0]), int(cell[1]), int(cell[2])), 3, out)
     return out[0], out[1], out[2]
 
 
@@ -457,7 +470,8 @@ def _hermite_slot(cache, zs, cx, cy, cz, step, ctr):
                 return k
             if key[k, 3] == step - 1:  # end of last step = start of this one
                 data0[k] = data1[k]
-                _corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei, cx, cy, cz, 3, tmp)
+                _corner_kernel((zr, zi), (rot_r[3], rot_i[3], True), coef, (Er, Ei), (cx, cy, cz),
+                               3, tmp)
                 data1[k] = tmp
                 ctr[1] += 1
                 key[k, 3] = step
@@ -465,9 +479,9 @@ def _hermite_slot(cache, zs, cx, cy, cz, step, ctr):
     slot = ctr[3]
     ctr[3] = (slot + 1) % key.shape[0]
     dummy = np.zeros((1, 1, 1, 1))
-    _corner_kernel(zr, zi, dummy, dummy, False, coef, Er, Ei, cx, cy, cz, 3, tmp)
+    _corner_kernel((zr, zi), (dummy, dummy, False), coef, (Er, Ei), (cx, cy, cz), 3, tmp)
     data0[slot] = tmp
-    _corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei, cx, cy, cz, 3, tmp)
+    _corner_kernel((zr, zi), (rot_r[3], rot_i[3], True), coef, (Er, Ei), (cx, cy, cz), 3, tmp)
     data1[slot] = tmp
     ctr[1] += 2
     _set_key(key, slot, cx, cy, cz, step)
@@ -488,9 +502,10 @@ def _exact_slot(cache, zs, cx, cy, cz, tag, qi, ctr):
     ctr[3] = (slot + 1) % key.shape[0]
     if qi < 0:
         dummy = np.zeros((1, 1, 1, 1))
-        _corner_kernel(zr, zi, dummy, dummy, False, coef2, Er, Ei, cx, cy, cz, 2, tmp)
+        _corner_kernel((zr, zi), (dummy, dummy, False), coef2, (Er, Ei), (cx, cy, cz), 2, tmp)
     else:
-        _corner_kernel(zr, zi, rot_r[qi], rot_i[qi], True, coef2, Er, Ei, cx, cy, cz, 2, tmp)
+        _corner_kernel((zr, zi), (rot_r[qi], rot_i[qi], True), coef2, (Er, Ei), (cx, cy, cz), 2,
+                       tmp)
     data0[slot] = tmp
     ctr[1] += 1
     _set_key(key, slot, cx, cy, cz, tag)
@@ -591,7 +606,7 @@ def _thermal_chunk(n0, n1, ps, zs, cache, pair, model, ctrl, out, ctr, fl):
         rate = _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr)
         if rate * dt > fl[0]:
             fl[0] = rate * dt
-        if rate * dt > STABILITY_LIMIT:
+        if rate * dt > RUNTIME_LIMIT:
             return UNSTABLE
         if (step + 1) % save_every == 0:
             R_out[ctr[0]] = R

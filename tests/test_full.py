@@ -24,15 +24,30 @@ def test_bonds_reproduce_dynamical_matrix():
             np.testing.assert_allclose(mD, fw.mass * fw.dynamical_matrix(qq), atol=1e-10)
 
 
-def test_lattice_kernel_matches_numpy_reference():
+CHAIN0 = Chain(M0, 2.0, 99 / 4, 99 / 4)          # unconfined: momentum is conserved
+DIMS = {   # the same physics on the cubic lattice and on the chain (one code path)
+    "cubic": dict(fw=CUBE, free=CUBE, shape=6, line_sites=[(3, 3, j) for j in range(2, 5)],
+                  line_r0=(6.0, 6.0, 7.0), site=(2, 2, 2), off_r0=(4.5, 4.2, 1.0),
+                  pair=[(2, 2, 2), (2, 3, 2)], pair_r0=(4.0, 4.8, 1.5)),
+    "chain": dict(fw=CHAIN, free=CHAIN0, shape=24, line_sites=[(0, 0, j) for j in range(6, 9)],
+                  line_r0=(0.0, 0.0, 7.0), site=(0, 0, 4), off_r0=(0.5, 0.2, 5.0),
+                  pair=[(0, 0, 2), (0, 0, 3)], pair_r0=(0.0, 0.8, 1.5)),
+}
+dims = pytest.mark.parametrize("dim", sorted(DIMS))
+
+
+@dims
+def test_lattice_kernel_matches_numpy_reference(dim):
+    g = DIMS[dim]
     pot = Gaussian(0.05, 0.5)
-    args = (CUBE, 5, pot, [(2, 2, 2), (2, 3, 2)], 2 * M0, (4.0, 4.8, 1.5), (0.0, 0.0, 6.0),
+    args = (g["fw"], g["shape"] // 2 + 2, pot, g["pair"], 2 * M0, g["pair_r0"], (0.0, 0.0, 6.0),
             1e-3, 300)
     r, v = full.simulate_lattice_reference(*args, line=(0, 0, 1))
     for cubic_kernel in (True, False):          # written-out cubic springs and the bond loop
         out = full.simulate_lattice(*args, line=(0, 0, 1), cubic_kernel=cubic_kernel)
         np.testing.assert_allclose(out["r"], r, atol=1e-12)
         np.testing.assert_allclose(out["v"], v, atol=1e-10)
+        assert np.ptp(out.R[:, 2]) > 1.0          # it moved
 
 
 def test_written_out_cubic_forces_equal_bond_loop():
@@ -180,38 +195,83 @@ def test_kernel_recurrence_matches_closed_form():
     np.testing.assert_allclose(out, full._kernel_reference(cth, amp, 59), rtol=1e-9, atol=1e-9)
 
 
-def test_energy_conserved_at_paper_time_step():
+@dims
+def test_energy_conserved_at_paper_time_step(dim):
     """Total energy (particle + lattice + interaction) at δτ = 1e-3 (rodin2024's 3D step):
-    bounded oscillation, relative spread < 5e-5 (Fig. 6 interaction Φ0 = 1), shrinking as δτ² (symplectic, 2nd order)."""
+    bounded oscillation, relative spread < 5e-5 (Fig. 6 interaction Φ0 = 1), shrinking as δτ²
+    (symplectic, 2nd order), on the cubic lattice and on the chain alike."""
+    g = DIMS[dim]
     pot = Gaussian(1.0, 0.5)
     spreads = []
     for dt in (1e-3, 5e-4):
         n = int(round(2.0 / dt))
-        out = full.simulate_lattice(CUBE, 6, pot, [(3, 3, j) for j in range(2, 5)], M0,
-                                    (6.0, 6.0, 7.0), (0.0, 0.0, 7.5), dt, n, line=(0, 0, 1))
+        out = full.simulate_lattice(g["fw"], g["shape"], pot, g["line_sites"], M0, g["line_r0"],
+                                    (0.0, 0.0, 7.5), dt, n, line=(0, 0, 1))
         E = out["energy"]
         spreads.append(np.ptp(E) / abs(E[0]))
     assert spreads[0] < 5e-5
     assert 3.0 < spreads[0] / spreads[1] < 5.0
 
 
-def test_momentum_conserved_without_constraint():
+@dims
+def test_momentum_conserved_without_constraint(dim):
     """Unconfined periodic lattice + free particle: total momentum exactly conserved."""
+    g = DIMS[dim]
+    fw = g["free"]
     pot = Gaussian(0.5, 0.7)
-    out = full.simulate_lattice(CUBE, 5, pot, [(2, 2, 2)], 3 * M0, (4.5, 4.2, 1.0),
+    out = full.simulate_lattice(fw, g["shape"] // 2 + 2, pot, [g["site"]], 3 * M0, g["off_r0"],
                                 (0.5, 0.1, 5.0), 2e-3, 600)
-    p_lat = CUBE.mass * out["w"].reshape(-1, 3).sum(axis=0)
+    p_lat = fw.mass * out["w"].reshape(-1, 3).sum(axis=0)
     p_tot = p_lat + 3 * M0 * out["v_final"]
     np.testing.assert_allclose(p_tot, 3 * M0 * np.array([0.5, 0.1, 5.0]), atol=1e-12)
     assert np.abs(p_lat).max() > 1e-6
 
 
-def test_free_particle_moves_uniformly():
-    out = full.simulate_lattice(CUBE, 4, Gaussian(0.0, 0.5), [(1, 1, 1)], M0, (0.3, 0.1, 0.2),
-                                (1.0, 2.0, 3.0), 1e-3, 500)
+@dims
+def test_free_particle_moves_uniformly(dim):
+    g = DIMS[dim]
+    out = full.simulate_lattice(g["fw"], g["shape"] // 2 + 2, Gaussian(0.0, 0.5), [g["site"]], M0,
+                                (0.3, 0.1, 0.2), (1.0, 2.0, 3.0), 1e-3, 500)
     np.testing.assert_allclose(out["r"][-1], np.array([0.3, 0.1, 0.2]) + 0.5 * np.array(
         [1.0, 2.0, 3.0]), atol=1e-12)
     assert np.all(out["u"] == 0)
+
+
+def _engines():
+    """Every particle engine on the same free particle (zero interaction), same result type."""
+    import ionmotion.thermal as thm
+    import ionmotion.timelocal as tlm
+    from ionmotion.lattice import CubicLattice as CL
+    r0, v0, dt, n = (0.3, 0.1, 0.2), (1.0, 2.0, 3.0), 1e-3, 500
+    args = (CUBE, 4, Gaussian(0.0, 0.5), [(1, 1, 1)], M0, r0, v0, dt, n)
+    lat = CL(3.5, 3.0, 520.0, 170.0)
+    modes = thm.sample_modes(lat, 4, 1e-3, np.random.default_rng(0))
+    zero = Gaussian(0.0, 0.5)
+    return {
+        "lattice": lambda: full.simulate_lattice(*args),
+        "response": lambda: full.simulate_response(*args),
+        "modal": lambda: full.simulate_modal(*args),
+        "timelocal": lambda: tlm.integrate(r0, v0, M0, zero, [(2.0, 2.0, 2.0)], np.zeros((3, 3)),
+                                           np.zeros((3, 3)), dt, n),
+        "thermal": lambda: thm.trajectory(r0, v0, 0.7, zero, modes, np.zeros((24, 24)),
+                                          np.zeros((3, 3)), dt, n),
+    }
+
+
+@pytest.mark.parametrize("engine", ["lattice", "response", "modal", "timelocal", "thermal"])
+def test_every_engine_returns_one_result_type(engine):
+    """Whole lattice, Green's function, normal modes, time-local and thermal time-local: one
+    Trajectory with the same fields, uniform motion of a free particle in each."""
+    from ionmotion.engine import Trajectory
+    out = _engines()[engine]()
+    assert isinstance(out, Trajectory) and out.engine == engine
+    assert out.R.shape == out.V.shape == (501, 3) and out.t.shape == (501,)
+    expect = np.array([0.3, 0.1, 0.2]) + np.array([1.0, 2.0, 3.0]) * out.t[:, None]
+    np.testing.assert_allclose(out.R, expect, atol=1e-11)
+    np.testing.assert_allclose(out.R_final, expect[-1], atol=1e-11)
+    assert out.n_steps == 500
+    t, R, V = out[0], out[1], out[2]                 # the former tuple access
+    assert t is out.t and R is out.R and V is out.V
 
 
 def test_single_bound_mass_absorbs_forced_oscillator_energy():

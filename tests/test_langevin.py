@@ -44,9 +44,10 @@ def test_underdamped_kernel_matches_numpy_reference():
     xi = rng.normal(size=(300, 4, 3))
     r, v = r0.copy(), v0.copy()
     out = np.zeros((300, 4, 3))
-    lg._underdamped_kernel(r, v, fld.force, np.ascontiguousarray(lg._pack(fld.gamma)), fld.origin,
-                           np.linalg.inv(fld.cell), 0.7, 2.0, np.array([0.3, 0, -1.0]), 0.01, xi,
-                           1, out, out.copy(), 0)
+    lg._underdamped_kernel((r, v), (fld.force, np.ascontiguousarray(lg._pack(fld.gamma))),
+                           (fld.origin, np.linalg.inv(fld.cell)),
+                           (0.7, 2.0, np.array([0.3, 0, -1.0]), 0.01, 1), xi,
+                           (out, out.copy(), 0))
     rr, vv = lg.underdamped_reference(fld, r0, v0, 0.7, 2.0, np.array([0.3, 0, -1.0]), 0.01, xi)
     assert np.allclose(r, rr, atol=1e-10) and np.allclose(v, vv, atol=1e-10)
 
@@ -60,8 +61,8 @@ def test_overdamped_kernel_matches_numpy_reference():
     for induced in (True, False):
         r = r0.copy()
         out = np.zeros((400, 3, 3))
-        lg._overdamped_kernel(r, fld.force, D6, S6, div, fld.origin, np.linalg.inv(fld.cell), 1.0,
-                              np.array([0.5, 0.2, 0]), 1e-3, xi, 1, induced, out, 0)
+        lg._overdamped_kernel(r, (fld.force, D6, S6, div), (fld.origin, np.linalg.inv(fld.cell)),
+                              (1.0, np.array([0.5, 0.2, 0]), 1e-3, 1, induced), xi, (out, 0))
         rr = lg.overdamped_reference(fld, r0, 1.0, np.array([0.5, 0.2, 0]), 1e-3, xi,
                                      noise_induced_drift=induced)
         assert np.allclose(r, rr, atol=1e-10)

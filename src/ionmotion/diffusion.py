@@ -125,7 +125,7 @@ def arrhenius_fit(kT, D, D_err=None, confidence=0.95, scale_by_chi2=True):
     if len(kT) != len(D):
         raise ValueError("kT and D must have the same length")
     if len(kT) < 3:
-        raise ValueError(f"an Arrhenius fit needs at least three temperatures, got {len(kT)}")
+        raise ValueError(f"kT: an Arrhenius fit needs at least three temperatures, got {len(kT)}")
     if np.any(kT <= 0):
         raise ValueError("kT (temperatures) must be > 0")
     if np.any(D <= 0):
@@ -260,6 +260,10 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     """
     from . import thermal as th
     choice("method", method, {"timelocal", "full"})
+    duration, dt, save_dt = (positive(k, x) for k, x in
+                             (("duration", duration), ("dt", dt), ("save_dt", save_dt)))
+    if duration < dt:
+        raise ValueError(f"duration = {duration:g} is shorter than one time step dt = {dt:g}")
     lat = CubicLattice(**PAPER_LATTICE)
     rng = np.random.default_rng(seed)
     modes = th.sample_modes(lat, n_grid, kT, rng)
@@ -272,14 +276,12 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
         out = full.simulate_lattice(lat, n_grid, Yukawa(U0, lam), "cell", M, np.full(3, lat.a / 2),
                                     np.zeros(3), dt, n_steps, u0=u0, w0=w0, record_every=every,
                                     energy=False)
-        return _compact(out["t"], out["r"], out["v"], time.perf_counter() - t0,
-                        out["cell_changes"])
+        return _compact(out.t, out.R, out.V, time.perf_counter() - t0, out["cell_changes"])
     W0, drag = _w0_drag(*PAPER_LATTICE.values(), n_quad)
     t0 = time.perf_counter()
-    t, R, V, st = th.trajectory(np.full(3, lat.a / 2), np.zeros(3), M, Yukawa(U0, lam), modes,
-                                W0, drag, dt, n_steps, save_every=every, scheme=scheme,
-                                return_stats=True)
-    return _compact(t, R, V, time.perf_counter() - t0, st["cell_changes"])
+    out = th.trajectory(np.full(3, lat.a / 2), np.zeros(3), M, Yukawa(U0, lam), modes, W0, drag,
+                        dt, n_steps, save_every=every, scheme=scheme)
+    return _compact(out.t, out.R, out.V, time.perf_counter() - t0, out["cell_changes"])
 
 
 def _compact(t, R, V, wall, cell_changes):

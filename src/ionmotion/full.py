@@ -24,80 +24,100 @@ Two integrators, both velocity Verlet (symplectic, second order):
   rest) to round-off while touching only the few interacting masses: cost ∝ modes × steps for
   the kernel (once per lattice, sites and step) plus sites² × steps² for the convolution.
 
-Both return the particle trajectory; :func:`simulate_lattice` also returns the total energy
-(kinetic + lattice + interaction), conserved by the symplectic integrator up to O(h²)
-oscillations (tested).
+All three share one stepping pattern (:mod:`ionmotion.engine`): the engine supplies the
+interacting masses' displacements, one routine gives the pair forces and the particle's
+curvature, the particle is kicked and drifted, and chunks of steps are driven from Python so
+that Ctrl-C stops a run and an unstable time step for the particle raises a ValueError. All
+return a :class:`~ionmotion.engine.Trajectory`; :func:`simulate_lattice` also records the total
+energy (kinetic + lattice + interaction), conserved by the symplectic integrator up to O(h²)
+oscillations (tested). Chain and cubic lattice run through the same code: a framework enters
+only through its :class:`Geometry` (bond table, on-site springs, the axes it extends along).
 """
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+from . import engine as eng
 from ._validate import finite_array, integer_in, positive
+from .engine import (RUNNING, STOPPED, UNSTABLE, pair_forces, particle_drift, particle_kick,
+                     project, record_row, verlet_guard)
 from .lattice import CELL_CORNERS as CORNERS, Chain, CubicLattice
-from .potentials import pair_derivatives
+from .potentials import pair_derivatives  # noqa: F401  (re-exported for older callers)
 
 # --------------------------------------------------------------------------------------------
 # Lattice description: bonds (integer offsets, 3×3 stiffness) and on-site springs
 # --------------------------------------------------------------------------------------------
 
 
-def lattice_bonds(framework):
-    """(offsets (B, 3) int, K (B, 3, 3), onsite (3, 3)) with the framework force on site i
-    F_i = −onsite u_i − Σ_b K_b (u_i − u_{i+b}); then m D(q) = onsite + Σ_b K_b (1 − cos q·b).
+@dataclass(frozen=True)
+class Geometry:
+    """What the engines need to know about a framework, whatever its type.
 
-    CubicLattice: central springs k e eᵀ to 6 nearest and 12 next-nearest neighbours (rodin2024
-    Eq. (18)-(19)). Chain (along z): K = diag(k⊥, k⊥, k∥) to the two neighbours, on-site
-    diag(κ⊥, κ⊥, κ∥) (rodin2024 Eq. (12))."""
+    offsets (B, 3) integer bond vectors, K (B, 3, 3) bond stiffness and onsite (3, 3) springs
+    (framework force on site i: F_i = −onsite u_i − Σ_b K_b (u_i − u_{i+b})); axes: the lattice
+    directions the framework extends along (a chain: z only), so a lattice of shape (Nx, Ny, Nz)
+    has N = 1 along the others; central_springs: (k1, k2) when the bonds are the simple cubic
+    table of central springs (the written-out force kernel then applies), else None."""
+    offsets: np.ndarray
+    K: np.ndarray
+    onsite: np.ndarray
+    axes: tuple
+    central_springs: tuple = None
+
+    @property
+    def cubic(self):
+        """True when the framework extends along all three axes (cells, cubic symmetry)."""
+        return all(self.axes)
+
+
+def _central_bonds(offsets, k):
+    """K_b = k_b e_b e_bᵀ for central springs along the integer offsets."""
+    e = offsets / np.linalg.norm(offsets, axis=1, keepdims=True)
+    return np.asarray(k, float)[:, None, None] * e[:, :, None] * e[:, None, :]
+
+
+def geometry(framework):
+    """:class:`Geometry` of a CubicLattice (its bond table, :meth:`CubicLattice._bonds`: central
+    springs k1 to 6 nearest and k2 to 12 next-nearest neighbours, rodin2024 Eqs. (18)-(19)) or
+    of a Chain along z (K = diag(k⊥, k⊥, k∥) to the two neighbours, on-site diag(κ⊥, κ⊥, κ∥),
+    rodin2024 Eq. (12)). The only place that looks at the framework's type."""
     if isinstance(framework, CubicLattice):
-        offs, ks = [], []
-        for i in range(3):
-            for sgn in (1, -1):
-                v = np.zeros(3, int)
-                v[i] = sgn
-                offs.append(v)
-                ks.append(framework.k1)
-        for i in range(3):
-            for j in range(i + 1, 3):
-                for si in (1, -1):
-                    for sj in (1, -1):
-                        v = np.zeros(3, int)
-                        v[i], v[j] = si, sj
-                        offs.append(v)
-                        ks.append(framework.k2)
-        offs = np.array(offs)
-        e = offs / np.linalg.norm(offs, axis=1, keepdims=True)
-        K = np.array(ks)[:, None, None] * e[:, :, None] * e[:, None, :]
-        return offs, K, np.zeros((3, 3))
+        b, k = framework._bonds()
+        offs = np.rint(b / framework.a).astype(int)
+        return Geometry(offs, _central_bonds(offs, k), np.zeros((3, 3)), (True, True, True),
+                        (float(framework.k1), float(framework.k2)))
     if isinstance(framework, Chain):
         offs = np.array([[0, 0, 1], [0, 0, -1]])
         Kb = np.diag([framework.k_perp, framework.k_perp, framework.k_par])
-        K = np.stack([Kb, Kb])
         onsite = np.diag([framework.kappa_perp, framework.kappa_perp, framework.kappa_par])
-        return offs, K, onsite
+        return Geometry(offs, np.stack([Kb, Kb]), onsite, (False, False, True))
     raise ValueError(f"framework must be a CubicLattice or a Chain, got {type(framework).__name__}")
 
 
+def lattice_bonds(framework):
+    """(offsets (B, 3) int, K (B, 3, 3), onsite (3, 3)) with the framework force on site i
+    F_i = −onsite u_i − Σ_b K_b (u_i − u_{i+b}); then m D(q) = onsite + Σ_b K_b (1 − cos q·b)."""
+    g = geometry(framework)
+    return g.offsets, g.K, g.onsite
+
+
 def _shape(framework, shape):
-    if isinstance(framework, Chain):
-        if np.ndim(shape) == 0:
-            shape = (1, 1, int(shape))
-        shape = tuple(int(s) for s in shape)
-        if len(shape) != 3 or shape[0] != 1 or shape[1] != 1:
-            raise ValueError(f"shape of a chain must be N or (1, 1, N), got {shape!r}")
-    else:
-        if np.ndim(shape) == 0:
-            shape = (int(shape),) * 3
-        shape = tuple(int(s) for s in shape)
-        if len(shape) != 3:
-            raise ValueError(f"shape must be three integers, got {shape!r}")
+    """(Nx, Ny, Nz) of the periodic lattice: N along the framework's axes, 1 across them."""
+    axes = geometry(framework).axes
+    n_ext = sum(axes)
+    if np.ndim(shape) == 0:
+        shape = tuple(int(shape) if ax else 1 for ax in axes)
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 3 or any(s != 1 for s, ax in zip(shape, axes) if not ax):
+        want = "three integers" if n_ext == 3 else "N or (1, 1, N) for a chain"
+        raise ValueError(f"shape must be {want}, got {shape!r}")
     for s in shape:
         if s < 1:
             raise ValueError(f"shape entries must be >= 1, got {shape!r}")
-    if isinstance(framework, Chain) and shape[2] < 3:
-        raise ValueError("shape: a periodic chain needs at least 3 masses")
-    if isinstance(framework, CubicLattice) and min(shape) < 3:
-        raise ValueError("shape: a periodic cubic lattice needs at least 3 sites per direction")
+    if min(s for s, ax in zip(shape, axes) if ax) < 3:
+        raise ValueError("shape: a periodic lattice needs at least 3 sites along each of its "
+                         f"directions, got {shape!r}")
     return shape
 
 
@@ -133,12 +153,13 @@ def _grid_q(framework, shape):
 
 
 def _q_for(framework, q):
-    return q[:, 2:3] if isinstance(framework, Chain) else q
+    """The components of the wave vectors q (…, 3) along the framework's axes."""
+    return q[:, np.flatnonzero(geometry(framework).axes)]
 
 
 @dataclass(frozen=True)
 class Setup:
-    """Validated common input of both engines."""
+    """Validated common input of the engines."""
     framework: object
     shape: tuple
     sites: np.ndarray        # (n, 3) integer indices
@@ -151,32 +172,87 @@ class Setup:
     dt: float
     direction: np.ndarray    # (3,) unit vector of the line constraint, or zeros for 3D motion
 
+    @property
+    def pair(self):
+        """(code, amp, lam): the pair potential as the kernels take it."""
+        return (self.code, self.amp, self.lam)
 
-def _setup(framework, shape, potential, sites, particle_mass, r0, dt, line, integrator="verlet"):
-    shape = _shape(framework, shape)
-    sites = _sites(sites, shape)
-    pos = sites * framework.a
-    M = positive("particle_mass", particle_mass)
-    dt = positive("dt", dt)
+    @property
+    def particle(self):
+        """(M, dt, direction): the particle's constants as the kernels take them."""
+        return (self.particle_mass, self.dt, self.direction)
+
+
+def _check_framework_dt(framework, shape, dt):
     om = finite_max_frequency(framework, shape)
     if dt * om >= 2.0:
         raise ValueError(f"dt = {dt:g} exceeds the velocity-Verlet stability limit "
                          f"2/Ω_max = {2 / om:g} of this lattice")
+
+
+def _direction(line):
+    if line is None:
+        return np.zeros(3)
+    line = finite_array("line", line, shape_tail=(3,))
+    n = np.linalg.norm(line)
+    if line.shape != (3,) or n == 0:
+        raise ValueError("line must be a non-zero direction vector (3,)")
+    return line / n
+
+
+def _setup(framework, shape, potential, sites, particle_mass, r0, dt, line, integrator="verlet"):
+    shape = _shape(framework, shape)
+    eng.check_memory(f"a lattice of shape {shape} (its modes and state)",
+                     24 * 8 * int(np.prod(shape)), "use a smaller shape")
+    sites = _sites(sites, shape)
+    pos = sites * framework.a
+    M = positive("particle_mass", particle_mass)
+    dt = positive("dt", dt)
+    _check_framework_dt(framework, shape, dt)
     r0 = finite_array("r0", r0, shape_tail=(3,))
     d = np.min(np.linalg.norm(r0[None, :] - pos, axis=1))
     if d <= 1e-9 * framework.a:
         raise ValueError("r0: the particle starts on top of an interacting mass")
-    if line is None:
-        direction = np.zeros(3)
-    else:
-        line = finite_array("line", line, shape_tail=(3,))
-        n = np.linalg.norm(line)
-        if n == 0:
-            raise ValueError("line must be a non-zero direction vector")
-        direction = line / n
+    if not hasattr(potential, "code") or potential.code < 0:
+        raise ValueError("potential must be an ionmotion.potentials pair potential "
+                         "(Yukawa or Gaussian)")
     return Setup(framework, shape, sites, pos.astype(float), int(potential.code),
                  float(potential.amp), float(potential.lam), float(framework.mass), M, dt,
-                 direction)
+                 _direction(line))
+
+
+def _start(S, r0, v0):
+    """The particle's initial :class:`~ionmotion.engine.ParticleState` (v0 along the line)."""
+    v0 = finite_array("v0", v0, shape_tail=(3,))
+    if v0.shape != (3,):
+        raise ValueError(f"v0 must be a single 3-vector, got shape {v0.shape}")
+    d = S.direction
+    if np.any(d != 0) and np.linalg.norm(v0 - (v0 @ d) * d) > 1e-12 * max(1.0, np.linalg.norm(v0)):
+        raise ValueError("v0 must be parallel to the line constraint")
+    return eng.ParticleState.start(r0, v0)
+
+
+def _stop(stop, d=None):
+    if stop is None:
+        return -1, np.inf
+    axis, value = stop
+    axis = integer_in("stop axis", axis, 0, 2)
+    return axis, float(value)
+
+
+def _record(n_steps, record_every, columns, per_row_extra=0, what="the trajectory record"):
+    """Record array (rows at every record_every-th step), memory checked before allocating."""
+    n_rec = n_steps // record_every + 1
+    eng.check_memory(what, 8 * n_rec * (columns + per_row_extra),
+                     "raise record_every or lower n_steps")
+    return np.zeros((n_rec, columns))
+
+
+def _unstable(S, worst, status):
+    """Raise the particle's unstable-dt error if a kernel reported it."""
+    if status == UNSTABLE:
+        raise eng.unstable_dt_error(S.dt, float(np.sqrt(worst)), eng.VERLET_LIMIT,
+                                    "velocity Verlet")
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,25 +372,6 @@ def _follow_cell(r, a, shape, offsets, sites, pos):
 
 
 @njit(cache=True)
-def _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs):
-    """Interaction energy; fp = force on the particle, fs[I] = force on interacting mass I."""
-    grad = np.empty(3)
-    hess = np.empty((3, 3))
-    e = 0.0
-    fp[:] = 0.0
-    for I in range(sites.shape[0]):
-        a, b, c = sites[I, 0], sites[I, 1], sites[I, 2]
-        dx = r[0] - pos[I, 0] - u[a, b, c, 0]
-        dy = r[1] - pos[I, 1] - u[a, b, c, 1]
-        dz = r[2] - pos[I, 2] - u[a, b, c, 2]
-        e += pair_derivatives(code, amp, lam, dx, dy, dz, grad, hess)
-        for x in range(3):
-            fp[x] -= grad[x]
-            fs[I, x] = grad[x]
-    return e
-
-
-@njit(cache=True)
 def _lattice_energy_kernel(u, w, offs, K, onsite, m):
     nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
     e = 0.0
@@ -338,34 +395,9 @@ def _lattice_energy_kernel(u, w, offs, K, onsite, m):
 
 
 @njit(cache=True, inline="always")
-def _record_state(traj, k, t, r, v, u):
-    """Row k of a trajectory: time, particle position and velocity, first mass's displacement."""
-    traj[k, 0] = t
-    for x in range(3):
-        traj[k, 1 + x] = r[x]
-        traj[k, 4 + x] = v[x]
-        traj[k, 7 + x] = u[0, x]
-
-
-@njit(cache=True, inline="always")
-def _particle_drift(r, v, ap, dt):
-    """Velocity-Verlet position update and first half kick of the particle."""
-    for x in range(3):
-        r[x] += dt * v[x] + 0.5 * dt * dt * ap[x]
-        v[x] += 0.5 * dt * ap[x]
-
-
-@njit(cache=True)
-def _project(f, d):
-    if d[0] == 0.0 and d[1] == 0.0 and d[2] == 0.0:
-        return
-    p = f[0] * d[0] + f[1] * d[1] + f[2] * d[2]
-    for x in range(3):
-        f[x] = p * d[x]
-
-
-@njit(cache=True, inline="always")
-def _framework_accel(u, offs, K, onsite, m, cubic, k1, k2, tabs, acc):
+def _framework_accel(u, lat, acc):
+    """acc = framework force / m; lat = (offs, K, onsite, m, cubic, k1, k2, tables)."""
+    offs, K, onsite, m, cubic, k1, k2, tabs = lat
     if cubic:
         _cubic_accel_kernel(u, k1, k2, m, tabs[0], tabs[1], tabs[2], tabs[3], tabs[4], tabs[5],
                             acc)
@@ -373,74 +405,117 @@ def _framework_accel(u, offs, K, onsite, m, cubic, k1, k2, tabs, acc):
         _lattice_accel_kernel(u, offs, K, onsite, m, acc)
 
 
-@njit(cache=True, nogil=True)
-def _verlet_lattice_kernel(u, w, r, v, offs, K, onsite, m, M, sites, pos, code, amp, lam, dt,
-                           n_steps, d, stop_axis, stop_at, record_every, traj, energy, with_energy,
-                           cubic, k1, k2, tabs, follow, a, shape, offsets, counters):
-    """Velocity Verlet of the whole lattice plus the particle. cubic: use the written-out
-    :func:`_cubic_accel_kernel` (CubicLattice) instead of the generic bond loop. follow: the
-    interacting masses are the corners of the particle's current cell (:func:`_follow_cell`,
-    `offsets` the corner offsets); counters[0] counts the cell changes."""
-    nI = sites.shape[0]
-    acc = np.zeros_like(u)
-    fp = np.zeros(3)
-    fs = np.zeros((nI, 3))
-    _framework_accel(u, offs, K, onsite, m, cubic, k1, k2, tabs, acc)
-    key = 0.0
-    if follow:
-        key = _follow_cell(r, a, shape, offsets, sites, pos)
-    eint = _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs)
-    _project(fp, d)
-    for I in range(nI):
+@njit(cache=True, inline="always")
+def _lattice_forces(fw, ps, lat, pair, part, follow, ctr, fl):
+    """Forces at the current state: framework springs, (if following) the particle's cell, the
+    interaction, added to the masses' accelerations; fp is left for the particle. Returns the
+    stability flag of the particle (velocity Verlet bound)."""
+    u, w, acc = fw
+    r, v, ap, fp, sites, pos, uI, fs, Htot = ps
+    M, dt, d = part
+    _framework_accel(u, lat, acc)
+    if follow[0]:
+        new = _follow_cell(r, follow[1], follow[2], follow[3], sites, pos)
+        if new != fl[1]:
+            ctr[2] += 1
+            fl[1] = new
+    for I in range(sites.shape[0]):
+        for x in range(3):
+            uI[I, x] = u[sites[I, 0], sites[I, 1], sites[I, 2], x]
+    fl[0] = pair_forces(r, uI, pos, pair, fp, fs, Htot)
+    project(fp, d)
+    project_hessian(Htot, d)
+    m = lat[3]
+    for I in range(sites.shape[0]):
         for x in range(3):
             acc[sites[I, 0], sites[I, 1], sites[I, 2], x] += fs[I, x] / m
-    ap = fp / M
-    n_rec = 0
-    n_done = n_steps
+    return verlet_guard(Htot, M, dt, fl[2:3])
+
+
+@njit(cache=True, inline="always")
+def project_hessian(H, d):
+    """With a line constraint only the curvature along d matters: H ← (dᵀHd) I."""
+    if d[0] == 0.0 and d[1] == 0.0 and d[2] == 0.0:
+        return
+    c = 0.0
+    for x in range(3):
+        for y in range(3):
+            c += d[x] * H[x, y] * d[y]
+    for x in range(3):
+        for y in range(3):
+            H[x, y] = c if x == y else 0.0
+
+
+@njit(cache=True, inline="always")
+def _lattice_drift(fw, dt):
+    """Velocity-Verlet position update and first half kick of every mass."""
+    u, w, acc = fw
     nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
-    for n in range(n_steps + 1):
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                for x in range(3):
+                    u[i, j, k, x] += dt * w[i, j, k, x] + 0.5 * dt * dt * acc[i, j, k, x]
+                    w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
+
+
+@njit(cache=True, inline="always")
+def _lattice_kick(fw, dt):
+    u, w, acc = fw
+    nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                for x in range(3):
+                    w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
+
+
+@njit(cache=True, nogil=True)
+def _verlet_lattice_init(fw, ps, lat, pair, part, follow, ctr, fl):
+    """Initial forces (and, if following, the particle's initial cell)."""
+    r, sites, pos = ps[0], ps[4], ps[5]
+    if follow[0]:
+        fl[1] = _follow_cell(r, follow[1], follow[2], follow[3], sites, pos)
+    bad = _lattice_forces(fw, ps, lat, pair, part, follow, ctr, fl)
+    for x in range(3):
+        ps[2][x] = ps[3][x] / part[0]
+    return UNSTABLE if bad else RUNNING
+
+
+@njit(cache=True, nogil=True)
+def _verlet_lattice_chunk(n0, n1, fw, ps, lat, pair, part, ctrl, follow, out, ctr, fl):
+    """Steps n0 … n1−1 of velocity Verlet of the whole lattice plus the particle (record, stop
+    test, then one step; the last step index ctrl[3] only records). The state lives in fw = (u,
+    w, acc), ps = (r, v, ap, fp, sites, pos, uI, fs, Htot), ctr = [records, steps, cell
+    changes], fl = [interaction energy, cell key, largest Ω²]. lat: see :func:`_framework_accel`;
+    follow = (flag, a, shape, corner offsets): the interacting masses are the corners of the
+    particle's current cell (:func:`_follow_cell`)."""
+    u, w, acc = fw
+    r, v, ap, fp = ps[0], ps[1], ps[2], ps[3]
+    M, dt, d = part
+    stop_axis, stop_at, record_every, n_last, with_energy = ctrl
+    traj, energy = out
+    offs, K, onsite, m = lat[0], lat[1], lat[2], lat[3]
+    for n in range(n0, n1):
         if n % record_every == 0:
-            traj[n_rec, 0] = n * dt
-            for x in range(3):
-                traj[n_rec, 1 + x] = r[x]
-                traj[n_rec, 4 + x] = v[x]
+            record_row(traj, ctr[0], n * dt, r, v)
             if with_energy:
                 ek = 0.5 * M * (v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
-                energy[n_rec] = ek + eint + _lattice_energy_kernel(u, w, offs, K, onsite, m)
-            n_rec += 1
+                energy[ctr[0]] = ek + fl[0] + _lattice_energy_kernel(u, w, offs, K, onsite, m)
+            ctr[0] += 1
+        ctr[1] = n
         if stop_axis >= 0 and r[stop_axis] >= stop_at:
-            n_done = n
-            break
-        if n == n_steps:
-            break
-        # velocity Verlet
-        _particle_drift(r, v, ap, dt)
-        for i in range(nx):
-            for j in range(ny):
-                for k in range(nz):
-                    for x in range(3):
-                        u[i, j, k, x] += dt * w[i, j, k, x] + 0.5 * dt * dt * acc[i, j, k, x]
-                        w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
-        _framework_accel(u, offs, K, onsite, m, cubic, k1, k2, tabs, acc)
-        if follow:
-            new = _follow_cell(r, a, shape, offsets, sites, pos)
-            if new != key:
-                counters[0] += 1
-                key = new
-        eint = _interaction_kernel(r, u, sites, pos, code, amp, lam, fp, fs)
-        _project(fp, d)
-        for I in range(nI):
-            for x in range(3):
-                acc[sites[I, 0], sites[I, 1], sites[I, 2], x] += fs[I, x] / m
-        for x in range(3):
-            ap[x] = fp[x] / M
-            v[x] += 0.5 * dt * ap[x]
-        for i in range(nx):
-            for j in range(ny):
-                for k in range(nz):
-                    for x in range(3):
-                        w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
-    return n_rec, n_done
+            return STOPPED
+        if n == n_last:
+            return RUNNING
+        particle_drift(r, v, ap, dt)
+        _lattice_drift(fw, dt)
+        if _lattice_forces(fw, ps, lat, pair, part, follow, ctr, fl):
+            ctr[1] = n + 1
+            return UNSTABLE
+        particle_kick(v, ap, fp, M, dt)
+        _lattice_kick(fw, dt)
+    return RUNNING
 
 
 def _field(name, x, shape):
@@ -452,12 +527,31 @@ def _field(name, x, shape):
     return x.copy()
 
 
-def _stop(stop, d):
-    if stop is None:
-        return -1, np.inf
-    axis, value = stop
-    axis = integer_in("stop axis", axis, 0, 2)
-    return axis, float(value)
+def _lattice_setup(framework, shape, potential, sites, particle_mass, r0, dt, line, energy):
+    """Validated set-up of :func:`simulate_lattice`; sites="cell" follows the particle's cell
+    (its corner indices folded into the box, the particle's coordinate shifted by whole boxes
+    only for the initial corner positions). Returns (Setup, follow flag)."""
+    if not isinstance(sites, str):
+        return _setup(framework, shape, potential, sites, particle_mass, r0, dt, line), False
+    if sites != "cell" or not geometry(framework).cubic:
+        raise ValueError("sites must be integer indices, or 'cell' for a CubicLattice")
+    if energy:
+        raise ValueError("energy=True is not available with sites='cell' (the interacting "
+                         "set changes, so the total energy is not conserved)")
+    shp = np.array(_shape(framework, shape))
+    c = np.floor(finite_array("r0", r0, shape_tail=(3,)) / framework.a).astype(np.int64)
+    S = _setup(framework, shape, potential, (c[None, :] + CORNERS) % shp, particle_mass,
+               np.asarray(r0, float) - framework.a * (c - c % shp), dt, line)
+    return S, True
+
+
+def _lattice_pack(framework, S, cubic_kernel):
+    """lat tuple of :func:`_framework_accel`."""
+    g = geometry(framework)
+    cubic = bool(cubic_kernel) and g.central_springs is not None
+    k1, k2 = g.central_springs if cubic else (0.0, 0.0)
+    return (g.offsets.astype(np.int64), g.K, g.onsite, S.mass, cubic, float(k1), float(k2),
+            _neighbour_tables(S.shape))
 
 
 def simulate_lattice(framework, shape, potential, sites, particle_mass, r0, v0, dt, n_steps, *,
@@ -478,55 +572,44 @@ def simulate_lattice(framework, shape, potential, sites, particle_mass, r0, v0, 
     cubic_kernel: for a CubicLattice use the written-out spring forces (several times faster
     than the generic bond loop, which cubic_kernel=False keeps).
 
-    Returns a dict: t, r (particle positions), v, energy (total, if requested), u, w (final
-    framework state), n_steps (steps taken), finished (stop reached), cell_changes (with
-    sites="cell").
+    Raises ValueError if dt is unstable for the lattice (dt·Ω_max ≥ 2) or, during the run, for
+    the particle (dt·Ω ≥ 2 with Ω² the largest curvature of its potential energy over M).
+
+    Returns a :class:`~ionmotion.engine.Trajectory` (also readable as the former dict): t, r
+    (particle positions), v, energy (total, if requested), u, w (final framework state),
+    n_steps (steps taken), finished (stop reached), cell_changes (with sites="cell").
     """
-    follow = isinstance(sites, str)
-    if follow:
-        if sites != "cell" or not isinstance(framework, CubicLattice):
-            raise ValueError("sites must be integer indices, or 'cell' for a CubicLattice")
-        if energy:
-            raise ValueError("energy=True is not available with sites='cell' (the interacting "
-                             "set changes, so the total energy is not conserved)")
-        shp = _shape(framework, shape)
-        c = np.floor(finite_array("r0", r0, shape_tail=(3,)) / framework.a).astype(np.int64)
-        sites = (c[None, :] + CORNERS) % np.array(shp)
-        S = _setup(framework, shape, potential, sites, particle_mass,
-                   np.asarray(r0, float) - framework.a * (c - c % np.array(shp)), dt, line)
-    else:
-        S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
-    v0 = finite_array("v0", v0, shape_tail=(3,)).astype(float).copy()
-    if np.any(S.direction != 0) and np.linalg.norm(v0 - (v0 @ S.direction) * S.direction) > \
-            1e-12 * max(1.0, np.linalg.norm(v0)):
-        raise ValueError("v0 must be parallel to the line constraint")
-    n_steps = integer_in("n_steps", n_steps, 1)
+    S, follow = _lattice_setup(framework, shape, potential, sites, particle_mass, r0, dt, line,
+                               energy)
+    st = _start(S, r0, v0)
+    n_steps = eng.check_steps(n_steps)
     record_every = integer_in("record_every", record_every, 1)
-    u = np.zeros(S.shape + (3,)) if u0 is None else _field("u0", u0, S.shape)
-    w = np.zeros(S.shape + (3,)) if w0 is None else _field("w0", w0, S.shape)
-    offs, K, onsite = lattice_bonds(framework)
-    axis, value = _stop(stop, S.direction)
-    n_rec_max = n_steps // record_every + 1
-    traj = np.zeros((n_rec_max, 7))
-    en = np.zeros(n_rec_max)
-    r = np.asarray(r0, float).copy()
-    cubic = bool(cubic_kernel) and isinstance(framework, CubicLattice)
-    k1, k2 = (framework.k1, framework.k2) if cubic else (0.0, 0.0)
-    counters = np.zeros(1, np.int64)
-    n_rec, n_done = _verlet_lattice_kernel(
-        u, w, r, v0, offs.astype(np.int64), K, onsite, S.mass, S.particle_mass,
-        S.sites.copy(), S.site_pos.copy(), S.code, S.amp, S.lam, S.dt, n_steps, S.direction,
-        axis, value, record_every, traj, en, energy, cubic, float(k1), float(k2),
-        _neighbour_tables(S.shape), follow, float(framework.a), np.array(S.shape, np.int64),
-        CORNERS, counters)
-    out = {"t": traj[:n_rec, 0], "r": traj[:n_rec, 1:4], "v": traj[:n_rec, 4:7],
-           "r_final": r, "v_final": v0, "u": u, "w": w, "n_steps": n_done,
-           "finished": bool(axis >= 0 and r[axis] >= value)}
+    traj = _record(n_steps, record_every, 7, per_row_extra=1)
+    fw = tuple(np.zeros(S.shape + (3,)) if x is None else _field(n, x, S.shape)
+               for n, x in (("u0", u0), ("w0", w0), ("acc", None)))
+    nI = len(S.sites)
+    ps = (st.R, st.V, np.zeros(3), np.zeros(3), S.sites.copy(), S.site_pos.copy(),
+          np.zeros((nI, 3)), np.zeros((nI, 3)), np.zeros((3, 3)))
+    lat = _lattice_pack(framework, S, cubic_kernel)
+    follow_t = (follow, float(framework.a), np.array(S.shape, np.int64), CORNERS)
+    axis, value = _stop(stop)
+    ctrl = (axis, value, record_every, n_steps, bool(energy))
+    ctr, fl = np.zeros(3, np.int64), np.zeros(3)
+    en = np.zeros(len(traj))
+    status = _verlet_lattice_init(fw, ps, lat, S.pair, S.particle, follow_t, ctr, fl)
+    if status == RUNNING:
+        status, _ = eng.drive(lambda n0, n1: _verlet_lattice_chunk(
+            n0, n1, fw, ps, lat, S.pair, S.particle, ctrl, follow_t, (traj, en), ctr, fl),
+            n_steps + 1)
+    _unstable(S, fl[2], status)
+    extras = {"u": fw[0], "w": fw[1]}
     if follow:
-        out["cell_changes"] = int(counters[0])
+        extras["cell_changes"] = int(ctr[2])
     if energy:
-        out["energy"] = en[:n_rec]
-    return out
+        extras["energy"] = en[:ctr[0]]
+    st.step = int(ctr[1])
+    return eng.trajectory_from_record(traj, ctr[0], st, ctr[1], status == STOPPED, "lattice",
+                                      extras)
 
 
 def simulate_lattice_reference(framework, shape, potential, sites, particle_mass, r0, v0, dt,
@@ -640,6 +723,87 @@ def _separations(sites, shape):
     return np.array(seps, dtype=np.int64), index
 
 
+def _half_wave_vectors(S):
+    """Integer wave-vector indices K of the periodic lattice S, halved by q ↔ −q (identical
+    contributions), and their weights wq (1 where q ≡ −q, else 2)."""
+    ks = [np.arange(n) for n in S]
+    K = np.stack(np.meshgrid(*ks, indexing="ij"), axis=-1).reshape(-1, 3)
+    lin = np.ravel_multi_index(K.T, S)
+    nlin = np.ravel_multi_index(((-K) % np.array(S)).T, S)
+    keep = lin <= nlin
+    return K[keep], np.where(lin == nlin, 1.0, 2.0)[keep]
+
+
+def _fold_xy(K, wq, S):
+    """Fold onto kx, ky in the first half (R_zz is even in q_x and q_y separately)."""
+    Kf = K.copy()
+    for ax in (0, 1):
+        Kf[:, ax] = np.minimum(K[:, ax], S[ax] - K[:, ax])
+    uniq, inv = np.unique(np.ravel_multi_index(Kf.T, S), return_inverse=True)
+    return np.stack(np.unravel_index(uniq, S), axis=-1), np.bincount(inv, weights=wq)
+
+
+_UPPER = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)]
+
+
+def _accumulate(cth, amp, n_steps):
+    out = np.zeros((n_steps + 1, amp.shape[1]))
+    _kernel_accumulate(cth.reshape(-1), np.ascontiguousarray(amp), n_steps, out)
+    return out
+
+
+def _response_components(components, wq, eta, phase, pref, cth, n_steps, n_sep):
+    """R (n_steps+1, n_sep, 3, 3) from the mode amplitudes for the chosen components."""
+    R = np.zeros((n_steps + 1, n_sep, 3, 3))
+    if components == "zz":
+        amp = wq[:, None, None] * eta[:, 2, :, None] ** 2 * phase[:, None, :]   # (Q, 3, n_sep)
+        R[:, :, 2, 2] = _accumulate(cth, amp.reshape(-1, n_sep) * pref, n_steps)
+    elif components == "iso":
+        # one site of a cubic lattice: R_0(n) = r(n) I by cubic symmetry, r = (1/3) tr R_0
+        amp = np.repeat(wq[:, None], 3, axis=1).reshape(-1, 1) * (pref / 3.0)
+        out = _accumulate(cth, amp, n_steps)
+        for a in range(3):
+            R[:, 0, a, a] = out[:, 0]
+    else:
+        P = np.stack([eta[:, a, :] * eta[:, b, :] for a, b in _UPPER], axis=-1)  # (Q, 3, 6)
+        amp = (wq[:, None, None, None] * P[:, :, None, :] * phase[:, None, :, None]) * pref
+        out = _accumulate(cth, amp.reshape(-1, n_sep * 6), n_steps).reshape(n_steps + 1, n_sep, 6)
+        for c, (a, b) in enumerate(_UPPER):
+            R[:, :, a, b] = out[:, :, c]
+            R[:, :, b, a] = out[:, :, c]
+    return R
+
+
+class ResponseKernel(tuple):
+    """(R, separations, index) as returned by :func:`verlet_response_kernel`, with `meta` =
+    (framework repr, shape, dt, components): what it was computed for, so that
+    :func:`simulate_response` refuses a kernel of another lattice, size or time step."""
+
+    def __new__(cls, R, seps, index, meta):
+        obj = super().__new__(cls, (R, seps, index))
+        obj.meta = meta
+        return obj
+
+    def __getnewargs__(self):
+        return (*self, self.meta)
+
+
+def _check_kernel(kernel, framework, S, n_steps, components):
+    """ValueError unless `kernel` was computed for this framework, shape, dt and sites and
+    covers n_steps."""
+    R, seps, index = kernel
+    meta = getattr(kernel, "meta", None)
+    if meta is not None and meta[:3] != (repr(framework), tuple(S.shape), S.dt):
+        raise ValueError(f"kernel was computed for {meta[0]}, shape {meta[1]}, dt = {meta[2]:g}; "
+                         f"this run has {framework!r}, shape {S.shape}, dt = {S.dt:g}: "
+                         "pass kernel=None or the kernel of this lattice")
+    s2, i2 = _separations(S.sites, S.shape)
+    if s2.shape != np.shape(seps) or np.any(s2 != seps) or np.any(i2 != index):
+        raise ValueError("kernel: its separations do not match the interacting sites of this run")
+    if R.shape[0] < n_steps + 1:
+        raise ValueError(f"kernel covers {R.shape[0] - 1} steps, fewer than n_steps = {n_steps}")
+
+
 def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="full"):
     """Discrete Green's function of the velocity-Verlet lattice among the interacting sites.
 
@@ -655,73 +819,28 @@ def verlet_response_kernel(framework, shape, sites, dt, n_steps, components="ful
     """
     S = _shape(framework, shape)
     sites = _sites(sites, S)
-    n_steps = integer_in("n_steps", n_steps, 1)
+    n_steps = eng.check_steps(n_steps)
     dt = positive("dt", dt)
-    om_max = finite_max_frequency(framework, S)
-    if dt * om_max >= 2.0:
-        raise ValueError(f"dt = {dt:g} exceeds the velocity-Verlet stability limit "
-                         f"2/Ω_max = {2 / om_max:g} of this lattice")
+    _check_framework_dt(framework, S, dt)
+    if components not in ("full", "zz", "iso"):
+        raise ValueError(f"components must be 'full', 'zz' or 'iso', got {components!r}")
     seps, index = _separations(sites, S)
-    N = int(np.prod(S))
-    # wave vectors, halved by q ↔ −q (identical contributions)
-    ks = [np.arange(n) for n in S]
-    K = np.stack(np.meshgrid(*ks, indexing="ij"), axis=-1).reshape(-1, 3)
-    negK = (-K) % np.array(S)
-    lin = np.ravel_multi_index(K.T, S)
-    nlin = np.ravel_multi_index(negK.T, S)
-    keep = lin <= nlin
-    wq = np.where(lin == nlin, 1.0, 2.0)[keep]
-    K = K[keep]
+    eng.check_memory("the response kernel (n_steps + 1) × separations × 3 × 3",
+                     8 * (n_steps + 1) * len(seps) * 15, "lower n_steps")
+    K, wq = _half_wave_vectors(S)
     if components == "zz":
         if np.any(seps[:, :2] != 0):
             raise ValueError("components='zz' needs all separations along z")
-        # fold onto kx, ky in the first half (R_zz is even in q_x and q_y separately)
-        Kf = K.copy()
-        for ax in (0, 1):
-            Kf[:, ax] = np.minimum(K[:, ax], S[ax] - K[:, ax])
-        key = np.ravel_multi_index(Kf.T, S)
-        uniq, inv = np.unique(key, return_inverse=True)
-        wq = np.bincount(inv, weights=wq)
-        K = np.stack(np.unravel_index(uniq, S), axis=-1)
-    elif components == "iso":
-        if len(seps) != 1 or not isinstance(framework, CubicLattice):
-            raise ValueError("components='iso' needs a single site of a CubicLattice")
-    elif components != "full":
-        raise ValueError(f"components must be 'full', 'zz' or 'iso', got {components!r}")
+        K, wq = _fold_xy(K, wq, S)
+    elif components == "iso" and (len(seps) != 1 or not geometry(framework).cubic):
+        raise ValueError("components='iso' needs a single site of a CubicLattice")
     q = 2 * np.pi * K / (np.array(S) * framework.a)
     w2, eta = framework._eig(_q_for(framework, q))
     cth = 1.0 - 0.5 * w2 * dt * dt            # (Q, 3)
     phase = np.cos(q @ (seps * framework.a).T)   # (Q, n_sep)
-    pref = dt * dt / (framework.mass * N)
-    if components == "zz":
-        amp = (wq[:, None, None] * eta[:, 2, :, None] ** 2 * phase[:, None, :])  # (Q, 3, n_sep)
-        amp = amp.reshape(-1, len(seps)) * pref
-        out = np.zeros((n_steps + 1, len(seps)))
-        _kernel_accumulate(cth.reshape(-1), np.ascontiguousarray(amp), n_steps, out)
-        R = np.zeros((n_steps + 1, len(seps), 3, 3))
-        R[:, :, 2, 2] = out
-        return R, seps, index
-    if components == "iso":
-        # one site of a cubic lattice: R_0(n) = r(n) I by cubic symmetry, r = (1/3) tr R_0
-        amp = np.repeat(wq[:, None], 3, axis=1).reshape(-1, 1) * (pref / 3.0)
-        out = np.zeros((n_steps + 1, 1))
-        _kernel_accumulate(cth.reshape(-1), np.ascontiguousarray(amp), n_steps, out)
-        R = np.zeros((n_steps + 1, 1, 3, 3))
-        for a in range(3):
-            R[:, 0, a, a] = out[:, 0]
-        return R, seps, index
-    iu = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)]
-    P = np.stack([eta[:, a, :] * eta[:, b, :] for a, b in iu], axis=-1)  # (Q, 3 branch, 6)
-    amp = (wq[:, None, None, None] * P[:, :, None, :] * phase[:, None, :, None]) * pref
-    amp = amp.reshape(-1, len(seps) * 6)
-    out = np.zeros((n_steps + 1, len(seps) * 6))
-    _kernel_accumulate(cth.reshape(-1), np.ascontiguousarray(amp), n_steps, out)
-    out = out.reshape(n_steps + 1, len(seps), 6)
-    R = np.zeros((n_steps + 1, len(seps), 3, 3))
-    for c, (a, b) in enumerate(iu):
-        R[:, :, a, b] = out[:, :, c]
-        R[:, :, b, a] = out[:, :, c]
-    return R, seps, index
+    pref = dt * dt / (framework.mass * int(np.prod(S)))
+    R = _response_components(components, wq, eta, phase, pref, cth, n_steps, len(seps))
+    return ResponseKernel(R, seps, index, (repr(framework), tuple(S), dt, components))
 
 
 @njit(cache=True, fastmath=True)
@@ -734,66 +853,99 @@ def _history_dot(r, f, n):
     return acc
 
 
+@njit(cache=True, inline="always")
+def _response_displacements(n, kern, F, fnz, u):
+    """u_I(n) = Σ_J [½ R_IJ(n) F_J(0) + Σ_{k=1}^{n−1} R_IJ(n−k) F_J(k)], skipping kernel
+    components flagged zero (nzR), force components that cannot act (comps) and those that have
+    been exactly zero so far (fnz)."""
+    R, index, comps, nzR = kern
+    nI = u.shape[0]
+    for I in range(nI):
+        for a in range(3):
+            acc = 0.0
+            for J in range(nI):
+                s = index[I, J]
+                for b in range(3):
+                    if comps[b] == 0 or comps[a] == 0 or fnz[b] == 0 or nzR[s, a, b] == 0:
+                        continue
+                    acc += 0.5 * R[s, a, b, n] * F[J, b, 0]
+                    acc += _history_dot(R[s, a, b], F[J, b], n)
+            u[I, a] = acc
+
+
 @njit(cache=True, nogil=True)
-def _response_kernel_run(R, index, r, v, M, pos, code, amp, lam, dt, n_steps, d, stop_axis,
-                         stop_at, record_every, traj, F, comps, nzR):
-    """Velocity Verlet for the particle with the interacting masses' displacements from the
-    discrete Green's function: u_I(n) = Σ_J [½ R_IJ(n) F_J(0) + Σ_{k=1}^{n−1} R_IJ(n−k) F_J(k)].
-    F (nI, 3, n_steps+1) stores the forces on the masses; comps (3,) flags force components
-    that may be non-zero (skipped otherwise); nzR (n_sep, 3, 3) flags kernel components that are
-    not identically zero. Force components that have been exactly zero so far are skipped too
-    (e.g. the x force of a particle confined to the yz plane)."""
-    nI = pos.shape[0]
-    grad = np.empty(3)
-    hess = np.empty((3, 3))
-    u = np.zeros((nI, 3))
-    fp = np.zeros(3)
-    ap = np.zeros(3)
-    n_rec = 0
-    n_done = n_steps
-    fnz = np.zeros(3, np.int64)
-    for n in range(n_steps + 1):
-        # displacements at step n from forces at steps < n
+def _response_chunk(n0, n1, kern, ps, hist, pair, part, ctrl, rec, ctr, fl):
+    """Steps n0 … n1−1 of velocity Verlet for the particle with the interacting masses'
+    displacements from the discrete Green's function (kern = (R (n_sep, 3, 3, steps), index,
+    comps, nzR)). ps = (r, v, ap, fp, pos, Htot), hist = (F (nI, 3, steps+1) past forces on the
+    masses, fnz (3,) components seen non-zero, u (nI, 3), fs (nI, 3)); ctr = [records, steps],
+    fl = [largest Ω²]."""
+    r, v, ap, fp, pos, Htot = ps
+    F, fnz, u, fs = hist
+    M, dt, d = part
+    stop_axis, stop_at, record_every, n_last = ctrl
+    for n in range(n0, n1):
         if n > 0:
-            for I in range(nI):
-                for a in range(3):
-                    acc = 0.0
-                    for J in range(nI):
-                        s = index[I, J]
-                        for b in range(3):
-                            if comps[b] == 0 or comps[a] == 0 or fnz[b] == 0 or nzR[s, a, b] == 0:
-                                continue
-                            acc += 0.5 * R[s, a, b, n] * F[J, b, 0]
-                            acc += _history_dot(R[s, a, b], F[J, b], n)
-                    u[I, a] = acc
-        # forces at step n
-        fp[:] = 0.0
-        for I in range(nI):
-            dx = r[0] - pos[I, 0] - u[I, 0]
-            dy = r[1] - pos[I, 1] - u[I, 1]
-            dz = r[2] - pos[I, 2] - u[I, 2]
-            pair_derivatives(code, amp, lam, dx, dy, dz, grad, hess)
+            _response_displacements(n, kern, F, fnz, u)
+        pair_forces(r, u, pos, pair, fp, fs, Htot)
+        for I in range(u.shape[0]):
             for x in range(3):
-                fp[x] -= grad[x]
-                F[I, x, n] = grad[x]
-                if grad[x] != 0.0:
+                F[I, x, n] = fs[I, x]
+                if fs[I, x] != 0.0:
                     fnz[x] = 1
-        _project(fp, d)
+        project(fp, d)
+        project_hessian(Htot, d)
+        if verlet_guard(Htot, M, dt, fl):
+            return UNSTABLE
         if n > 0:
+            particle_kick(v, ap, fp, M, dt)
+        else:
             for x in range(3):
-                v[x] += 0.5 * dt * fp[x] / M
+                ap[x] = fp[x] / M
+        if _record_step(n, rec, ctr, r, v, u, dt, record_every, stop_axis, stop_at):
+            return STOPPED
+        if n == n_last:
+            return RUNNING
+        particle_drift(r, v, ap, dt)
+    return RUNNING
+
+
+@njit(cache=True, inline="always")
+def _record_step(n, rec, ctr, r, v, u, dt, record_every, stop_axis, stop_at):
+    """Record row (t, r, v, u of the first mass) every record_every-th step; True if the stop
+    condition r[stop_axis] >= stop_at holds."""
+    if n % record_every == 0:
+        k = ctr[0]
+        record_row(rec, k, n * dt, r, v)
         for x in range(3):
-            ap[x] = fp[x] / M
-        if n % record_every == 0:
-            _record_state(traj, n_rec, n * dt, r, v, u)
-            n_rec += 1
-        if stop_axis >= 0 and r[stop_axis] >= stop_at:
-            n_done = n
-            break
-        if n == n_steps:
-            break
-        _particle_drift(r, v, ap, dt)
-    return n_rec, n_done
+            rec[k, 7 + x] = u[0, x]
+        ctr[0] += 1
+    ctr[1] = n
+    return stop_axis >= 0 and r[stop_axis] >= stop_at
+
+
+def _nonzero_masks(R, components):
+    """comps (3,): force components that can act; nzR (n_sep, 3, 3): kernel components that
+    are not identically zero (relative 1e-13)."""
+    comps = np.ones(3, np.int64)
+    if components == "zz" or (R.shape[0] > 1 and np.all(R[:, :, :2, :] == 0)
+                              and np.all(R[:, :, :, :2] == 0)):
+        comps[:] = (0, 0, 1)
+    scale = np.abs(R).max() if R.size else 0.0
+    return comps, (np.abs(R).max(axis=0) > 1e-13 * scale).astype(np.int64)
+
+
+def _run_particle_engine(S, st, chunk, n_steps, record, name, extras=None):
+    """The shared driver of the response and modal engines: run ``chunk(n0, n1, ctr, fl)``
+    over n_steps (:func:`ionmotion.engine.drive`), raise on an unstable particle, return the
+    :class:`~ionmotion.engine.Trajectory` (with u0, the first mass's displacement)."""
+    ctr, fl = np.zeros(2, np.int64), np.zeros(1)
+    status, _ = eng.drive(lambda n0, n1: chunk(n0, n1, ctr, fl), n_steps + 1)
+    _unstable(S, fl[0], status)
+    st.step = int(ctr[1])
+    out = dict(extras or {})
+    out["u0"] = record[:ctr[0], 7:10]
+    return eng.trajectory_from_record(record, ctr[0], st, ctr[1], status == STOPPED, name, out)
 
 
 def simulate_response(framework, shape, potential, sites, particle_mass, r0, v0, dt, n_steps, *,
@@ -803,35 +955,33 @@ def simulate_response(framework, shape, potential, sites, particle_mass, r0, v0,
     Same arguments and the same discrete dynamics as :func:`simulate_lattice` (framework at
     rest), but only the interacting masses are followed, through the discrete Green's function
     of :func:`verlet_response_kernel` (pass a precomputed `kernel` = its return value to reuse it
-    across runs; it must cover n_steps). Returns t, r, v, u0 (displacement of the first
-    interacting mass), r_final, v_final, n_steps, finished.
+    across runs; it must cover n_steps). Returns a :class:`~ionmotion.engine.Trajectory` (also
+    readable as the former dict): t, r, v, u0 (displacement of the first interacting mass),
+    r_final, v_final, n_steps, finished.
     """
     S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
-    v0 = finite_array("v0", v0, shape_tail=(3,)).astype(float).copy()
-    n_steps = integer_in("n_steps", n_steps, 1)
+    st = _start(S, r0, v0)
+    n_steps = eng.check_steps(n_steps)
     record_every = integer_in("record_every", record_every, 1)
+    eng.check_memory("the force history (interacting masses × 3 × n_steps)",
+                     8 * 3 * len(S.sites) * (n_steps + 1), "lower n_steps")
+    record = _record(n_steps, record_every, 10)
     if kernel is None:
         kernel = verlet_response_kernel(framework, S.shape, S.sites, dt, n_steps, components)
+    _check_kernel(kernel, framework, S, n_steps, components)
     R, seps, index = kernel
-    if R.shape[0] < n_steps + 1:
-        raise ValueError(f"kernel covers {R.shape[0] - 1} steps, fewer than n_steps = {n_steps}")
-    comps = np.ones(3, np.int64)
-    if components == "zz" or (R.shape[0] > 1 and np.all(R[:, :, :2, :] == 0)
-                              and np.all(R[:, :, :, :2] == 0)):
-        comps[:] = (0, 0, 1)
-    scale = np.abs(R).max() if R.size else 0.0
-    nzR = (np.abs(R).max(axis=0) > 1e-13 * scale).astype(np.int64)   # (n_sep, 3, 3)
-    axis, value = _stop(stop, S.direction)
-    n_rec_max = n_steps // record_every + 1
-    traj = np.zeros((n_rec_max, 10))
-    F = np.zeros((len(S.sites), 3, n_steps + 1))
-    r = np.asarray(r0, float).copy()
-    n_rec, n_done = _response_kernel_run(
-        np.ascontiguousarray(R.transpose(1, 2, 3, 0)), index, r, v0, S.particle_mass, S.site_pos, S.code, S.amp, S.lam,
-        S.dt, n_steps, S.direction, axis, value, record_every, traj, F, comps, nzR)
-    return {"t": traj[:n_rec, 0], "r": traj[:n_rec, 1:4], "v": traj[:n_rec, 4:7],
-            "u0": traj[:n_rec, 7:10], "r_final": r, "v_final": v0, "n_steps": n_done,
-            "finished": bool(axis >= 0 and r[axis] >= value)}
+    kern = (np.ascontiguousarray(R.transpose(1, 2, 3, 0)), index) + _nonzero_masks(R, components)
+    nI = len(S.sites)
+    ps = (st.R, st.V, np.zeros(3), np.zeros(3), S.site_pos, np.zeros((3, 3)))
+    hist = (np.zeros((nI, 3, n_steps + 1)), np.zeros(3, np.int64), np.zeros((nI, 3)),
+            np.zeros((nI, 3)))
+    axis, value = _stop(stop)
+    ctrl = (axis, value, record_every, n_steps)
+
+    def chunk(n0, n1, ctr, fl):
+        return _response_chunk(n0, n1, kern, ps, hist, S.pair, S.particle, ctrl, record, ctr, fl)
+
+    return _run_particle_engine(S, st, chunk, n_steps, record, "response")
 
 
 def pass_loss(framework, shape, potential, sites, particle_mass, start, speed, stop_z, dt,
@@ -846,26 +996,23 @@ def pass_loss(framework, shape, potential, sites, particle_mass, start, speed, s
     dist = float(stop_z) - start[2]
     if dist <= 0:
         raise ValueError("stop_z must lie beyond the start along +z")
+    if engine not in ("response", "modal"):
+        raise ValueError(f"engine must be 'response' or 'modal', got {engine!r}")
     if max_steps is None:
-        max_steps = int(np.ceil(1.5 * dist / (speed * dt))) + 10
+        max_steps = int(np.ceil(1.5 * dist / (speed * positive("dt", dt)))) + 10
     if kernel is not None:
         max_steps = min(max_steps, kernel[0].shape[0] - 1)
+    args = (framework, shape, potential, sites, particle_mass, start, (0.0, 0.0, speed), dt,
+            max_steps)
+    kw = dict(line=(0, 0, 1), stop=(2, stop_z), record_every=max_steps)
     if engine == "modal":
-        out = simulate_modal(framework, shape, potential, sites, particle_mass, start,
-                             (0.0, 0.0, speed), dt, max_steps, line=(0, 0, 1), stop=(2, stop_z),
-                             record_every=max_steps)
-    elif engine == "response":
-        out = simulate_response(framework, shape, potential, sites, particle_mass, start,
-                                (0.0, 0.0, speed), dt, max_steps, line=(0, 0, 1),
-                                stop=(2, stop_z), record_every=max_steps, kernel=kernel,
-                                components=components)
+        out = simulate_modal(*args, **kw)
     else:
-        raise ValueError(f"engine must be 'response' or 'modal', got {engine!r}")
-    v1 = out["v_final"][2]
+        out = simulate_response(*args, kernel=kernel, components=components, **kw)
+    v1 = out.V_final[2]
     M = positive("particle_mass", particle_mass)
-    loss = 0.5 * M * (speed**2 - v1**2) if out["finished"] else np.nan
-    return {"loss": loss, "final_speed": v1, "steps": out["n_steps"],
-            "finished": out["finished"]}
+    loss = 0.5 * M * (speed**2 - v1**2) if out.finished else np.nan
+    return {"loss": loss, "final_speed": v1, "steps": out.n_steps, "finished": out.finished}
 
 
 # --------------------------------------------------------------------------------------------
@@ -882,21 +1029,15 @@ def coupled_modes(framework, shape, sites):
     S = _shape(framework, shape)
     sites = _sites(sites, S)
     N = int(np.prod(S))
-    ks = [np.arange(n) for n in S]
-    K = np.stack(np.meshgrid(*ks, indexing="ij"), axis=-1).reshape(-1, 3)
-    lin = np.ravel_multi_index(K.T, S)
-    nlin = np.ravel_multi_index(((-K) % np.array(S)).T, S)
-    keep = lin <= nlin
-    selfc = (lin == nlin)[keep]
-    K = K[keep]
+    K, wq = _half_wave_vectors(S)
+    selfc = wq == 1.0
     q = 2 * np.pi * K / (np.array(S) * framework.a)
     w2, eta = framework._eig(_q_for(framework, q))            # (Q, 3), (Q, 3c, 3u)
     ph = q @ (sites * framework.a).T                           # (Q, n)
     norm = np.where(selfc, np.sqrt(1.0 / N), np.sqrt(2.0 / N))
-    cos_part = (norm[:, None] * np.cos(ph))[:, None, :, None] * \
-        np.transpose(eta, (0, 2, 1))[:, :, None, :]           # (Q, u, n, 3)
-    sin_part = (norm[:, None] * np.sin(ph))[:, None, :, None] * \
-        np.transpose(eta, (0, 2, 1))[:, :, None, :]
+    etaT = np.transpose(eta, (0, 2, 1))[:, :, None, :]        # (Q, u, 1, 3)
+    cos_part = (norm[:, None] * np.cos(ph))[:, None, :, None] * etaT   # (Q, u, n, 3)
+    sin_part = (norm[:, None] * np.sin(ph))[:, None, :, None] * etaT
     sin_part[selfc] = 0.0
     phi = np.concatenate([cos_part.reshape(-1, len(sites), 3),
                           sin_part.reshape(-1, len(sites), 3)])
@@ -905,63 +1046,61 @@ def coupled_modes(framework, shape, sites):
     return om2[live], np.ascontiguousarray(phi[live])
 
 
-@njit(cache=True)
-def _modal_kernel(om2, phi, m, r, v, M, pos, code, amp, lam, dt, n_steps, d, stop_axis, stop_at,
-                  record_every, traj):
-    P = om2.shape[0]
-    nI = pos.shape[0]
-    A = np.zeros(P)
-    B = np.zeros(P)          # mode velocities
-    acc = np.zeros(P)
-    u = np.zeros((nI, 3))
-    Fs = np.zeros((nI, 3))
-    grad = np.empty(3)
-    hess = np.empty((3, 3))
-    fp = np.zeros(3)
-    ap = np.zeros(3)
-    n_rec = 0
-    n_done = n_steps
-    for n in range(n_steps + 1):
-        for I in range(nI):
-            for x in range(3):
-                s = 0.0
-                for p in range(P):
-                    s += phi[p, I, x] * A[p]
-                u[I, x] = s
-        fp[:] = 0.0
-        for I in range(nI):
-            pair_derivatives(code, amp, lam, r[0] - pos[I, 0] - u[I, 0],
-                             r[1] - pos[I, 1] - u[I, 1], r[2] - pos[I, 2] - u[I, 2], grad, hess)
-            for x in range(3):
-                fp[x] -= grad[x]
-                Fs[I, x] = grad[x]
-        _project(fp, d)
-        for p in range(P):
-            f = 0.0
-            for I in range(nI):
-                for x in range(3):
-                    f += phi[p, I, x] * Fs[I, x]
-            acc[p] = f / m - om2[p] * A[p]
-        if n > 0:
-            for x in range(3):
-                v[x] += 0.5 * dt * fp[x] / M
-            for p in range(P):
-                B[p] += 0.5 * dt * acc[p]
+@njit(cache=True, inline="always")
+def _modal_displacements(phi, A, u):
+    """u_I = Σ_p phi[p, I] A_p."""
+    for I in range(u.shape[0]):
         for x in range(3):
-            ap[x] = fp[x] / M
-        if n % record_every == 0:
-            _record_state(traj, n_rec, n * dt, r, v, u)
-            n_rec += 1
-        if stop_axis >= 0 and r[stop_axis] >= stop_at:
-            n_done = n
-            break
-        if n == n_steps:
-            break
-        _particle_drift(r, v, ap, dt)
-        for p in range(P):
+            s = 0.0
+            for p in range(A.shape[0]):
+                s += phi[p, I, x] * A[p]
+            u[I, x] = s
+
+
+@njit(cache=True, inline="always")
+def _modal_accel(om2, phi, m, A, fs, acc):
+    """acc_p = (Σ_I phi[p, I]·F_I)/m − Ω_p² A_p."""
+    for p in range(A.shape[0]):
+        f = 0.0
+        for I in range(fs.shape[0]):
+            for x in range(3):
+                f += phi[p, I, x] * fs[I, x]
+        acc[p] = f / m - om2[p] * A[p]
+
+
+@njit(cache=True, nogil=True)
+def _modal_chunk(n0, n1, modes, ps, pair, part, ctrl, rec, ctr, fl):
+    """Steps n0 … n1−1 of velocity Verlet in the normal coordinates of the coupled modes:
+    modes = (omega2 (P,), phi (P, nI, 3), m, A, B, acc) (A, B amplitudes and velocities),
+    ps = (r, v, ap, fp, pos, Htot, u, fs); ctr = [records, steps], fl = [largest Ω²]."""
+    om2, phi, m, A, B, acc = modes
+    r, v, ap, fp, pos, Htot, u, fs = ps
+    M, dt, d = part
+    stop_axis, stop_at, record_every, n_last = ctrl
+    for n in range(n0, n1):
+        _modal_displacements(phi, A, u)
+        pair_forces(r, u, pos, pair, fp, fs, Htot)
+        project(fp, d)
+        project_hessian(Htot, d)
+        if verlet_guard(Htot, M, dt, fl):
+            return UNSTABLE
+        _modal_accel(om2, phi, m, A, fs, acc)
+        if n > 0:
+            particle_kick(v, ap, fp, M, dt)
+            for p in range(A.shape[0]):
+                B[p] += 0.5 * dt * acc[p]
+        else:
+            for x in range(3):
+                ap[x] = fp[x] / M
+        if _record_step(n, rec, ctr, r, v, u, dt, record_every, stop_axis, stop_at):
+            return STOPPED
+        if n == n_last:
+            return RUNNING
+        particle_drift(r, v, ap, dt)
+        for p in range(A.shape[0]):
             A[p] += dt * B[p] + 0.5 * dt * dt * acc[p]
             B[p] += 0.5 * dt * acc[p]
-    return n_rec, n_done
+    return RUNNING
 
 
 def simulate_modal(framework, shape, potential, sites, particle_mass, r0, v0, dt, n_steps, *,
@@ -971,18 +1110,21 @@ def simulate_modal(framework, shape, potential, sites, particle_mass, r0, v0, dt
     the orthogonal change to normal coordinates, so this is the same discrete dynamics as
     :func:`simulate_lattice` at a cost ∝ coupled modes × sites × steps - ideal for a chain
     (≈ 3N/2 modes), where the Green's-function convolution (∝ steps²) is the slower route.
-    Returns the same dict as :func:`simulate_response`."""
+    Returns the same :class:`~ionmotion.engine.Trajectory` as :func:`simulate_response`."""
     S = _setup(framework, shape, potential, sites, particle_mass, r0, dt, line)
-    v0 = finite_array("v0", v0, shape_tail=(3,)).astype(float).copy()
-    n_steps = integer_in("n_steps", n_steps, 1)
+    st = _start(S, r0, v0)
+    n_steps = eng.check_steps(n_steps)
     record_every = integer_in("record_every", record_every, 1)
+    record = _record(n_steps, record_every, 10)
     om2, phi = coupled_modes(framework, S.shape, S.sites)
-    axis, value = _stop(stop, S.direction)
-    traj = np.zeros((n_steps // record_every + 1, 10))
-    r = np.asarray(r0, float).copy()
-    n_rec, n_done = _modal_kernel(om2, phi, S.mass, r, v0, S.particle_mass, S.site_pos, S.code,
-                                  S.amp, S.lam, S.dt, n_steps, S.direction, axis, value,
-                                  record_every, traj)
-    return {"t": traj[:n_rec, 0], "r": traj[:n_rec, 1:4], "v": traj[:n_rec, 4:7],
-            "u0": traj[:n_rec, 7:10], "r_final": r, "v_final": v0, "n_steps": n_done,
-            "finished": bool(axis >= 0 and r[axis] >= value)}
+    P, nI = len(om2), len(S.sites)
+    modes = (om2, phi, S.mass, np.zeros(P), np.zeros(P), np.zeros(P))
+    ps = (st.R, st.V, np.zeros(3), np.zeros(3), S.site_pos, np.zeros((3, 3)), np.zeros((nI, 3)),
+          np.zeros((nI, 3)))
+    axis, value = _stop(stop)
+    ctrl = (axis, value, record_every, n_steps)
+
+    def chunk(n0, n1, ctr, fl):
+        return _modal_chunk(n0, n1, modes, ps, S.pair, S.particle, ctrl, record, ctr, fl)
+
+    return _run_particle_engine(S, st, chunk, n_steps, record, "modal")

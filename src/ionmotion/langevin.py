@@ -39,6 +39,7 @@ from numba import njit
 
 from . import mobility as _mob
 from ._validate import finite_array, integer_in, nonnegative, positive
+from .engine import check_memory, check_steps
 
 _SYM = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
 
@@ -217,8 +218,15 @@ def _eigh3(A, lam, V):
 
 
 @njit(cache=True)
-def _underdamped_kernel(r, v, force, gamma6, origin, inv_cell, M, kT, F, dt, xi, stride,
-                        out_r, out_v, out_i0):
+def _underdamped_kernel(state, tables, geom, consts, xi, out):
+    """BAOAB steps for every walker over the noise block xi (n, nw, 3). state = (r, v) (nw, 3);
+    tables = (force, gamma6) on the grid; geom = (origin, inverse cell); consts = (M, kT, F, dt,
+    stride); out = (out_r, out_v, first output row)."""
+    r, v = state
+    force, gamma6 = tables
+    origin, inv_cell = geom
+    M, kT, F, dt, stride = consts
+    out_r, out_v, out_i0 = out
     nsteps = xi.shape[0]
     nw = r.shape[0]
     s = np.empty(3)
@@ -265,8 +273,14 @@ def _underdamped_kernel(r, v, force, gamma6, origin, inv_cell, M, kT, F, dt, xi,
 
 
 @njit(cache=True)
-def _overdamped_kernel(r, force, D6, S6, div, origin, inv_cell, kT, F, dt, xi, stride,
-                       induced, out_r, out_i0):
+def _overdamped_kernel(r, tables, geom, consts, xi, out):
+    """Euler–Maruyama steps for every walker over the noise block xi (n, nw, 3). tables =
+    (force, γ⁻¹ packed, γ^{-1/2} packed, ∇·γ⁻¹); geom = (origin, inverse cell); consts = (kT, F,
+    dt, stride, noise-induced drift on); out = (out_r, first output row)."""
+    force, D6, S6, div = tables
+    origin, inv_cell = geom
+    kT, F, dt, stride, induced = consts
+    out_r, out_i0 = out
     nsteps = xi.shape[0]
     nw = r.shape[0]
     s = np.empty(3)
@@ -389,13 +403,28 @@ def _common(field, r0, kT, F, dt, n_steps, stride, n_walkers):
         raise ValueError("field must be a LangevinField")
     kT = nonnegative("kT", kT)
     dt = positive("dt", dt)
-    n_steps = integer_in("n_steps", n_steps, 1)
+    n_steps = check_steps(n_steps)
     stride = integer_in("stride", stride, 1)
-    F = finite_array("F", F, shape_tail=(3,)).reshape(3)
+    F = finite_array("F", F, shape_tail=(3,))
+    if F.shape != (3,):
+        raise ValueError(f"F must be one force vector (3,), got shape {F.shape}")
     r0 = finite_array("r0", r0, shape_tail=(3,))
     if r0.ndim == 1:
         r0 = np.repeat(r0[None, :], integer_in("n_walkers", n_walkers, 1), axis=0)
-    return kT, dt, n_steps, stride, F, np.ascontiguousarray(r0.reshape(-1, 3))
+    r0 = np.ascontiguousarray(r0.reshape(-1, 3))
+    check_memory(f"the samples (n_steps // stride = {n_steps // stride} × {len(r0)} walkers × "
+                 "r and v)", 48 * (n_steps // stride) * len(r0),
+                 "raise stride, lower n_steps or use fewer walkers (n_walkers)")
+    return kT, dt, n_steps, stride, F, r0
+
+
+def _chunk_steps(chunk, stride, n_walkers):
+    """Steps per kernel call: at most `chunk`, and at most ~2²¹ walker-steps of noise (50 MB)
+    so that memory stays bounded and Ctrl-C is seen between calls; a multiple of stride. The
+    noise is drawn chunk by chunk from one stream, so the chunk size does not change results."""
+    chunk = integer_in("chunk", chunk, 1)
+    m = min(chunk, max(1, 2**21 // n_walkers))
+    return max(stride, (m // stride) * stride)
 
 
 def _positive_T(kT):
@@ -432,13 +461,13 @@ def run_underdamped(field, M, kT, F=(0, 0, 0), *, r0, v0=None, dt, n_steps, stri
     inv = np.linalg.inv(field.cell)
     g6 = np.ascontiguousarray(_pack(field.gamma))
     force = np.ascontiguousarray(field.force)
-    chunk = max(stride, (int(chunk) // stride) * stride)
+    chunk = _chunk_steps(chunk, stride, nw)
     done = 0
     while done < n_steps:
         m = min(chunk, n_steps - done)
         xi = rng.standard_normal((m, nw, 3)) if noise else np.zeros((m, nw, 3))
-        _underdamped_kernel(r, v, force, g6, field.origin, inv, M, kT_eff, F, dt, xi, stride,
-                            out_r, out_v, done // stride)
+        _underdamped_kernel((r, v), (force, g6), (field.origin, inv), (M, kT_eff, F, dt, stride),
+                            xi, (out_r, out_v, done // stride))
         done += m
     t = dt * stride * np.arange(1, ns + 1)
     return Trajectories(t=t, r=out_r, v=out_v, r0=r_init)
@@ -462,13 +491,14 @@ def run_overdamped(field, kT, F=(0, 0, 0), *, r0, dt, n_steps, stride=1, n_walke
     out_r = np.zeros((ns, nw, 3))
     inv = np.linalg.inv(field.cell)
     force = np.ascontiguousarray(field.force)
-    chunk = max(stride, (int(chunk) // stride) * stride)
+    chunk = _chunk_steps(chunk, stride, nw)
     done = 0
     while done < n_steps:
         m = min(chunk, n_steps - done)
         xi = rng.standard_normal((m, nw, 3)) if noise else np.zeros((m, nw, 3))
-        _overdamped_kernel(r, force, D6, S6, div, field.origin, inv, kT_eff, F, dt, xi, stride,
-                           bool(noise_induced_drift), out_r, done // stride)
+        _overdamped_kernel(r, (force, D6, S6, div), (field.origin, inv),
+                           (kT_eff, F, dt, stride, bool(noise_induced_drift)), xi,
+                           (out_r, done // stride))
         done += m
     t = dt * stride * np.arange(1, ns + 1)
     return Trajectories(t=t, r=out_r, v=None, r0=r_init)

@@ -39,7 +39,9 @@ from numba import njit
 
 from . import timelocal as tl
 from ._validate import finite_array, integer_in, positive
-from .timelocal import _acceleration, _rk5_finish, _rk5_stage_input
+from .engine import RUNNING, UNSTABLE, ParticleState, Trajectory
+from .timelocal import (RUNTIME_LIMIT, _acceleration, _rk5_finish, _rk5_stage_input,
+                        step_rate)
 from .lattice import CELL_CORNERS
 from .units import HBAR
 
@@ -251,92 +253,105 @@ def _z_layout(z):
             np.ascontiguousarray(np.transpose(z.imag, (0, 1, 3, 2))))
 
 
+@njit(cache=True, inline="always")
+def _pencil_amplitudes(z, rot, coef, kx, ky, nc, w, B):
+    """B[m, kz] = Σ_u coef[kx, ky, u, m, kz] z_u(kz) for one (kx, ky) pencil, with z = (zr + i
+    zi)·rot when rot[2] (use_rot) is set; w = (wr, wi), B = (Br, Bi) work arrays."""
+    zr, zi = z
+    rotr, roti, use_rot = rot
+    wr, wi = w
+    Br, Bi = B
+    n = zr.shape[0]
+    for m in range(nc):
+        for kz in range(n):
+            Br[m, kz] = 0.0
+            Bi[m, kz] = 0.0
+    for u in range(3):
+        if use_rot:
+            for kz in range(n):
+                ar = zr[kx, ky, u, kz]
+                ai = zi[kx, ky, u, kz]
+                rr = rotr[kx, ky, u, kz]
+                ri = roti[kx, ky, u, kz]
+                wr[kz] = ar * rr - ai * ri
+                wi[kz] = ar * ri + ai * rr
+        else:
+            for kz in range(n):
+                wr[kz] = zr[kx, ky, u, kz]
+                wi[kz] = zi[kx, ky, u, kz]
+        for m in range(nc):
+            for kz in range(n):
+                e = coef[kx, ky, u, m, kz]
+                Br[m, kz] += e * wr[kz]
+                Bi[m, kz] += e * wi[kz]
+
+
+@njit(cache=True, inline="always")
+def _kz_sums(B, E, lz, nc, C):
+    """C[dz, m] = Σ_kz B[m, kz] e^{2πi kz lz[dz]/n} for the two z layers of the cell."""
+    Br, Bi = B
+    Er, Ei = E
+    Cr, Ci = C
+    n = Br.shape[1]
+    for dz in range(2):
+        l = lz[dz]
+        for m in range(nc):
+            sr = 0.0
+            si = 0.0
+            for kz in range(n):
+                er = Er[l, kz]
+                ei = Ei[l, kz]
+                sr += Br[m, kz] * er - Bi[m, kz] * ei
+                si += Br[m, kz] * ei + Bi[m, kz] * er
+            Cr[dz, m] = sr
+            Ci[dz, m] = si
+
+
+@njit(cache=True, inline="always")
+def _phase_accumulate(X, E, l, k, nc, Y, j0, stride):
+    """Y[j0 + stride·d + j] += X[j] e^{2πi k l[d]/n} for d = 0, 1 (one more sum over k)."""
+    Xr, Xi = X
+    Er, Ei = E
+    Yr, Yi = Y
+    nj = Xr.shape[0]
+    for d in range(2):
+        er = Er[l[d], k]
+        ei = Ei[l[d], k]
+        for j in range(nj):
+            for m in range(nc):
+                Yr[j0 + stride * d + j, m] += Xr[j, m] * er - Xi[j, m] * ei
+                Yi[j0 + stride * d + j, m] += Xr[j, m] * ei + Xi[j, m] * er
+
+
 @njit(cache=True, fastmath=True)
-def _corner_kernel(zr, zi, rotr, roti, use_rot, coef, Er, Ei, cx, cy, cz, npow, out):
+def _corner_kernel(z, rot, coef, E, cell, npow, out):
     """Mode sums at the 8 corners (cx + dx, cy + dy, cz + dz), d ∈ {0, 1}, of one cell.
 
-    Layout [kx, ky, u, kz] (see :func:`_pencil_layout`). z = (zr + i zi)·rot (if use_rot) are the
-    complex mode amplitudes at the wanted time. With S_m(L) = Σ_q Σ_u coef_um z_u e^{iq·L}:
+    Layout [kx, ky, u, kz] (see :func:`_pencil_layout`); z = (zr, zi), rot = (rotr, roti,
+    use_rot): the complex mode amplitudes at the wanted time are (zr + i zi)·rot (if use_rot);
+    E = (Er, Ei) the phase table; cell = (cx, cy, cz). With S_m(L) = Σ_q Σ_u coef_um z_u e^{iq·L}:
     out[0] = Re S_{0..2} = r_H, out[1] = Im S_{3..5} = ṙ_H, out[2] = -Re S_{6..8} = r̈_H
     (npow = 3; npow = 2 skips r̈_H). The kz sum is done first for both dz, then ky, then kx.
     """
-    n = zr.shape[0]
+    n = z[0].shape[0]
     nc = 3 * npow
-    lz0 = cz % n
-    lz1 = (cz + 1) % n
-    ly0 = cy % n
-    ly1 = (cy + 1) % n
-    lx0 = cx % n
-    lx1 = (cx + 1) % n
-    Fr = np.zeros((8, nc))
-    Fi = np.zeros((8, nc))
-    Dr = np.empty((2, 2, nc))
-    Di = np.empty((2, 2, nc))
-    Cr = np.empty((2, nc))
-    Ci = np.empty((2, nc))
-    Br = np.empty((nc, n))
-    Bi = np.empty((nc, n))
-    wr = np.empty(n)
-    wi = np.empty(n)
+    lx = (cell[0] % n, (cell[0] + 1) % n)
+    ly = (cell[1] % n, (cell[1] + 1) % n)
+    lz = (cell[2] % n, (cell[2] + 1) % n)
+    F = (np.zeros((8, nc)), np.zeros((8, nc)))
+    D = (np.empty((4, nc)), np.empty((4, nc)))          # rows 2·dy + dz
+    C = (np.empty((2, nc)), np.empty((2, nc)))
+    B = (np.empty((nc, n)), np.empty((nc, n)))
+    w = (np.empty(n), np.empty(n))
     for kx in range(n):
-        for dy in range(2):
-            for dz in range(2):
-                for m in range(nc):
-                    Dr[dy, dz, m] = 0.0
-                    Di[dy, dz, m] = 0.0
+        D[0][:, :] = 0.0
+        D[1][:, :] = 0.0
         for ky in range(n):
-            for m in range(nc):
-                for kz in range(n):
-                    Br[m, kz] = 0.0
-                    Bi[m, kz] = 0.0
-            for u in range(3):
-                if use_rot:
-                    for kz in range(n):
-                        ar = zr[kx, ky, u, kz]
-                        ai = zi[kx, ky, u, kz]
-                        rr = rotr[kx, ky, u, kz]
-                        ri = roti[kx, ky, u, kz]
-                        wr[kz] = ar * rr - ai * ri
-                        wi[kz] = ar * ri + ai * rr
-                else:
-                    for kz in range(n):
-                        wr[kz] = zr[kx, ky, u, kz]
-                        wi[kz] = zi[kx, ky, u, kz]
-                for m in range(nc):
-                    for kz in range(n):
-                        e = coef[kx, ky, u, m, kz]
-                        Br[m, kz] += e * wr[kz]
-                        Bi[m, kz] += e * wi[kz]
-            for dz in range(2):
-                lz = lz0 if dz == 0 else lz1
-                for m in range(nc):
-                    sr = 0.0
-                    si = 0.0
-                    for kz in range(n):
-                        er = Er[lz, kz]
-                        ei = Ei[lz, kz]
-                        sr += Br[m, kz] * er - Bi[m, kz] * ei
-                        si += Br[m, kz] * ei + Bi[m, kz] * er
-                    Cr[dz, m] = sr
-                    Ci[dz, m] = si
-            for dy in range(2):
-                ly = ly0 if dy == 0 else ly1
-                er = Er[ly, ky]
-                ei = Ei[ly, ky]
-                for dz in range(2):
-                    for m in range(nc):
-                        Dr[dy, dz, m] += Cr[dz, m] * er - Ci[dz, m] * ei
-                        Di[dy, dz, m] += Cr[dz, m] * ei + Ci[dz, m] * er
-        for dx in range(2):
-            lx = lx0 if dx == 0 else lx1
-            er = Er[lx, kx]
-            ei = Ei[lx, kx]
-            for dy in range(2):
-                for dz in range(2):
-                    j = 4 * dx + 2 * dy + dz
-                    for m in range(nc):
-                        Fr[j, m] += Dr[dy, dz, m] * er - Di[dy, dz, m] * ei
-                        Fi[j, m] += Dr[dy, dz, m] * ei + Di[dy, dz, m] * er
+            _pencil_amplitudes(z, rot, coef, kx, ky, nc, w, B)
+            _kz_sums(B, E, lz, nc, C)
+            _phase_accumulate(C, E, ly, ky, nc, D, 0, 2)
+        _phase_accumulate(D, E, lx, kx, nc, F, 0, 4)
+    Fr, Fi = F
     for j in range(8):
         for c in range(3):
             out[0, j, c] = Fr[j, c]
@@ -360,8 +375,8 @@ def corners(modes, cell, t=0.0):
     Er, Ei = _phase_table(modes.n_grid)
     out = np.zeros((3, 8, 3))
     dummy = np.zeros((1, 1, 1, 1))
-    _corner_kernel(zr, zi, dummy, dummy, False, coef, Er, Ei, int(cell[0]), int(cell[1]),
-                   int(cell[2]), 3, out)
+    _corner_kernel((zr, zi), (dummy, dummy, False), coef, (Er, Ei),
+                   (int(cell[0]), int(cell[1]), int(cell[2])), 3, out)
     return out[0], out[1], out[2]
 
 
@@ -408,179 +423,229 @@ def _sync(zeta_r, zeta_i, om, t, zr, zi):
 
 
 @njit(cache=True)
-def _thermal_kernel(R0, V0, M, code, amp, lam, W0, drag, dt, n_steps, save_every, a,
-                    zeta_r, zeta_i, om, coef, Er, Ei, t0, hermite, form, resync,
-                    R_out, V_out, stats):
-    n = zeta_r.shape[0]
-    NS = 8
-    coef2 = np.ascontiguousarray(coef[:, :, :, :6, :])  # cache slots
-    # per-quarter-step rotations e^{-iΩ c dt}, c = 1/4, 1/2, 3/4, 1
+def _rotations(om, dt):
+    """Per-quarter-step rotations e^{-iΩ c dt}, c = 1/4, 1/2, 3/4, 1: (rot_r, rot_i), each
+    (4,) + om.shape."""
     rot_r = np.empty((4,) + om.shape)
     rot_i = np.empty((4,) + om.shape)
     for q in range(4):
         ph = -om * (dt * 0.25 * (q + 1))
         rot_r[q] = np.cos(ph)
         rot_i[q] = np.sin(ph)
-    zr = np.empty(om.shape)
-    zi = np.empty(om.shape)
-    _sync(zeta_r, zeta_i, om, t0, zr, zi)
-    # cache: key = (cx, cy, cz, time tag); data (3, 8, 3) for start and end of step
-    key = np.full((NS, 4), -(2**62), dtype=np.int64)
-    data0 = np.zeros((NS, 3, 8, 3))
-    data1 = np.zeros((NS, 3, 8, 3))
-    nxt = 0
-    tmp = np.zeros((3, 8, 3))
-    sites = np.empty((8, 3))
-    rH = np.empty((8, 3))
-    vH = np.empty((8, 3))
-    g = np.empty((8, 3))
-    H = np.empty((8, 3, 3))
-    reff = np.empty(24)
-    kR = np.empty((6, 3))
-    kV = np.empty((6, 3))
-    Rs = np.empty(3)
-    Vs = np.empty(3)
-    acc = np.empty(3)
+    return rot_r, rot_i
+
+
+@njit(cache=True, inline="always")
+def _corner_cell(Rs, a, sites):
+    """Cell (cx, cy, cz) holding Rs; sites ← positions of its 8 corners (CORNER_OFFSETS order)."""
+    cx = int(np.floor(Rs[0] / a))
+    cy = int(np.floor(Rs[1] / a))
+    cz = int(np.floor(Rs[2] / a))
+    for j in range(8):
+        sites[j, 0] = a * (cx + j // 4)
+        sites[j, 1] = a * (cy + (j // 2) % 2)
+        sites[j, 2] = a * (cz + j % 2)
+    return cx, cy, cz
+
+
+@njit(cache=True, inline="always")
+def _set_key(key, slot, cx, cy, cz, tag):
+    key[slot, 0] = cx
+    key[slot, 1] = cy
+    key[slot, 2] = cz
+    key[slot, 3] = tag
+
+
+@njit(cache=True)
+def _hermite_slot(cache, zs, cx, cy, cz, step, ctr):
+    """Cache slot holding the cell's corner values (r_H, ṙ_H, r̈_H) at the start (data0) and the
+    end (data1) of this step. A slot filled at the previous step moves its end values to the
+    start and evaluates only the new end; a new cell costs two mode sums (ctr[1] counts them).
+    cache = (key (NS, 4), data0, data1 (NS, 3, 8, 3), tmp (3, 8, 3)); ctr[3] the next slot."""
+    key, data0, data1, tmp = cache
+    zr, zi, rot_r, rot_i, coef, Er, Ei = zs[3], zs[4], zs[5], zs[6], zs[7], zs[9], zs[10]
+    for k in range(key.shape[0]):
+        if key[k, 0] == cx and key[k, 1] == cy and key[k, 2] == cz:
+            if key[k, 3] == step:
+                return k
+            if key[k, 3] == step - 1:  # end of last step = start of this one
+                data0[k] = data1[k]
+                _corner_kernel((zr, zi), (rot_r[3], rot_i[3], True), coef, (Er, Ei), (cx, cy, cz),
+                               3, tmp)
+                data1[k] = tmp
+                ctr[1] += 1
+                key[k, 3] = step
+                return k
+    slot = ctr[3]
+    ctr[3] = (slot + 1) % key.shape[0]
     dummy = np.zeros((1, 1, 1, 1))
-    R = R0.copy()
-    V = V0.copy()
-    R_out[0] = R
-    V_out[0] = V
-    jout = 1
-    evals = 0
-    crossings = 0
-    last = np.empty(3, dtype=np.int64)
-    for c in range(3):
-        last[c] = int(np.floor(R[c] / a))
-    for step in range(n_steps):
-        if step > 0 and step % resync == 0:
-            _sync(zeta_r, zeta_i, om, t0 + step * dt, zr, zi)
-        for s in range(6):
-            _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
-            cx = int(np.floor(Rs[0] / a))
-            cy = int(np.floor(Rs[1] / a))
-            cz = int(np.floor(Rs[2] / a))
-            for j in range(8):
-                sites[j, 0] = a * (cx + j // 4)
-                sites[j, 1] = a * (cy + (j // 2) % 2)
-                sites[j, 2] = a * (cz + j % 2)
-            cs = _C[s]
-            if hermite:
-                # slot with this cell valid for this step?
-                slot = -1
-                for k in range(NS):
-                    if key[k, 0] == cx and key[k, 1] == cy and key[k, 2] == cz:
-                        if key[k, 3] == step:
-                            slot = k
-                            break
-                        if key[k, 3] == step - 1:  # end of last step = start of this one
-                            data0[k] = data1[k]
-                            _corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei,
-                                           cx, cy, cz, 3, tmp)
-                            data1[k] = tmp
-                            evals += 1
-                            key[k, 3] = step
-                            slot = k
-                            break
-                if slot < 0:
-                    slot = nxt
-                    nxt = (nxt + 1) % NS
-                    _corner_kernel(zr, zi, dummy, dummy, False, coef, Er, Ei, cx, cy, cz,
-                                   3, tmp)
-                    data0[slot] = tmp
-                    _corner_kernel(zr, zi, rot_r[3], rot_i[3], True, coef, Er, Ei,
-                                   cx, cy, cz, 3, tmp)
-                    data1[slot] = tmp
-                    evals += 2
-                    key[slot, 0] = cx
-                    key[slot, 1] = cy
-                    key[slot, 2] = cz
-                    key[slot, 3] = step
-                if cs == 0.0:
-                    for j in range(8):
-                        for c in range(3):
-                            rH[j, c] = data0[slot, 0, j, c]
-                            vH[j, c] = data0[slot, 1, j, c]
-                elif cs == 1.0:
-                    for j in range(8):
-                        for c in range(3):
-                            rH[j, c] = data1[slot, 0, j, c]
-                            vH[j, c] = data1[slot, 1, j, c]
-                else:
-                    _hermite(data0[slot, 0], data0[slot, 1], data0[slot, 2], data1[slot, 0],
-                             data1[slot, 1], data1[slot, 2], dt, cs, rH, vH)
-            else:
-                tag = 4 * step + int(round(4 * cs))
-                slot = -1
-                for k in range(NS):
-                    if (key[k, 0] == cx and key[k, 1] == cy and key[k, 2] == cz
-                            and key[k, 3] == tag):
-                        slot = k
-                        break
-                if slot < 0:
-                    slot = nxt
-                    nxt = (nxt + 1) % NS
-                    qi = int(round(4 * cs)) - 1
-                    if qi < 0:
-                        _corner_kernel(zr, zi, dummy, dummy, False, coef2, Er, Ei,
-                                       cx, cy, cz, 2, tmp)
-                    else:
-                        _corner_kernel(zr, zi, rot_r[qi], rot_i[qi], True, coef2, Er, Ei,
-                                       cx, cy, cz, 2, tmp)
-                    data0[slot] = tmp
-                    evals += 1
-                    key[slot, 0] = cx
-                    key[slot, 1] = cy
-                    key[slot, 2] = cz
-                    key[slot, 3] = tag
-                for j in range(8):
-                    for c in range(3):
-                        rH[j, c] = data0[slot, 0, j, c]
-                        vH[j, c] = data0[slot, 1, j, c]
-            _acceleration(Rs, Vs, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H,
-                             reff, acc)
-            for c in range(3):
-                kR[s, c] = Vs[c]
-                kV[s, c] = acc[c]
-        _rk5_finish(R, V, dt, kR, kV)
-        # advance mode amplitudes by one step (rotation)
-        d0, d1, d2, d3 = zr.shape
-        for i0 in range(d0):
-            for i1 in range(d1):
-                for i2 in range(d2):
-                    for i3 in range(d3):
-                        xr = zr[i0, i1, i2, i3]
-                        xi = zi[i0, i1, i2, i3]
-                        rr = rot_r[3, i0, i1, i2, i3]
-                        ri = rot_i[3, i0, i1, i2, i3]
-                        zr[i0, i1, i2, i3] = xr * rr - xi * ri
-                        zi[i0, i1, i2, i3] = xr * ri + xi * rr
-        changed = False
+    _corner_kernel((zr, zi), (dummy, dummy, False), coef, (Er, Ei), (cx, cy, cz), 3, tmp)
+    data0[slot] = tmp
+    _corner_kernel((zr, zi), (rot_r[3], rot_i[3], True), coef, (Er, Ei), (cx, cy, cz), 3, tmp)
+    data1[slot] = tmp
+    ctr[1] += 2
+    _set_key(key, slot, cx, cy, cz, step)
+    return slot
+
+
+@njit(cache=True)
+def _exact_slot(cache, zs, cx, cy, cz, tag, qi, ctr):
+    """Cache slot holding the cell's corner values (r_H, ṙ_H) at the stage time with this tag
+    (4·step + 4c), evaluated by one mode sum if missing (qi: index of the stage's rotation,
+    −1 for the step's start)."""
+    key, data0, data1, tmp = cache
+    zr, zi, rot_r, rot_i, coef2, Er, Ei = zs[3], zs[4], zs[5], zs[6], zs[8], zs[9], zs[10]
+    for k in range(key.shape[0]):
+        if key[k, 0] == cx and key[k, 1] == cy and key[k, 2] == cz and key[k, 3] == tag:
+            return k
+    slot = ctr[3]
+    ctr[3] = (slot + 1) % key.shape[0]
+    if qi < 0:
+        dummy = np.zeros((1, 1, 1, 1))
+        _corner_kernel((zr, zi), (dummy, dummy, False), coef2, (Er, Ei), (cx, cy, cz), 2, tmp)
+    else:
+        _corner_kernel((zr, zi), (rot_r[qi], rot_i[qi], True), coef2, (Er, Ei), (cx, cy, cz), 2,
+                       tmp)
+    data0[slot] = tmp
+    ctr[1] += 1
+    _set_key(key, slot, cx, cy, cz, tag)
+    return slot
+
+
+@njit(cache=True, inline="always")
+def _copy_frame(d, rH, vH):
+    for j in range(8):
         for c in range(3):
-            cc = int(np.floor(R[c] / a))
-            if cc != last[c]:
-                changed = True
-            last[c] = cc
-        if changed:
-            crossings += 1
+            rH[j, c] = d[0, j, c]
+            vH[j, c] = d[1, j, c]
+
+
+@njit(cache=True)
+def _stage_frame(cache, zs, cx, cy, cz, step, cs, hermite, dt, rH, vH, ctr):
+    """r_H, ṙ_H of the 8 corners of cell (cx, cy, cz) at the stage time t_step + cs·dt."""
+    key, data0, data1, tmp = cache
+    if not hermite:
+        q = int(round(4 * cs))
+        _copy_frame(data0[_exact_slot(cache, zs, cx, cy, cz, 4 * step + q, q - 1, ctr)], rH, vH)
+        return
+    slot = _hermite_slot(cache, zs, cx, cy, cz, step, ctr)
+    if cs == 0.0:
+        _copy_frame(data0[slot], rH, vH)
+    elif cs == 1.0:
+        _copy_frame(data1[slot], rH, vH)
+    else:
+        _hermite(data0[slot, 0], data0[slot, 1], data0[slot, 2], data1[slot, 0],
+                 data1[slot, 1], data1[slot, 2], dt, cs, rH, vH)
+
+
+@njit(cache=True)
+def _advance_amplitudes(zr, zi, rot_r, rot_i):
+    """Mode amplitudes by one step: z ← z·e^{-iΩ dt} (rot = the full-step rotation)."""
+    d0, d1, d2, d3 = zr.shape
+    for i0 in range(d0):
+        for i1 in range(d1):
+            for i2 in range(d2):
+                for i3 in range(d3):
+                    xr = zr[i0, i1, i2, i3]
+                    xi = zi[i0, i1, i2, i3]
+                    rr = rot_r[i0, i1, i2, i3]
+                    ri = rot_i[i0, i1, i2, i3]
+                    zr[i0, i1, i2, i3] = xr * rr - xi * ri
+                    zi[i0, i1, i2, i3] = xr * ri + xi * rr
+
+
+@njit(cache=True, inline="always")
+def _cell_changed(R, a, last):
+    """True if R left the cell recorded in last (updated)."""
+    changed = False
+    for c in range(3):
+        cc = int(np.floor(R[c] / a))
+        if cc != last[c]:
+            changed = True
+        last[c] = cc
+    return changed
+
+
+@njit(cache=True)
+def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
+    """One RK5 step of the thermal time-local equation; returns the particle's rate at the
+    step's start (stability guard). ps = (R, V, last cell, corner sites, rH, vH, RK5 work);
+    ctrl = (dt, a, t0, save_every, hermite, resync)."""
+    R, V, last, sites, rH, vH, work = ps
+    g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
+    dt, a, t0, save_every, hermite, resync = ctrl
+    if step > 0 and step % resync == 0:
+        _sync(zs[0], zs[1], zs[2], t0 + step * dt, zs[3], zs[4])
+    rate = 0.0
+    for s in range(6):
+        _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
+        cx, cy, cz = _corner_cell(Rs, a, sites)
+        _stage_frame(cache, zs, cx, cy, cz, step, _C[s], hermite, dt, rH, vH, ctr)
+        _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
+        if s == 0:
+            rate = step_rate(Htot, model, _NO_LINE, dt)
+        for c in range(3):
+            kR[s, c] = Vs[c]
+            kV[s, c] = acc[c]
+    _rk5_finish(R, V, dt, kR, kV)
+    _advance_amplitudes(zs[3], zs[4], zs[5][3], zs[6][3])
+    if _cell_changed(R, a, last):
+        ctr[2] += 1
+    return rate
+
+
+@njit(cache=True)
+def _thermal_chunk(n0, n1, ps, zs, cache, pair, model, ctrl, out, ctr, fl):
+    """Steps n0 … n1−1 of :func:`trajectory` (the state carried between chunks: ps, the rotated
+    amplitudes in zs, the corner cache). ctr = [next output row, mode evaluations, cell changes,
+    next cache slot]; fl = [largest dt·rate]."""
+    R, V = ps[0], ps[1]
+    dt, save_every = ctrl[0], ctrl[3]
+    R_out, V_out = out
+    for step in range(n0, n1):
+        rate = _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr)
+        if rate * dt > fl[0]:
+            fl[0] = rate * dt
+        if rate * dt > RUNTIME_LIMIT:
+            return UNSTABLE
         if (step + 1) % save_every == 0:
-            R_out[jout] = R
-            V_out[jout] = V
-            jout += 1
-    stats[0] = evals
-    stats[1] = crossings
-    return jout
+            R_out[ctr[0]] = R
+            V_out[ctr[0]] = V
+            ctr[0] += 1
+    return RUNNING
 
 
 _A = tl.BUTCHER_A
 _B = tl.BUTCHER_B
 _C = tl.BUTCHER_C
+_NO_LINE = np.zeros(3)
 
 
 def corner_response(lattice, n_quad=None, n_grid=None):
     """W0 (24 × 24): static response V⁻¹ among the 8 corners of a cell (infinite lattice by
     default; n_grid for the periodic n_grid³ lattice), in CORNER_OFFSETS order."""
     return tl.static_response_block(lattice, CORNER_OFFSETS, n_grid=n_grid, n_quad=n_quad)
+
+
+def _thermal_state(R0, V0, modes, dt, t0):
+    """Kernel inputs of :func:`trajectory`: particle state ps, mode arrays zs (ζ, Ω, the
+    amplitudes rotated to t0, quarter-step rotations, pencil coefficients, phase table) and the
+    corner cache."""
+    st = ParticleState.start(R0, V0, t0)
+    last = np.floor(st.R / modes.a).astype(np.int64)
+    ps = (st.R, st.V, last, np.empty((8, 3)), np.empty((8, 3)), np.empty((8, 3)), tl.rk5_work(8))
+    Er, Ei = _phase_table(modes.n_grid)
+    om, coef = _pencil_layout(modes)
+    zeta_r, zeta_i = _z_layout(modes.zeta)
+    zr, zi = np.empty(om.shape), np.empty(om.shape)
+    _sync(zeta_r, zeta_i, om, t0, zr, zi)
+    rot_r, rot_i = _rotations(om, dt)
+    coef2 = np.ascontiguousarray(coef[:, :, :, :6, :])
+    zs = (zeta_r, zeta_i, om, zr, zi, rot_r, rot_i, coef, coef2, Er, Ei)
+    NS = 8
+    cache = (np.full((NS, 4), -(2**62), dtype=np.int64), np.zeros((NS, 3, 8, 3)),
+             np.zeros((NS, 3, 8, 3)), np.zeros((3, 8, 3)))
+    return st, ps, zs, cache
 
 
 def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1, t0=0.0,
@@ -591,65 +656,53 @@ def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1,
     pair potential; modes a :class:`ThermalModes` sample (its lattice constant defines the cells);
     W0 (24, 24) from :func:`corner_response`; drag 𝓛 (3, 3); dt, n_steps Butcher RK5 steps;
     save_every output stride; t0 the time at which the mode phases start; scheme "hermite" or
-    "exact" (module docstring). Returns t, R, V (and stats {mode_evaluations, cell_changes}).
+    "exact" (module docstring). Returns a :class:`~ionmotion.engine.Trajectory` that unpacks as
+    t, R, V (and, with return_stats, the stats {mode_evaluations, cell_changes} as a fourth
+    item; they are also in its extras). Raises ValueError for a dt above the RK5 stability
+    limit of the fastest framework mode or of the particle (at the start or along the path).
     """
     if not isinstance(modes, ThermalModes):
         raise ValueError("modes must be a ThermalModes sample (thermal.sample_modes)")
     R0, V0, M, dt, _, W0, drag = tl._validate_common(R0, V0, M, potential,
                                                      CORNER_OFFSETS * modes.a, W0, drag, dt, form)
-    n_steps = integer_in("n_steps", n_steps, 1)
-    save_every = integer_in("save_every", save_every, 1)
+    n_steps, save_every, n_out = tl.output_rows(n_steps, save_every)
     if scheme not in ("hermite", "exact"):
         raise ValueError(f"scheme must be 'hermite' or 'exact', got {scheme!r}")
     t0 = float(finite_array("t0", t0))
-    om_max = float(modes.omega.max())
-    tl.check_time_step(dt, om_max, "the fastest framework mode")
+    tl.check_time_step(dt, float(modes.omega.max()), "the fastest framework mode")
     cell = np.floor(R0 / modes.a)
     tl.check_time_step(dt, tl.fastest_rate(R0, V0, potential, (cell + CORNER_OFFSETS) * modes.a,
                                            drag, M))
-    Er, Ei = _phase_table(modes.n_grid)
-    om, coef = _pencil_layout(modes)
-    zeta_r, zeta_i = _z_layout(modes.zeta)
-    n_out = n_steps // save_every + 1
-    R_out = np.empty((n_out, 3))
-    V_out = np.empty((n_out, 3))
-    stats = np.zeros(2, dtype=np.int64)
-    _thermal_kernel(R0, V0, M, potential.code, float(potential.amp), float(potential.lam), W0,
-                    drag, dt, n_steps, save_every, float(modes.a),
-                    zeta_r, zeta_i, om, coef, Er, Ei,
-                    t0, scheme == "hermite", tl.FORMS[form], 4096, R_out, V_out, stats)
+    st, ps, zs, cache = _thermal_state(R0, V0, modes, dt, t0)
+    R_out, V_out = np.empty((n_out, 3)), np.empty((n_out, 3))
+    R_out[0], V_out[0] = st.R, st.V
+    pair = (potential.code, float(potential.amp), float(potential.lam))
+    model = tl.rk5_model(W0, drag, M, form)
+    ctrl = (dt, float(modes.a), t0, save_every, scheme == "hermite", 4096)
+    stats = np.array([1, 0, 0, 0], np.int64)
+
+    def chunk(n0, n1, fl):
+        return _thermal_chunk(n0, n1, ps, zs, cache, pair, model, ctrl, (R_out, V_out), stats, fl)
+
+    tl.run_rk5(chunk, n_steps, dt, "thermal time-local particle")
     if not (np.all(np.isfinite(R_out)) and np.all(np.isfinite(V_out))):
         raise ValueError("the trajectory diverged (non-finite values); reduce dt")
-    t = t0 + dt * save_every * np.arange(n_out)
-    if return_stats:
-        return t, R_out, V_out, {"mode_evaluations": int(stats[0]),
-                                 "cell_changes": int(stats[1])}
-    return t, R_out, V_out
+    st.step, st.t = n_steps, t0 + dt * n_steps
+    info = {"mode_evaluations": int(stats[1]), "cell_changes": int(stats[2])}
+    return Trajectory(t=t0 + dt * save_every * np.arange(n_out), R=R_out, V=V_out, R_final=st.R,
+                      V_final=st.V, n_steps=n_steps, engine="thermal", extras=dict(info, stats=info),
+                      unpack=("t", "R", "V", "stats") if return_stats else ("t", "R", "V"))
 
 
 def trajectory_reference(R0, V0, M, potential, modes, W0, drag, dt, n_steps, t0=0.0):
-    """Plain NumPy reference of :func:`trajectory` (scheme "exact"): dense r_H at every stage."""
-    R = np.asarray(R0, float).copy()
-    V = np.asarray(V0, float).copy()
+    """Plain NumPy reference of :func:`trajectory` (scheme "exact"): dense r_H at every stage,
+    stepped by the one NumPy RK5 (:func:`ionmotion.timelocal.rk5_reference`)."""
     a = modes.a
-    out_R, out_V = [R.copy()], [V.copy()]
 
     def f(t, R, V):
-        cell = np.floor(R / a).astype(int)
-        idx = cell + CORNER_OFFSETS
+        idx = np.floor(R / a).astype(int) + CORNER_OFFSETS
         rH, vH = at_sites(modes, idx, t)
         return tl.acceleration_reference(R, V, potential, idx * a, W0, drag, M, rH=rH, vH=vH)
 
-    for step in range(n_steps):
-        t = t0 + step * dt
-        kR, kV = [], []
-        for s in range(6):
-            Rs = R + dt * sum(tl.BUTCHER_A[s, p] * kR[p] for p in range(s)) if s else R
-            Vs = V + dt * sum(tl.BUTCHER_A[s, p] * kV[p] for p in range(s)) if s else V
-            kR.append(Vs)
-            kV.append(f(t + tl.BUTCHER_C[s] * dt, Rs, Vs))
-        R = R + dt * sum(b * k for b, k in zip(tl.BUTCHER_B, kR))
-        V = V + dt * sum(b * k for b, k in zip(tl.BUTCHER_B, kV))
-        out_R.append(R.copy())
-        out_V.append(V.copy())
-    return t0 + dt * np.arange(n_steps + 1), np.array(out_R), np.array(out_V)
+    return tl.rk5_reference(f, R0, V0, dt, n_steps, t0)
+

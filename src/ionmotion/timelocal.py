@@ -23,7 +23,9 @@ The deterministic case (r_H = ṙ_H = 0, rodin2025 Sec. V, rodin2024 Fig. 6) is 
 :mod:`ionmotion.thermal` extends the same force routine with thermal r_H, ṙ_H of the corner masses.
 Time stepping is Butcher's six-stage fifth-order Runge-Kutta method (:data:`BUTCHER_A` ...), as in
 the authors' code. It is stable for oscillations up to dt·Ω ≈ 0.87 (|R(iy)| ≤ 1 for y ≤ 0.87);
-public functions refuse dt·Ω > :data:`STABILITY_LIMIT`.
+public functions refuse dt·Ω > :data:`STABILITY_LIMIT`, at the start and, through the run-time
+guard of every RK5 step (:func:`particle_rate`), anywhere along the path. Runs are driven in
+chunks (:func:`ionmotion.engine.drive`), so Ctrl-C stops them.
 
 Units are whatever the inputs use consistently (meV, Å, ps for rodin2025; rodin2024's
 dimensionless units with M = μ/4π² and 𝓛 → 𝓜 work the same way).
@@ -32,6 +34,8 @@ import numpy as np
 from numba import njit
 
 from ._validate import finite_array, integer_in, positive, choice
+from .engine import (RUNNING, UNSTABLE, ParticleState, Trajectory, check_memory, check_steps,
+                     drive, lambda_max_sym3, unstable_dt_error)
 from .potentials import pair_derivatives
 
 # Butcher (1964) sixth-stage, fifth-order Runge-Kutta tableau.
@@ -49,6 +53,12 @@ BUTCHER_B = np.array([7.0, 0.0, 32.0, 12.0, 32.0, 7.0]) / 90.0
 STABILITY_LIMIT = 0.85
 """Largest dt·Ω accepted: Butcher's RK5 amplifies oscillations of frequency Ω once dt·Ω ≳ 0.87."""
 
+RUNTIME_LIMIT = 2 * STABILITY_LIMIT
+"""Largest dt·Ω tolerated along the path: a brief pass just above STABILITY_LIMIT (a thermal
+particle close to a mass) amplifies by a few per cent and is harmless; at twice the limit every
+step amplifies the oscillation by more than 10, which is a blow-up, so the run stops with a
+ValueError."""
+
 FORMS = {"rodin2025": 0, "rodin2024": 1}
 
 
@@ -58,17 +68,22 @@ FORMS = {"rodin2025": 0, "rodin2024": 1}
 
 
 @njit(cache=True)
-def _acceleration(R, V, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H, reff, out):
+def _acceleration(R, V, sites, rH, vH, pair, model, work, out):
     """Acceleration R̈ of rodin2025 Eqs. (18)-(20) (form 0) or rodin2024 Eq. (26) (form 1).
 
     sites (n, 3) equilibrium positions, rH, vH (n, 3) homogeneous displacement and velocity of the
-    interacting masses; g (n, 3), H (n, 3, 3), reff (3n,) work arrays; result written to out (3,).
+    interacting masses; pair = (code, amp, lam); model = (W0, drag, M, form, …); work = (g (n, 3),
+    H (n, 3, 3), reff (3n,), Htot (3, 3)) work arrays (on return g, H hold the bare pair
+    derivatives, Htot their sum); result written to out (3,).
     """
+    code, amp, lam = pair
+    W0, drag, M, form = model[0], model[1], model[2], model[3]
+    g, H, reff, Htot = work
     n = sites.shape[0]
     gi = np.empty(3)
     hi = np.empty((3, 3))
     Gv = np.zeros(3)
-    Htot = np.zeros((3, 3))
+    Htot[:, :] = 0.0
     for i in range(n):
         pair_derivatives(code, amp, lam, R[0] - sites[i, 0] - rH[i, 0],
                          R[1] - sites[i, 1] - rH[i, 1], R[2] - sites[i, 2] - rH[i, 2], gi, hi)
@@ -91,28 +106,41 @@ def _acceleration(R, V, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H, 
         for b in range(3):
             LG[a] += drag[a, b] * Gv[b]
     if form == 0:
-        for a in range(3):
-            out[a] = 0.0
-        for i in range(n):
-            pair_derivatives(code, amp, lam,
-                             R[0] + LG[0] - sites[i, 0] - rH[i, 0] - reff[3 * i],
-                             R[1] + LG[1] - sites[i, 1] - rH[i, 1] - reff[3 * i + 1],
-                             R[2] + LG[2] - sites[i, 2] - rH[i, 2] - reff[3 * i + 2], gi, hi)
-            for a in range(3):
-                out[a] -= gi[a]
+        _force_shifted(R, LG, sites, rH, reff, pair, gi, hi, out)
     else:
-        for a in range(3):
-            f = 0.0
-            for i in range(n):
-                f -= g[i, a]
-                for b in range(3):
-                    f += 2.0 * H[i, a, b] * reff[3 * i + b]
-            for b in range(3):
-                f -= Htot[a, b] * LG[b]
-            out[a] = f
+        _force_expanded(g, H, Htot, reff, LG, out)
     for a in range(3):
         out[a] /= M
     return out
+
+
+@njit(cache=True, inline="always")
+def _force_shifted(R, LG, sites, rH, reff, pair, gi, hi, out):
+    """rodin2025 Eq. (18): −Σ_i ∇u(R_eff − s_i − r_eff,i) with R_eff = R + 𝓛G."""
+    code, amp, lam = pair
+    for a in range(3):
+        out[a] = 0.0
+    for i in range(sites.shape[0]):
+        pair_derivatives(code, amp, lam,
+                         R[0] + LG[0] - sites[i, 0] - rH[i, 0] - reff[3 * i],
+                         R[1] + LG[1] - sites[i, 1] - rH[i, 1] - reff[3 * i + 1],
+                         R[2] + LG[2] - sites[i, 2] - rH[i, 2] - reff[3 * i + 2], gi, hi)
+        for a in range(3):
+            out[a] -= gi[a]
+
+
+@njit(cache=True, inline="always")
+def _force_expanded(g, H, Htot, reff, LG, out):
+    """rodin2024 Eq. (26) read literally: −Σg + 2 Σ_i H_i (W0 g)_i − H 𝓛G."""
+    for a in range(3):
+        f = 0.0
+        for i in range(g.shape[0]):
+            f -= g[i, a]
+            for b in range(3):
+                f += 2.0 * H[i, a, b] * reff[3 * i + b]
+        for b in range(3):
+            f -= Htot[a, b] * LG[b]
+        out[a] = f
 
 
 @njit(cache=True, inline="always")
@@ -143,12 +171,66 @@ def _rk5_finish(R, V, dt, kR, kV):
 
 
 @njit(cache=True)
-def _rk5_step(R, V, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, has_c,
-              kR, kV, g, H, reff, Rs, Vs, acc):
-    """One Butcher RK5 step of the deterministic equation (framework displacement rH, vH fixed)."""
+def particle_rate(Ht, drag, M, cdir):
+    """Fastest rate of the particle's equation from its summed pair Hessian Ht (3, 3) at the
+    current state: max(√(λmax(Ht)/M), λmax(Ht 𝓛 Ht)/M), along cdir when it is non-zero (line
+    constraint). The run-time counterpart of :func:`fastest_rate` (positive curvature only: a
+    negative one is a slow exponential, not a step instability)."""
+    G = np.empty((3, 3))           # Ht 𝓛 Ht, symmetrised
+    for a in range(3):
+        for b in range(3):
+            s = 0.0
+            for c in range(3):
+                for e in range(3):
+                    s += 0.5 * (Ht[a, c] * drag[c, e] * Ht[e, b] + Ht[b, c] * drag[c, e] * Ht[e, a])
+            G[a, b] = s
+    if cdir[0] == 0.0 and cdir[1] == 0.0 and cdir[2] == 0.0:
+        w2 = lambda_max_sym3(Ht) / M
+        gam = lambda_max_sym3(G) / M
+    else:
+        w2 = 0.0
+        gam = 0.0
+        for a in range(3):
+            for b in range(3):
+                w2 += cdir[a] * Ht[a, b] * cdir[b] / M
+                gam += cdir[a] * G[a, b] * cdir[b] / M
+    return max(np.sqrt(max(w2, 0.0)), gam)
+
+
+@njit(cache=True, inline="always")
+def rate_bound(Ht, drag_norm, M):
+    """Cheap upper bound of :func:`particle_rate`: ‖Ht‖_F ≥ |λ|max(Ht) and ‖Ht‖_F²‖𝓛‖_F ≥
+    λmax(Ht𝓛Ht). Only when it exceeds the limit is the exact rate computed."""
+    f2 = 0.0
+    for a in range(3):
+        for b in range(3):
+            f2 += Ht[a, b] * Ht[a, b]
+    return max(np.sqrt(np.sqrt(f2) / M), f2 * drag_norm / M)
+
+
+@njit(cache=True, inline="always")
+def step_rate(Ht, model, cdir, dt):
+    """The particle's rate for the guard: the cheap bound if dt·bound is within the stability
+    limit, else the exact :func:`particle_rate`. model = (W0, drag, M, form, ‖drag‖_F)."""
+    r = rate_bound(Ht, model[4], model[2])
+    if r * dt <= RUNTIME_LIMIT:
+        return 0.0
+    return particle_rate(Ht, model[1], model[2], cdir)
+
+
+@njit(cache=True)
+def _rk5_step(R, V, dt, sites, rH, vH, pair, model, cdir, work):
+    """One Butcher RK5 step of the deterministic equation (framework displacement rH, vH fixed).
+    work = (g, H, reff, Htot, kR, kV, Rs, Vs, acc). Returns the particle's rate at the step's
+    start (:func:`step_rate`; 0 when safely stable) for the stability guard."""
+    g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
+    has_c = cdir[0] != 0.0 or cdir[1] != 0.0 or cdir[2] != 0.0
+    rate = 0.0
     for s in range(6):
         _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
-        _acceleration(Rs, Vs, sites, rH, vH, code, amp, lam, W0, drag, M, form, g, H, reff, acc)
+        _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
+        if s == 0:
+            rate = step_rate(Htot, model, cdir, dt)
         if has_c:
             proj = acc[0] * cdir[0] + acc[1] * cdir[1] + acc[2] * cdir[2]
             for a in range(3):
@@ -157,39 +239,46 @@ def _rk5_step(R, V, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, 
             kR[s, a] = Vs[a]
             kV[s, a] = acc[a]
     _rk5_finish(R, V, dt, kR, kV)
+    return rate
 
 
 _A = BUTCHER_A
 _B = BUTCHER_B
 
 
+def rk5_work(n):
+    """Work arrays of the RK5 step for n interacting masses: (g, H, reff, Htot, kR, kV, Rs, Vs,
+    acc)."""
+    return (np.empty((n, 3)), np.empty((n, 3, 3)), np.empty(3 * n), np.empty((3, 3)),
+            np.empty((6, 3)), np.empty((6, 3)), np.empty(3), np.empty(3), np.empty(3))
+
+
+def rk5_model(W0, drag, M, form):
+    """The model tuple of the RK5 kernels: (W0, drag, M, form code, ‖drag‖_F)."""
+    return (W0, drag, M, FORMS[form], float(np.linalg.norm(drag)))
+
+
 @njit(cache=True)
-def _integrate_kernel(R0, V0, M, code, amp, lam, sites, W0, drag, dt, n_steps, save_every,
-                      cdir, has_c, form, R_out, V_out):
+def _integrate_chunk(n0, n1, ps, sites, pair, model, ctrl, out, ctr, fl):
+    """Steps n0+1 … n1 of the deterministic RK5 trajectory. ps = (R, V, cdir, work); ctrl =
+    (dt, save_every); out = (R_out, V_out); ctr = [next output row]; fl = [largest dt·rate]."""
+    R, V, cdir, work = ps
+    dt, save_every = ctrl
+    R_out, V_out = out
     n = sites.shape[0]
     rH = np.zeros((n, 3))
     vH = np.zeros((n, 3))
-    g = np.empty((n, 3))
-    H = np.empty((n, 3, 3))
-    reff = np.empty(3 * n)
-    kR = np.empty((6, 3))
-    kV = np.empty((6, 3))
-    Rs = np.empty(3)
-    Vs = np.empty(3)
-    acc = np.empty(3)
-    R = R0.copy()
-    V = V0.copy()
-    R_out[0] = R
-    V_out[0] = V
-    j = 1
-    for step in range(1, n_steps + 1):
-        _rk5_step(R, V, dt, sites, rH, vH, code, amp, lam, W0, drag, M, form, cdir, has_c,
-                  kR, kV, g, H, reff, Rs, Vs, acc)
+    for step in range(n0 + 1, n1 + 1):
+        rate = _rk5_step(R, V, dt, sites, rH, vH, pair, model, cdir, work)
+        if rate * dt > fl[0]:
+            fl[0] = rate * dt
+        if rate * dt > RUNTIME_LIMIT:
+            return UNSTABLE
         if step % save_every == 0:
-            R_out[j] = R
-            V_out[j] = V
-            j += 1
-    return j
+            R_out[ctr[0]] = R
+            V_out[ctr[0]] = V
+            ctr[0] += 1
+    return RUNNING
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,30 +306,38 @@ def acceleration_reference(R, V, potential, sites, W0, drag, M, rH=None, vH=None
     return F / M
 
 
-def integrate_reference(R0, V0, M, potential, sites, W0, drag, dt, n_steps, constrain=None,
-                        form="rodin2025"):
-    """Plain NumPy Butcher RK5 of the deterministic equation; returns (t, R, V) at every step."""
+def rk5_reference(f, R0, V0, dt, n_steps, t0=0.0):
+    """Plain NumPy Butcher RK5 of R̈ = f(t, R, V): the one reference of both RK5 engines
+    (:func:`integrate_reference`, :func:`ionmotion.thermal.trajectory_reference`). Returns
+    (t, R, V) at every step."""
     R = np.asarray(R0, float).copy()
     V = np.asarray(V0, float).copy()
-    d = None if constrain is None else np.asarray(constrain, float) / np.linalg.norm(constrain)
     out_R, out_V = [R.copy()], [V.copy()]
-
-    def f(R, V):
-        a = acceleration_reference(R, V, potential, sites, W0, drag, M, form=form)
-        return a if d is None else (a @ d) * d
-
-    for _ in range(n_steps):
+    for step in range(n_steps):
+        t = t0 + step * dt
         kR, kV = [], []
         for s in range(6):
             Rs = R + dt * sum(BUTCHER_A[s, p] * kR[p] for p in range(s)) if s else R
             Vs = V + dt * sum(BUTCHER_A[s, p] * kV[p] for p in range(s)) if s else V
             kR.append(Vs)
-            kV.append(f(Rs, Vs))
+            kV.append(f(t + BUTCHER_C[s] * dt, Rs, Vs))
         R = R + dt * sum(b * k for b, k in zip(BUTCHER_B, kR))
         V = V + dt * sum(b * k for b, k in zip(BUTCHER_B, kV))
         out_R.append(R.copy())
         out_V.append(V.copy())
-    return dt * np.arange(n_steps + 1), np.array(out_R), np.array(out_V)
+    return t0 + dt * np.arange(n_steps + 1), np.array(out_R), np.array(out_V)
+
+
+def integrate_reference(R0, V0, M, potential, sites, W0, drag, dt, n_steps, constrain=None,
+                        form="rodin2025"):
+    """Plain NumPy Butcher RK5 of the deterministic equation; returns (t, R, V) at every step."""
+    d = None if constrain is None else np.asarray(constrain, float) / np.linalg.norm(constrain)
+
+    def f(t, R, V):
+        a = acceleration_reference(R, V, potential, sites, W0, drag, M, form=form)
+        return a if d is None else (a @ d) * d
+
+    return rk5_reference(f, R0, V0, dt, n_steps)
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,6 +395,37 @@ def check_time_step(dt, rate, what="the particle"):
                          f"{STABILITY_LIMIT / rate:.4g}")
 
 
+def _constraint(constrain):
+    """Unit direction of the line constraint, or zeros (free 3D motion)."""
+    if constrain is None:
+        return np.zeros(3)
+    cdir = finite_array("constrain", constrain, shape_tail=(3,)).astype(float)
+    nrm = np.linalg.norm(cdir)
+    if cdir.shape != (3,) or nrm == 0:
+        raise ValueError("constrain must be a non-zero 3-vector (the allowed direction)")
+    return cdir / nrm
+
+
+def output_rows(n_steps, save_every, what="the trajectory"):
+    """Rows of an output sampled every save_every-th step, memory checked before allocating."""
+    n_steps = check_steps(n_steps)
+    save_every = integer_in("save_every", save_every, 1)
+    n_out = n_steps // save_every + 1
+    check_memory(f"{what} (n_steps // save_every + 1 = {n_out} rows of R and V)", 48 * n_out,
+                 "raise save_every or lower n_steps")
+    return n_steps, save_every, n_out
+
+
+def run_rk5(chunk, n_steps, dt, what):
+    """Drive an RK5 chunk kernel ``chunk(n0, n1, fl)`` over n_steps steps (Ctrl-C between
+    chunks); raise the unstable-dt ValueError if the particle's rate (largest dt·rate in fl[0])
+    left the stability region."""
+    fl = np.zeros(1)
+    status, _ = drive(lambda n0, n1: chunk(n0, n1, fl), n_steps)
+    if status == UNSTABLE:
+        raise unstable_dt_error(dt, fl[0] / dt, RUNTIME_LIMIT, f"Butcher's RK5 ({what})")
+
+
 def integrate(R0, V0, M, potential, sites, W0, drag, dt, n_steps, constrain=None, save_every=1,
               form="rodin2025"):
     """Deterministic time-local trajectory: rodin2025 Eqs. (18)-(20) with r_H = ṙ_H = 0.
@@ -321,32 +449,38 @@ def integrate(R0, V0, M, potential, sites, W0, drag, dt, n_steps, constrain=None
 
     Returns
     -------
-    t (K,), R (K, 3), V (K, 3).
+    :class:`~ionmotion.engine.Trajectory` that unpacks as t (K,), R (K, 3), V (K, 3).
+
+    Raises ValueError if dt is above the RK5 stability limit for the particle, at the start or
+    anywhere along the path (its curvature and drag rate, :func:`particle_rate`).
     """
     R0, V0, M, dt, sites, W0, drag = _validate_common(R0, V0, M, potential, sites, W0, drag, dt,
                                                       form)
-    n_steps = integer_in("n_steps", n_steps, 1)
-    save_every = integer_in("save_every", save_every, 1)
-    if constrain is None:
-        cdir, has_c = np.zeros(3), False
-    else:
-        cdir = finite_array("constrain", constrain, shape_tail=(3,)).astype(float)
-        nrm = np.linalg.norm(cdir)
-        if cdir.shape != (3,) or nrm == 0:
-            raise ValueError("constrain must be a non-zero 3-vector (the allowed direction)")
-        cdir, has_c = cdir / nrm, True
+    n_steps, save_every, n_out = output_rows(n_steps, save_every)
+    cdir = _constraint(constrain)
     check_time_step(dt, fastest_rate(R0, V0, potential, sites, drag, M))
-    n_out = n_steps // save_every + 1
     R_out = np.empty((n_out, 3))
     V_out = np.empty((n_out, 3))
-    _integrate_kernel(R0, V0, M, potential.code, float(potential.amp), float(potential.lam),
-                      sites, W0, drag, dt, n_steps, save_every, cdir, has_c, FORMS[form],
-                      R_out, V_out)
+    st = ParticleState.start(R0, V0)
+    R_out[0], V_out[0] = st.R, st.V
+    ps = (st.R, st.V, cdir, rk5_work(len(sites)))
+    pair = (potential.code, float(potential.amp), float(potential.lam))
+    model = rk5_model(W0, drag, M, form)
+
+    ctr = np.ones(1, np.int64)
+
+    def chunk(n0, n1, fl):
+        return _integrate_chunk(n0, n1, ps, sites, pair, model, (dt, save_every), (R_out, V_out),
+                                ctr, fl)
+
+    run_rk5(chunk, n_steps, dt, "time-local particle")
     if not (np.all(np.isfinite(R_out)) and np.all(np.isfinite(V_out))):
         raise ValueError("the trajectory diverged (non-finite values); reduce dt or check that "
                          "the particle does not start on top of a framework mass")
-    t = dt * save_every * np.arange(n_out)
-    return t, R_out, V_out
+    st.step = n_steps
+    st.t = dt * n_steps
+    return Trajectory(t=dt * save_every * np.arange(n_out), R=R_out, V=V_out, R_final=st.R,
+                      V_final=st.V, n_steps=n_steps, engine="timelocal")
 
 
 def energy(R, V, M, potential, sites):

@@ -1,6 +1,10 @@
-"""The book end to end: every chapter in _toc.yml executes at quality="draft" and the HTML builds
-with Sphinx warnings as errors (python -m ionbook build)."""
+"""The book end to end, as CI runs it: every chapter in _toc.yml executes at quality="draft" (the
+fast correctness path), then the published site is built at quality="paper" from the cached
+results in data/ (python -m ionbook build: HTML with Sphinx warnings as errors, and the PDF) into
+_build/html, which tests/test_browser.py opens next. Neither changes a tracked file."""
 import json
+import re
+import subprocess
 
 import pytest
 
@@ -8,6 +12,37 @@ from ionbook import execute as book_execute, site as book_site
 from ionbook.paths import repo_root
 
 pytestmark = pytest.mark.book
+
+
+def _tracked_changes(root):
+    """`git status` of the tracked files (None outside a git checkout)."""
+    try:
+        r = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                            "--untracked-files=no"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sorted(r.stdout.splitlines())
+
+
+@pytest.fixture(scope="module")
+def status_before():
+    return _tracked_changes(repo_root())
+
+
+def _records(root, quality):
+    recs = []
+    for f in (root / "data" / "checks").glob(f"*.{quality}.json"):
+        recs.extend(json.loads(f.read_text()))
+    return recs
+
+
+def _titles(root):
+    """Chapter titles as the pages show them (the first `# ` heading of each source)."""
+    out = {}
+    for slug in book_execute.chapter_slugs(root):
+        text = (root / "notebooks" / f"{slug}.md").read_text()
+        out[slug] = re.search(r"^# (.+)$", text, flags=re.M).group(1).strip()
+    return out
 
 
 def test_toc_lists_a_source_for_every_chapter():
@@ -23,27 +58,64 @@ def test_toc_lists_a_source_for_every_chapter():
         assert "tags: [parameters]" in text and 'quality = "draft"' in text, slug
 
 
-def test_book_builds_from_draft_execution():
+def test_toc_numbers_the_chapters_and_not_the_reference_pages():
+    """Chapters numbered (so the book's numbers read 6.2), the reference part not."""
+    toc = (repo_root() / "_toc.yml").read_text()
+    parts = re.split(r"^  - caption: ", toc, flags=re.M)[1:]
+    assert parts
+    for part in parts:
+        numbered = re.search(r"^\s+numbered:\s*true\s*$", part, flags=re.M) is not None
+        chapters = "book/generated/" in part and not part.startswith("Reference")
+        assert numbered == chapters, part.splitlines()[0]
+
+
+def test_every_chapter_executes_at_draft_quality(status_before):
+    # status_before: taken before anything executes, compared after the paper build
     root = repo_root()
     slugs = book_execute.chapter_slugs(root)
-    index = book_site.build(quality="draft", only=slugs, jobs=2, root=root)
-    assert index.exists()
-    for slug in slugs:
-        assert (root / "_build" / "html" / "book" / "generated" / f"{slug}.html").exists(), slug
-    # every chapter recorded at least one reproduction check, and none failed
-    recs = []
-    for f in (root / "data" / "checks").glob("*.draft.json"):
-        recs.extend(json.loads(f.read_text()))
-    chapters = {r["chapter"] for r in recs}
-    assert all(r["passed"] for r in recs)
-    missing = [s for s in slugs if s not in chapters]
+    book_site.execute_all("draft", slugs, jobs=2, root=root)
+    recs = _records(root, "draft")
+    failed = [f"{r['chapter']}: {r['quantity']}" for r in recs if not r["passed"]]
+    assert not failed, failed
+    missing = [s for s in slugs if s not in {r["chapter"] for r in recs}]
     assert not missing, f"chapters without a check cell record: {missing}"
 
 
+def test_published_site_builds_at_paper_quality():
+    """`python -m ionbook build`: paper quality from the caches, HTML and PDF."""
+    root = repo_root()
+    slugs = book_execute.chapter_slugs(root)
+    index = book_site.build(quality="paper", only=slugs, jobs=2, root=root)
+    assert index.exists()
+    for slug in slugs:
+        assert (root / "_build" / "html" / "book" / "generated" / f"{slug}.html").exists(), slug
+    recs = _records(root, "paper")
+    failed = [f"{r['chapter']}: {r['quantity']}" for r in recs if not r["passed"]]
+    assert not failed, failed
+    missing = [s for s in slugs if s not in {r["chapter"] for r in recs}]
+    assert not missing, f"chapters without a paper-quality check record: {missing}"
+    # the executed chapters are the paper ones (their injected parameters say so)
+    import nbformat
+    for slug in slugs:
+        nb = nbformat.read(root / "book" / "generated" / f"{slug}.ipynb", as_version=4)
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert injected and "quality = \"paper\"" in injected[0].source, slug
+
+
+def test_building_leaves_the_tracked_tree_unchanged(status_before):
+    """`git status` after the draft execution and the paper build is what it was before: data
+    files rewritten with the same result (float noise, time stamps) were put back."""
+    if status_before is None:
+        pytest.skip("not a git checkout")
+    assert _tracked_changes(repo_root()) == status_before
+
+
 def test_every_labelled_figure_has_an_image():
-    """Each cell with mystnb figure metadata produced an image (else its label is undefined)."""
+    """Each cell with mystnb figure metadata produced an image (else its label is undefined),
+    stored at twice its display size (ionbook.style: retina PNGs, at least 200 dpi)."""
     import nbformat
     root = repo_root()
+    n = 0
     for slug in book_execute.chapter_slugs(root):
         nb = nbformat.read(root / "book" / "generated" / f"{slug}.ipynb", as_version=4)
         for cell in nb.cells:
@@ -51,3 +123,31 @@ def test_every_labelled_figure_has_an_image():
             if fig:
                 images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
                 assert images, f"{slug}: figure {fig.get('name')} has no image output"
+                for o in images:
+                    meta = o.get("metadata", {}).get("image/png", {})
+                    assert "width" in meta, f"{slug}: {fig.get('name')} is not a retina PNG"
+                n += 1
+    assert n > 0
+
+
+def test_pdf_holds_every_chapter_with_figures_and_typeset_equations():
+    pypdf = pytest.importorskip("pypdf")
+    root = repo_root()
+    path = root / "_build" / "html" / book_site.PDF_NAME
+    assert path.is_file(), f"{path} missing: python -m ionbook build writes it"
+    reader = pypdf.PdfReader(str(path))
+    slugs = book_execute.chapter_slugs(root)
+    assert len(reader.pages) > 5 * len(slugs)
+    text = "\n".join(p.extract_text() or "" for p in reader.pages)
+    flat = re.sub(r"\s+", " ", text)
+    missing = [t for t in _titles(root).values() if " ".join(t.split()) not in flat]
+    assert not missing, f"chapter titles not in the PDF: {missing}"
+    outline = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert len(outline) >= len(slugs), outline
+    # the figures are in it (one image per figure at least) ...
+    n_images = sum(len(p.images) for p in reader.pages)
+    n_figures = len(list((root / "_build" / "html" / "_images").glob("*.png")))
+    assert n_images >= 0.9 * n_figures, (n_images, n_figures)
+    # ... and the equations were typeset by MathJax, not printed as TeX
+    raw = [m for m in (r"\frac", r"\mathbf", r"\begin{", "$$") if m in text]
+    assert not raw, f"untypeset TeX in the PDF: {raw}"

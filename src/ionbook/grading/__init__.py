@@ -41,6 +41,8 @@ SPECS = Path(__file__).resolve().parent / "exercises"
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w\-:]+)\}(?P<arg>.*)$")
 _OPTION = re.compile(r"^\s*:[\w\-]+:")
 DEFAULT_MANUAL_POINTS = 2
+LOCAL_MATHJAX = Path(os.environ.get("IONMOTION_BROWSER_PREFIX", "/opt/ionmotion-browser")) \
+    / "node_modules" / "mathjax" / "es5" / "tex-mml-chtml.js"
 
 
 class AssignmentError(ValueError):
@@ -435,9 +437,11 @@ def handout_pdf(notebook, pdf=None):
     notebook = Path(notebook)
     pdf = Path(pdf or notebook.with_suffix(".pdf"))
     html = notebook.with_suffix(".html")
-    _run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook),
-          "--output", html.stem, "--output-dir", str(html.parent)], dict(os.environ),
-         cwd=notebook.parent)
+    cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook),
+           "--output", html.stem, "--output-dir", str(html.parent)]
+    if LOCAL_MATHJAX.exists():  # offline: typeset formulas with the local copy
+        cmd.append(f"--HTMLExporter.mathjax_url={LOCAL_MATHJAX.as_uri()}")
+    _run(cmd, dict(os.environ), cwd=notebook.parent)
     browser = shutil.which("chromium") or shutil.which("chromium-browser") \
         or shutil.which("google-chrome")
     if not browser:
@@ -496,16 +500,36 @@ def grade_folder(assignment, submissions, csv_path=None, root=None):
                 if q not in questions:
                     questions.append(q)
             rows.append(row)
+    manual = [f"{name} (by hand, of {pts:g})" for name, pts in _manual_questions(assignment)]
     table = []
     for r in rows:
         d = {"submission": r["submission"], **{q: r["scores"].get(q, 0) for q in questions},
+             **{m: "" for m in manual},
              "total": r["total"], "possible": r["possible"], "error": r.get("error", "")}
         table.append(d)
     with open(csv_path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["submission", *questions, "total", "possible", "error"])
+        w = csv.DictWriter(f, fieldnames=["submission", *questions, *manual, "total",
+                                          "possible", "error"])
         w.writeheader()
         w.writerows(table)
     return GradeTable(csv_path, questions, table)
+
+
+def _manual_questions(assignment):
+    """(name, points) of the questions graded by hand, from the instructor notebook."""
+    import nbformat
+    import yaml
+
+    folder = Path(assignment)
+    folder = folder.parent.parent if folder.suffix == ".zip" else folder
+    out = []
+    for nb_path in sorted((folder / "instructor").glob("*.ipynb")):
+        for cell in nbformat.read(nb_path, as_version=4).cells:
+            if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
+                q = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+                if q.get("manual"):
+                    out.append((q["name"], q.get("points", 0)))
+    return out
 
 
 _GRADE_ONE = """

@@ -19,13 +19,11 @@ import shutil
 import time
 from pathlib import Path
 
-from .parameters import QUIET_PAPERMILL, ParameterError, chapter_source, differs_from_default, \
-    validate
+from .parameters import GENERATED_PAGES, QUIET_PAPERMILL, ParameterError, chapter_slugs, \
+    chapter_source, differs_from_default, validate
 from .paths import repo_root
 
 GENERATED = Path("book") / "generated"
-GENERATED_PAGES = {"reproduction"}
-"""Pages in book/generated/ written by the pipeline itself rather than executed from a notebook."""
 CUSTOM_ENV = "IONBOOK_CUSTOM_PARAMETERS"
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 """The kernel's own log (e.g. ipykernel's notice about TCP transport) is not for readers."""
@@ -33,14 +31,6 @@ KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 
 class ChapterFailed(RuntimeError):
     """A chapter's execution stopped with an error; the message is one line (cell, error)."""
-
-
-def chapter_slugs(root=None):
-    """Slugs of the executed chapters that `_toc.yml` lists, in reading order."""
-    root = Path(root or repo_root())
-    toc = (root / "_toc.yml").read_text()
-    found = re.findall(r"file:\s*book/generated/([\w\-]+)\s*$", toc, flags=re.M)
-    return [s for s in found if s not in GENERATED_PAGES]
 
 
 def _parse_value(text):

@@ -140,10 +140,20 @@ def chapter_source(slug, root=None):
     return src
 
 
+GENERATED_PAGES = {"reproduction"}
+"""Pages in book/generated/ written by the pipeline itself rather than executed from a notebook."""
+
+
+def chapter_slugs(root=None):
+    """Slugs of the executed chapters that `_toc.yml` lists, in reading order."""
+    root = Path(root or repo_root())
+    toc = (root / "_toc.yml").read_text()
+    found = re.findall(r"file:\s*book/generated/([\w\-]+)\s*$", toc, flags=re.M)
+    return [s for s in found if s not in GENERATED_PAGES]
+
+
 def known_chapters(root=None):
     """Chapter slugs in reading order (`_toc.yml`), then any other notebooks/*.md."""
-    from .execute import chapter_slugs
-
     root = Path(root or repo_root())
     try:
         slugs = chapter_slugs(root)

@@ -482,9 +482,12 @@ def _autograder_zip(path):
                           "`python -m ionbook assignment CHAPTER`)")
 
 
-def grade_folder(assignment, submissions, csv_path=None, root=None):
+def grade_folder(assignment, submissions, csv_path=None, root=None, jobs=2):
     """Grade every `*.ipynb` in `submissions` with the assignment's autograder (no Docker) and
-    write a CSV (one row per submission: score of every question, total, possible)."""
+    write a CSV (one row per submission: score of every question, total, possible). `jobs`
+    submissions are graded at a time, each in its own process."""
+    from concurrent.futures import ThreadPoolExecutor
+
     root = Path(root or repo_root())
     zip_path = _autograder_zip(assignment)
     subs = sorted(p for p in Path(submissions).glob("*.ipynb"))
@@ -494,8 +497,9 @@ def grade_folder(assignment, submissions, csv_path=None, root=None):
     rows, questions = [], []
     with tempfile.TemporaryDirectory() as tmp:
         scratch = scratch_root(root, Path(tmp) / "root")
-        for sub in subs:
-            row = _grade_one(sub, zip_path, scratch, Path(tmp))
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+            graded = list(ex.map(lambda sub: _grade_one(sub, zip_path, scratch, Path(tmp)), subs))
+        for row in graded:
             for q in row["scores"]:
                 if q not in questions:
                     questions.append(q)

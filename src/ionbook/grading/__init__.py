@@ -439,9 +439,17 @@ def handout_pdf(notebook, pdf=None):
     html = notebook.with_suffix(".html")
     cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook),
            "--output", html.stem, "--output-dir", str(html.parent)]
-    if LOCAL_MATHJAX.exists():  # offline: typeset formulas with the local copy
-        cmd.append(f"--HTMLExporter.mathjax_url={LOCAL_MATHJAX.as_uri()}")
     _run(cmd, dict(os.environ), cwd=notebook.parent)
+    if LOCAL_MATHJAX.exists():  # offline: typeset the formulas with the local MathJax 3
+        page = html.read_text()
+        block = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->",
+                           flags=re.S)
+        mathjax = (
+            "<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+            "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true}};</script>\n"
+            f'<script src="{LOCAL_MATHJAX.as_uri()}"></script>')
+        if block.search(page):
+            html.write_text(block.sub(lambda m: mathjax, page, count=1))
     browser = shutil.which("chromium") or shutil.which("chromium-browser") \
         or shutil.which("google-chrome")
     if not browser:

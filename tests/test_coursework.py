@@ -317,5 +317,115 @@ def test_reproduce_all_runs_chapters_on_one_cluster_and_reports_failures(tmp_pat
     assert "FAIL" in log and "chapter plain failed" in log and "ReproductionError" in log
     page = (tmp_path / "book" / "generated" / "reproduction.md").read_text()
     assert "**FAIL**" in page and "5 checks recorded, 4 passed, 1 failed" in page
-    for slug in ("sweepy", "plain"):
-        assert (tmp_path / "book" / "generated" / f"{slug}.ipynb").exists()
+    # the chapter that ran is published; the failed one is kept for reading, not published
+    assert (tmp_path / "book" / "generated" / "sweepy.ipynb").exists()
+    assert not (tmp_path / "book" / "generated" / "plain.ipynb").exists()
+    assert (tmp_path / "build" / "notebooks" / "plain.failed.ipynb").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# otter-grader assignments: plain Markdown, instructor notebooks, the whole teacher loop
+
+from ionbook.grading import (AssignmentError, grade_folder, instructor_notebook, load_spec,
+                             make_assignment as make_otter_assignment)
+from ionbook.grading.myst import Numbering, plain_markdown
+
+
+def test_plain_markdown_rewrites_myst_with_the_books_numbers():
+    text = """(sec-x)=
+## A section
+
+$$
+a = b
+$$ (toy-eq)
+
+See {eq}`toy-eq`, {numref}`fig-toy`, {cite}`rodin2025`, {ref}`the model <model-framework>`,
+{ref}`toy-ex-2` and {doc}`errata`.
+
+```{note}
+:class: dropdown
+Careful with {eq}`toy-eq`.
+```
+"""
+    num = Numbering(chapter=6, equations={"toy-eq": "6.1"}, figures={"fig-toy": "6.2"},
+                    exercises={"toy-ex-2": "6.2"}, citations={"rodin2025": "Rodin et al. (2025)"})
+    out = plain_markdown(text, num)
+    assert "(sec-x)=" not in out and "{" not in out.replace("\\tag{6.1}", "")
+    assert "\\tag{6.1}" in out and out.count("$$") == 2
+    assert "See (6.1), Fig. 6.2, Rodin et al. (2025), the model,\nExercise 6.2 and errata." in out
+    assert "> **Note.**" in out and "> Careful with (6.1)." in out and ":class:" not in out
+
+
+REAL_SLUGS = [p.stem for p in REAL]
+
+
+@pytest.mark.parametrize("slug", REAL_SLUGS)
+def test_instructor_notebook_of_every_chapter(slug):
+    """Every exercise becomes an otter question with points; grading files name only
+    exercises that exist; Markdown shows no MyST markup; captions are visible text."""
+    nb, questions = instructor_notebook(slug, root=REPO)
+    text = (REPO / "notebooks" / f"{slug}.md").read_text()
+    assert [q[0] for q in questions] == exercise_labels(text)
+    assert all(q[2] > 0 for q in questions)
+    raw = [c.source for c in nb.cells if c.cell_type == "raw"]
+    assert sum(r.startswith("# BEGIN QUESTION") for r in raw) == len(questions)
+    assert sum(r.startswith("# END QUESTION") for r in raw) == len(questions)
+    assert raw.count("# BEGIN SOLUTION") == raw.count("# END SOLUTION") >= len(questions)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for myst in ("{eq}`", "{cite}`", "{ref}`", "{numref}`", "{exercise}", "{solution-start}",
+                 "````"):
+        assert myst not in md, myst
+    assert not re.search(r"^\([\w-]+\)=\s*$", md, flags=re.M)
+    chapter = jupytext.reads(text, fmt="md:myst")
+    captions = [c for c in chapter.cells
+                if c.metadata.get("mystnb", {}).get("figure", {}).get("caption")]
+    shown = [c for c in nb.cells if c.cell_type == "markdown"
+             and re.match(r"^\*\*Fig\. \d+\.\d+\.\*\* \S", c.source)]
+    assert len(shown) == len(captions)
+    spec = load_spec(slug)
+    for label, entry in spec.items():
+        assert entry.get("points", 0) > 0
+        if not entry.get("manual"):
+            assert entry.get("hidden"), f"{label}: autograded exercises need hidden tests"
+
+
+def test_teacher_chooses_exercises_and_mistakes_are_one_line():
+    nb, questions = instructor_notebook("model-framework", ["3", "model-framework-ex-1"], REPO)
+    assert [q[0] for q in questions] == ["model-framework-ex-1", "model-framework-ex-3"]
+    text = "\n".join(c.source for c in nb.cells)
+    assert "model-framework-ex-2" not in text and "Exercise 1.2" not in text
+    with pytest.raises(AssignmentError, match="exercises: 1 \\(model-framework-ex-1\\)"):
+        instructor_notebook("model-framework", ["9"], REPO)
+
+
+def test_teacher_loop_assign_then_grade_a_correct_and_a_wrong_submission(tmp_path):
+    """The whole loop on a real chapter: otter assign, then grading (no Docker) of the solved
+    notebook and of a submission that answers the re-execution exercise with the default
+    framework's value instead of the stiffer one's."""
+    res = make_otter_assignment("model-framework", tmp_path / "assignments",
+                                exercises=["1", "3"], check=False, root=REPO)
+    student = nbformat.read(res.student, as_version=4)
+    stext = "\n".join(c.source for c in student.cells)
+    assert "stiff.max_frequency" not in stext and "HIDDEN" not in stext  # no solutions/hidden
+    assert "stiff_omega_max = ..." in stext and 'grader.check("model-framework-ex-3")' in stext
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    solved = res.autograder.parent / "model-framework.ipynb"
+    (subs / "correct.ipynb").write_text(solved.read_text())
+    for cell in student.cells:  # a student who reruns nothing: the default framework's numbers
+        if cell.source.startswith("freqs_R = ..."):
+            cell.source = "R_pt = np.array([np.pi / a] * 3)\nfreqs_R = lat.frequencies(R_pt)"
+        if cell.source.startswith("stiff_omega_max = ..."):
+            cell.source = "stiff_omega_max = lat.max_frequency\ndrag_ratio = 1.0"
+    nbformat.write(student, subs / "wrong.ipynb")
+    table = grade_folder(res.folder, subs, tmp_path / "scores.csv", root=REPO)
+    rows = {r["submission"]: r for r in table.rows}
+    assert rows["correct.ipynb"]["total"] == rows["correct.ipynb"]["possible"] == 6
+    wrong = rows["wrong.ipynb"]
+    assert wrong["model-framework-ex-1"] == 2           # right at the default parameters
+    assert 0 < wrong["model-framework-ex-3"] < 4        # public test passes, hidden ones fail
+    assert wrong["total"] < rows["correct.ipynb"]["total"]
+    header = (tmp_path / "scores.csv").read_text().splitlines()[0]
+    assert header.startswith("submission,model-framework-ex-1,model-framework-ex-3")
+    assert not (REPO / "data" / "checks" / "model-framework.draft.json").exists() or \
+        "otter" not in (REPO / "data" / "checks" / "model-framework.draft.json").read_text()

@@ -1,57 +1,194 @@
-"""The book pipeline: execute chapters with papermill, then build HTML with Jupyter Book.
+"""The book's command line: execute chapters with papermill, build the HTML with Jupyter Book,
+make and grade coursework.
 
-    python -m ionbook build                 # every chapter at quality="draft", then the HTML
-    python -m ionbook build --quality paper # the papers' resolution (uses data/ caches)
-    python -m ionbook execute model-framework -p quality paper -p n_grid 64
-    python -m ionbook html                  # HTML only, from already executed chapters
-    python -m ionbook assignment model-framework --out assignments/
-    python -m ionbook reproduce             # all chapters at paper quality via dask
+    python -m ionbook list                     # the chapters, with their titles
+    python -m ionbook params model-framework   # a chapter's parameters: default, type, allowed
+    python -m ionbook execute model-framework -p k2 120 -p quality draft
+    python -m ionbook html                     # HTML only, from already executed chapters
+    python -m ionbook build                    # every chapter at quality="paper" (caches), HTML
+    python -m ionbook build --quality draft    # quick executions (what CI runs)
+    python -m ionbook pdf                      # the book as PDF
+    python -m ionbook assignment model-framework --exercises 1 3 --out assignments/
+    python -m ionbook grade assignments/model-framework submissions/ --csv scores.csv
+    python -m ionbook reproduce                # every chapter at paper quality via dask
 
 A chapter is `notebooks/<slug>.md` (jupytext MyST); its executed copy is
 `book/generated/<slug>.ipynb`, which `_toc.yml` lists. Jupyter Book never executes anything
-(`execute_notebooks: off`); a cell error fails `execute`, and `html` runs Sphinx with `-W`
-(warnings are errors).
+(`execute_notebooks: off`). A mistake on the command line (an unknown chapter or parameter, a
+value of the wrong type) is answered with one line naming what is allowed, and exit code 2; a
+chapter that fails is reported in one line with exit code 1.
 """
 import argparse
-
-from .execute import _parse_value, execute
-from .site import build, html
+import sys
 
 
-def _main(argv=None):
+class UsageError(Exception):
+    """A command-line mistake: printed as one line, exit code 2."""
+
+
+def _chapters_epilog():
+    try:
+        from .parameters import chapter_title, known_chapters
+
+        slugs = known_chapters()
+        width = max(map(len, slugs), default=0)
+        return "chapters:\n" + "\n".join(f"  {s.ljust(width)}  {chapter_title(s)}" for s in slugs) \
+            + "\n\nparameters of a chapter: python -m ionbook params <chapter>"
+    except Exception:  # help must work even outside a checkout
+        return "chapters: python -m ionbook list"
+
+
+def _parser():
+    fmt = argparse.RawDescriptionHelpFormatter
+    epilog = _chapters_epilog()
     p = argparse.ArgumentParser(prog="python -m ionbook", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="execute every chapter, then build the HTML")
-    b.add_argument("--quality", default="draft", choices=["draft", "paper"])
-    b.add_argument("--only", nargs="*", help="execute only these slugs (others must exist)")
+                                formatter_class=fmt, epilog=epilog)
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    sub.add_parser("list", help="the chapters (slug and title)")
+    pa = sub.add_parser("params", help="a chapter's parameters", formatter_class=fmt,
+                        epilog=epilog)
+    pa.add_argument("slug", metavar="CHAPTER")
+    b = sub.add_parser("build", help="execute every chapter, then build the HTML",
+                       formatter_class=fmt, epilog=epilog)
+    b.add_argument("--quality", default="paper",
+                   help='"paper" (default: the published book, read from the data/ caches) or '
+                        '"draft" (quick, what CI runs)')
+    b.add_argument("--only", nargs="*", metavar="CHAPTER",
+                   help="execute only these chapters (the others must already be executed)")
     b.add_argument("--jobs", type=int, default=2)
-    e = sub.add_parser("execute", help="execute one chapter with parameters")
-    e.add_argument("slug")
+    e = sub.add_parser("execute", help="execute one chapter with parameters",
+                       formatter_class=fmt, epilog=epilog,
+                       description="Execute one chapter into book/generated/<chapter>.ipynb. "
+                                   "`python -m ionbook params CHAPTER` lists its parameters.")
+    e.add_argument("slug", metavar="CHAPTER")
     e.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                   metavar=("NAME", "VALUE"))
-    sub.add_parser("html", help="build the HTML from executed chapters")
-    a = sub.add_parser("assignment", help="solution-free copies of chapters for coursework")
-    a.add_argument("slugs", nargs="+")
-    a.add_argument("--out", default="assignments")
+                   metavar=("NAME", "VALUE"), help="set a parameter (repeat for several)")
+    sub.add_parser("html", help="build the HTML from the executed chapters")
+    sub.add_parser("pdf", help="build the book as PDF (ionbook.site.pdf)")
+    a = sub.add_parser("assignment", formatter_class=fmt, epilog=epilog,
+                       help="an autograded assignment (otter-grader) from a chapter")
+    a.add_argument("slug", metavar="CHAPTER")
+    a.add_argument("--exercises", nargs="*", default=None, metavar="N",
+                   help="exercises to include: numbers in the chapter (1 3) or labels "
+                        "(default: all)")
+    a.add_argument("--out", default="assignments", help="folder (default: assignments/)")
+    a.add_argument("--pdf", action="store_true", help="also print the student notebook to PDF")
+    a.add_argument("--no-check", action="store_true",
+                   help="do not run the instructor notebook's tests against its solutions")
+    g = sub.add_parser("grade", help="grade a folder of submitted notebooks into a CSV")
+    g.add_argument("assignment", help="the assignment folder (or its autograder .zip)")
+    g.add_argument("submissions", help="folder of submitted .ipynb files")
+    g.add_argument("--csv", default=None, help="output CSV (default: <submissions>/scores.csv)")
     r = sub.add_parser("reproduce", help="all chapters at quality=paper via dask.distributed")
     r.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
     r.add_argument("--stale", action="store_true",
                    help="re-run only the chapters and cached results made by other code than the current")
-    args = p.parse_args(argv)
-    if args.cmd == "build":
-        print(build(args.quality, args.only, args.jobs))
-    elif args.cmd == "execute":
-        execute(args.slug, {k: _parse_value(v) for k, v in args.parameter})
-    elif args.cmd == "html":
-        print(html())
-    elif args.cmd == "assignment":
-        from .coursework import make_assignment
-        for slug in args.slugs:
-            print(make_assignment(slug, args.out))
-    elif args.cmd == "reproduce":
-        from .reproduce import reproduce_all, reproduce_stale
-        (reproduce_stale if args.stale else reproduce_all)(args.scheduler)
+    return p
+
+
+def _parameters(pairs):
+    params = {}
+    for name, value in pairs:
+        if name in params:
+            raise UsageError(f"parameter {name!r} given twice")
+        params[name] = value  # converted by the chapter's declared type (ionbook.parameters)
+    return params
+
+
+def _chapter(slug):
+    from .parameters import chapter_source
+
+    chapter_source(slug)  # ParameterError naming the chapters
+    return slug
+
+
+def _html_guard():
+    from .execute import unpublishable
+
+    missing, broken = unpublishable()
+    if missing:
+        raise UsageError(
+            f"{len(missing)} chapter(s) not executed yet ({', '.join(missing)}): run "
+            "`python -m ionbook build` (all chapters, then the HTML) or "
+            f"`python -m ionbook execute {missing[0]}` for one")
+    if broken:
+        raise UsageError(f"not publishing chapter(s) with errors in book/generated/: "
+                         f"{', '.join(broken)}; re-run `python -m ionbook execute {broken[0]}`")
+
+
+def run(argv=None):
+    """The command line; returns the exit code."""
+    from .execute import ChapterFailed
+    from .parameters import ParameterError, QUALITIES
+
+    args = _parser().parse_args(argv)
+    try:
+        if args.cmd == "list":
+            from .parameters import chapter_title, known_chapters
+
+            slugs = known_chapters()
+            width = max(map(len, slugs), default=0)
+            for s in slugs:
+                print(f"{s.ljust(width)}  {chapter_title(s)}")
+        elif args.cmd == "params":
+            from .parameters import describe
+
+            print(describe(_chapter(args.slug)))
+        elif args.cmd == "execute":
+            from .execute import execute
+
+            execute(_chapter(args.slug), _parameters(args.parameter))
+        elif args.cmd == "build":
+            from .site import build
+
+            if args.quality not in QUALITIES:
+                raise ParameterError(f"--quality must be \"draft\" or \"paper\"; got "
+                                     f"{args.quality!r}")
+            for slug in args.only or []:
+                _chapter(slug)
+            print(build(args.quality, args.only, args.jobs))
+        elif args.cmd == "html":
+            from .site import html
+
+            _html_guard()
+            print(html())
+        elif args.cmd == "pdf":
+            try:
+                from .site import pdf
+            except ImportError:
+                raise UsageError("this version of the book has no PDF build "
+                                 "(ionbook.site.pdf is missing)") from None
+            print(pdf())
+        elif args.cmd == "assignment":
+            from .grading import make_assignment
+
+            result = make_assignment(_chapter(args.slug), args.out, exercises=args.exercises,
+                                     pdf=args.pdf, check=not args.no_check)
+            for line in result.summary():
+                print(line)
+        elif args.cmd == "grade":
+            from .grading import grade_folder
+
+            table = grade_folder(args.assignment, args.submissions, args.csv)
+            print(table.summary())
+        elif args.cmd == "reproduce":
+            from .reproduce import reproduce_all, reproduce_stale
+
+            (reproduce_stale if args.stale else reproduce_all)(args.scheduler)
+    except (ParameterError, UsageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except ChapterFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _main(argv=None):
+    sys.exit(run(argv))
 
 
 if __name__ == "__main__":

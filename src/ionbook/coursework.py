@@ -1,8 +1,9 @@
-"""Coursework: solution-free assignment notebooks.
+"""Coursework: solution-free copies of chapters (no grading).
 
-    python -m ionbook assignment model-framework --out assignments/
+    python -c "from ionbook.coursework import make_assignment; make_assignment('model-framework')"
 
-:func:`make_assignment` reads `notebooks/<slug>.md`, removes every solution (the
+The command line's `python -m ionbook assignment` makes autograded assignments with otter-grader
+instead (:mod:`ionbook.grading`). :func:`make_assignment` reads `notebooks/<slug>.md`, removes every solution (the
 ``{solution-start}`` … ``{solution-end}`` pairs together with the code cells between them, and
 single-block ``{solution}`` directives), keeps every exercise and every check cell, and writes
 `<out_dir>/<slug>.ipynb` (to run) and `<out_dir>/<slug>.md` (jupytext, to edit). Where a removed

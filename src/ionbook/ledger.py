@@ -145,11 +145,11 @@ def page(root=None):
     ]
     for paper, spec in inv.items():
         e = card[paper]
-        lines += [f":::{{grid-item-card}} {paper}", f"{spec['title']}", "^^^"]
+        lines += [f":::{{grid-item-card}} {paper}", "", f"*{spec['title']}*", ""]
         for item, status, rs in e["items"]:
             n = f" ({len(rs)})" if rs else ""
             lines.append(f"- {STATUS_MARK[status]} {item['id']}{n}: {item['what']}")
-        lines += ["+++", f"{_paper_sentence(paper, e)} Records: "
+        lines += ["", f"**{_paper_sentence(paper, e)}** Records: "
                   f"{_verdict_counts(e['verdicts']) or 'none'}.", ":::", ""]
     lines += ["::::", ""]
     own = card[None]["verdicts"]

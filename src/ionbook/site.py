@@ -44,54 +44,19 @@ VOLATILE_KEYS = {"created", "wall_time_s"}
 
 
 def write_summary(root=None):
-    """Generate book/generated/reproduction.md from data/checks/*.json; return failed records."""
-    from .checks import fmt, load_records
+    """Generate book/generated/reproduction.md (the ledger: scorecard, what is not reproduced,
+    every paper-quality record) from data/checks/*.paper.json; return the failed records."""
+    from .checks import load_records
+    from .ledger import page
 
     root = Path(root or repo_root())
-    recs = load_records(root)
-    failed = [r for r in recs if not r["passed"]]
-    lines = [
-        "(reproduction)=", "# What this book reproduces", "",
-        "Every check cell of every chapter records the quantity it compares, the paper's value,",
-        "the book's value and the tolerance the chapter states. This page is generated from",
-        "those records (`data/checks/*.json`) at each build; the build fails if any record",
-        "failed. *draft* rows come from the quick executions used in CI, *paper* rows from",
-        "executions at the papers' resolution.", "",
-        f"{len(recs)} checks recorded, {len(recs) - len(failed)} passed, {len(failed)} failed.", "",
-        "## At a glance", "",
-        "| chapter | draft checks (passed) | paper checks (passed) |", "|---|---|---|",
-    ]
-    for chapter in sorted({r["chapter"] for r in recs}):
-        counts = []
-        for quality in ("draft", "paper"):
-            mine = [r for r in recs if r["chapter"] == chapter and r["quality"] == quality]
-            counts.append(f"{len(mine)} ({sum(r['passed'] for r in mine)})" if mine else "not run")
-        lines.append(f"| {{ref}}`{chapter} <{chapter}>` | {counts[0]} | {counts[1]} |")
-    lines += [
-        "", "## Every check", "",
-        "| chapter | quality | quantity | source | paper | book | tolerance | result |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in sorted(recs, key=lambda r: (r["chapter"], r["quality"])):
-        tol = []
-        if r.get("rtol") is not None:
-            tol.append(f"rtol {r['rtol']:g}")
-        if r.get("atol") is not None:
-            tol.append(f"atol {r['atol']:g}")
-        q = r["quantity"] + (f" [{r['unit']}]" if r.get("unit") else "")
-        cells = [f"{{ref}}`{r['chapter']} <{r['chapter']}>`", r["quality"], q, r.get("source", ""),
-                 fmt(r["paper"]), fmt(r["book"]), ", ".join(tol) or r.get("note", ""),
-                 "pass" if r["passed"] else "**FAIL**"]
-        # a "|" inside a cell (e.g. |Δγ|) would split the Markdown table row
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ")
-                                       for c in cells) + " |")
+    recs = load_records(root, quality="paper")
+    failed = [r for r in recs if not r["passed"] and not r.get("custom_parameters")]
     out = root / GENERATED / "reproduction.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
+    out.write_text(page(root))
     return failed
 
-
-# --- the tracked tree stays as it was --------------------------------------------------------
 
 def _same_json(a, b):
     if isinstance(a, dict) and isinstance(b, dict):

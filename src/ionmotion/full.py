@@ -78,12 +78,12 @@ def _central_bonds(offsets, k):
 
 
 def geometry(framework):
-    """:class:`Geometry` of a CubicLattice (its bond table, :meth:`CubicLattice._bonds`: central
+    """:class:`Geometry` of a CubicLattice (its bond table, :meth:`CubicLattice.bond_springs`: central
     springs k1 to 6 nearest and k2 to 12 next-nearest neighbours, rodin2024 Eqs. (18)-(19)) or
     of a Chain along z (K = diag(k⊥, k⊥, k∥) to the two neighbours, on-site diag(κ⊥, κ⊥, κ∥),
     rodin2024 Eq. (12)). The only place that looks at the framework's type."""
     if isinstance(framework, CubicLattice):
-        b, k = framework._bonds()
+        b, k = framework.bond_springs()
         offs = np.rint(b / framework.a).astype(int)
         return Geometry(offs, _central_bonds(offs, k), np.zeros((3, 3)), (True, True, True),
                         (float(framework.k1), float(framework.k2)))

@@ -186,7 +186,7 @@ def test_synthetic_assignment_has_no_solutions_and_executes(tmp_path, monkeypatc
               if o.output_type == "error"]
     assert not errors
     assert "SECRET_OUTPUT" not in json.dumps(enb)
-    rec = json.loads((tmp_path / "data" / "checks" / "toy.draft.json").read_text())
+    rec = json.loads((tmp_path / "build" / "checks" / "toy.draft.json").read_text())
     assert [r["quantity"] for r in rec] == ["omega"] and rec[0]["passed"]
 
 
@@ -302,7 +302,7 @@ def test_reproduce_all_runs_chapters_on_one_cluster_and_reports_failures(tmp_pat
                       out=buf)
     log = buf.getvalue()
     recs = {(r["chapter"], r["quantity"]): r
-            for f in (tmp_path / "data" / "checks").glob("*.json")
+            for f in (tmp_path / "build" / "checks").glob("*.json")
             for r in json.loads(f.read_text())}
     # the chapter declaring `scheduler` got the cluster's address and ran its sweep on it
     # (one single-threaded worker: this deadlocks unless the chapter task secedes)

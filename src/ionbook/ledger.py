@@ -30,7 +30,7 @@ def load_inventory(root=None):
     import yaml
 
     path = Path(root or repo_root()) / "book" / "ledger.yml"
-    return yaml.safe_load(path.read_text())
+    return yaml.safe_load(path.read_text()) if path.exists() else {}
 
 
 def source_items(source):

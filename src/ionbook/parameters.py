@@ -249,10 +249,11 @@ def validate(slug, parameters, root=None):
 
 
 def differs_from_default(slug, parameters, root=None):
-    """Names (other than quality) whose value differs from the chapter's default."""
+    """Names (other than quality and the dask scheduler, which change where a result is computed,
+    not what it is) whose value differs from the chapter's default."""
     specs = parameter_specs(slug, root)
     return [n for n, v in parameters.items()
-            if n != "quality" and n in specs and v != specs[n].default]
+            if n not in ("quality", "scheduler") and n in specs and v != specs[n].default]
 
 
 def describe(slug, root=None):

@@ -104,7 +104,7 @@ def _validate_verdict(verdict, errata, paper, source):
 
 
 def check(quantity, book, paper=None, *, rtol=None, atol=None, chapter, quality="draft",
-          source="", unit="", note="", passed=None, verdict=None, errata=None):
+          source="", unit="", note="", passed=None, verdict=None, errata=None, volatile=False):
     """Compare `book` with `paper` within `rtol`/`atol` (|book - paper| <= atol + rtol |paper|).
 
     Parameters
@@ -124,6 +124,9 @@ def check(quantity, book, paper=None, *, rtol=None, atol=None, chapter, quality=
         What kind of claim the record is (see the module docstring).
     errata : str, optional
         Label of the errata row (required with ``verdict="disagrees"``).
+    volatile : bool
+        The book value is a measurement of this machine (a timing, a speed-up) or carries
+        run-to-run noise: a new run changes the book's record only if the outcome changes.
 
     Returns the book value. Raises :class:`ReproductionError` if the check fails (at a reader's
     own parameters the failure is reported instead, see the module docstring).
@@ -147,6 +150,8 @@ def check(quantity, book, paper=None, *, rtol=None, atol=None, chapter, quality=
         "rtol": rtol, "atol": atol, "passed": ok, "note": note, "verdict": verdict,
         "errata": errata, "code_version": code_version(chapter),
     }
+    if volatile:
+        rec["volatile"] = True
     if custom_parameters():
         rec["custom_parameters"] = True
     path = _scratch_path(chapter, quality)
@@ -230,10 +235,19 @@ def _rounded(v):
     return v
 
 
+def _comparable(r):
+    r = dict(r)
+    if r.get("volatile"):  # a timing or a noisy measurement: only its outcome counts
+        r.pop("book", None)
+        r.pop("note", None)
+    return _rounded(r)
+
+
 def same_records(a, b):
-    """True when two record lists agree up to float noise (10 significant digits)."""
+    """True when two record lists agree up to float noise (10 significant digits; records marked
+    volatile only in their outcome)."""
     key = lambda r: r["quantity"]  # noqa: E731
-    return _rounded(sorted(a, key=key)) == _rounded(sorted(b, key=key))
+    return [_comparable(r) for r in sorted(a, key=key)] == [_comparable(r) for r in sorted(b, key=key)]
 
 
 def promote(chapter, root=None):

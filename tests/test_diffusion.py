@@ -139,6 +139,19 @@ def test_diffusion_task_runs_and_is_reproducible():
     assert len(a["t"]) == 11
 
 
+@pytest.mark.parametrize("method", ["timelocal", "full"])
+def test_diffusion_task_lattice_is_a_parameter(method):
+    """The lattice enters the result (so it must be, and is, a task parameter: the cache key);
+    passing the paper's lattice explicitly reproduces the default bit for bit."""
+    kw = dict(n_grid=4, n_quad=8, save_dt=0.01)
+    a = dif.diffusion_task(method, 50.0, 4000.0, 3, 0.1, **kw)
+    b = dif.diffusion_task(method, 50.0, 4000.0, 3, 0.1, lattice=dict(dif.PAPER_LATTICE), **kw)
+    stiff = dict(dif.PAPER_LATTICE, k1=2 * dif.PAPER_LATTICE["k1"])
+    c = dif.diffusion_task(method, 50.0, 4000.0, 3, 0.1, lattice=stiff, **kw)
+    assert np.array_equal(a["R"], b["R"])
+    assert not np.allclose(a["R"], c["R"])
+
+
 def test_full_diffusion_task_shares_the_thermal_start():
     """method="full": reproducible, starts at rest at the cell centre, stores the compact form
     (R float32, V2 = run mean of |V|²), and its framework starts from the same mode sample as

@@ -115,6 +115,18 @@ def test_constant_hessian_gives_closed_form_mobility():
     assert res.near_singular == 0.0
 
 
+def test_mobility_in_si_units_for_a_constant_drag():
+    """μ = q/γ worked out in SI by hand: γ0 meV·ps/Å² = γ0 · 1.602e-22 J · 1e-12 s / 1e-20 m²
+    (kg/s), so for one elementary charge μ = e/γ_SI m²/(V·s) = 1e4 e/γ_SI cm²/(V·s)."""
+    e = 1.602176634e-19
+    gamma0 = 0.37
+    gamma = np.broadcast_to(gamma0 * np.eye(3), (3, 3, 3, 3, 3))
+    res = mb.mobility_from_gamma(gamma, q=1.0)
+    gamma_si = gamma0 * 1e-3 * e * 1e-12 / 1e-20
+    assert res.average_cm2_per_Vs == pytest.approx(1e4 * e / gamma_si, rel=1e-12)
+    assert res.average_cm2_per_Vs == pytest.approx(0.1 / gamma0, rel=1e-12)
+
+
 def test_separable_potential_mobility_tensor():
     # U = Σ_i A_i cos(k x_i): H = diag(−A_i k² cos k x_i); with 𝓛 = ℓ I, γ⁻¹ = diag(1/(ℓ h_i²)).
     n, a = 24, 3.0

@@ -244,7 +244,7 @@ def _w0_drag(mass, a, k1, k2, n_quad):
 
 
 def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, M=0.7,
-                   save_dt=0.05, scheme="hermite", n_quad=40):
+                   save_dt=0.05, scheme="hermite", n_quad=40, lattice=None):
     """One diffusion trajectory (rodin2025 Sec. VI): particle at rest at the cell centre,
     framework thermal modes from an n_grid³ grid at ħΩ_T = kT (meV), U0 (meV·Å), λ = lam.
 
@@ -257,6 +257,9 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     (the sweeps keep hundreds of thousands of samples per trajectory; the float32 spacing,
     ~1e-5 Å at a few hundred Å, is far below anything the MSD resolves), V2 the run mean of |V|²
     (the particle's kinetic temperature). The random stream is numpy's default_rng(seed).
+    `lattice` is a dict of :class:`~ionmotion.lattice.CubicLattice` arguments (mass, a, k1, k2);
+    None (the default) is rodin2025's model crystal. Passed explicitly, it is one of the task's
+    parameters and so part of the name of its cached result in a sweep.
     """
     from . import thermal as th
     choice("method", method, {"timelocal", "full"})
@@ -264,7 +267,8 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
                              (("duration", duration), ("dt", dt), ("save_dt", save_dt)))
     if duration < dt:
         raise ValueError(f"duration = {duration:g} is shorter than one time step dt = {dt:g}")
-    lat = CubicLattice(**PAPER_LATTICE)
+    lat_args = dict(PAPER_LATTICE if lattice is None else lattice)
+    lat = CubicLattice(**lat_args)
     rng = np.random.default_rng(seed)
     modes = th.sample_modes(lat, n_grid, kT, rng)
     n_steps = int(round(duration / dt))
@@ -277,7 +281,7 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
                                     np.zeros(3), dt, n_steps, u0=u0, w0=w0, record_every=every,
                                     energy=False)
         return _compact(out.t, out.R, out.V, time.perf_counter() - t0, out["cell_changes"])
-    W0, drag = _w0_drag(*PAPER_LATTICE.values(), n_quad)
+    W0, drag = _w0_drag(lat.mass, lat.a, lat.k1, lat.k2, n_quad)
     t0 = time.perf_counter()
     out = th.trajectory(np.full(3, lat.a / 2), np.zeros(3), M, Yukawa(U0, lam), modes, W0, drag,
                         dt, n_steps, save_every=every, scheme=scheme)

@@ -13,8 +13,8 @@ Conventions
 * ``cell`` is a 3×3 array whose *rows* are the lattice vectors (Å); a grid point with integer
   index (i, j, k) on an (n1, n2, n3) grid sits at r = origin + (i/n1, j/n2, k/n3) @ cell.
 * Energies in meV. Mobility: with q in units of e and forces F = qE, a drift v = q⟨γ⁻¹⟩E with
-  E in V/Å gives μ = 1000·q·⟨γ⁻¹⟩ Å²/(V·ps) for ⟨γ⁻¹⟩ in Å²/(meV·ps); 1 Å²/(V·ps) is exactly
-  1 cm²/(V·s) (``units.MOBILITY_CM2_PER_VS``).
+  E in V/Å gives μ = 1000·q·⟨γ⁻¹⟩ Å²/(V·ps) for ⟨γ⁻¹⟩ in Å²/(meV·ps); 1 Å²/(V·ps) is
+  1e-4 cm²/(V·s) (``units.MOBILITY_CM2_PER_VS``), the unit of rodin2022 Table I.
 * The Hessian is obtained either spectrally (exact for trigonometric polynomials resolved by the
   grid; unsuitable for grids containing the 1/r cores of framework ions, where it rings) or by
   central finite differences of stated order 2 or 4 along the grid axes (local: a core spoils only
@@ -518,7 +518,7 @@ def _regularised_inverse(gamma, floor):
 class MobilityResult:
     """μ = q⟨γ⁻¹⟩ (rodin2022 Eq. (47)) and its diagnostics.
 
-    tensor: 3×3 μ in Å²/(V·ps) (= cm²/(V·s)); average: Tr μ / 3 (the directional average);
+    tensor: 3×3 μ in Å²/(V·ps) (× 1e-4 for cm²/(V·s)); average: Tr μ / 3 (the directional average);
     inv_gamma: ⟨γ⁻¹⟩ in Å²/(meV·ps); n_points: grid points averaged; near_singular: fraction of
     those points whose smallest γ eigenvalue is below ``singular_rtol`` × the median of
     Tr γ/3; min_eig_ratio: smallest such ratio on the grid; floor: regularisation used."""
@@ -532,6 +532,7 @@ class MobilityResult:
 
     @property
     def average_cm2_per_Vs(self):
+        """The directional average in cm²/(V·s), the unit of rodin2022 Table I."""
         return self.average * units.MOBILITY_CM2_PER_VS
 
 

@@ -103,5 +103,5 @@ def speed_to_m_per_s(v):
     return v * 100.0
 
 
-MOBILITY_CM2_PER_VS = 1e-16 / 1e-12 * 1e4
-"""1 Å²/(V·ps) in cm²/(V·s) (= 1e-16 m² / 1e-12 s → 1e-4 m²/(V·s) → 1 cm²/(V·s))."""
+MOBILITY_CM2_PER_VS = 1e-16 / 1e-12
+"""1 Å²/(V·ps) in cm²/(V·s): 1 Å² = 1e-16 cm² and 1 ps = 1e-12 s, so 1 Å²/(V·ps) = 1e-4 cm²/(V·s)."""

@@ -399,8 +399,8 @@ def model_crystal_study(ns, floors, L, rmin=1.0, a=RODIN2025_LATTICE.a, U0=_PART
     Returns
     -------
     dict
-        n, floors, mu (len(ns), len(floors)) directional averages (in the unit of
-        ``MobilityResult.average_cm2_per_Vs``), near_singular, min_eig_ratio.
+        n, floors, mu (len(ns), len(floors)) directional averages in Å²/(V·ps)
+        (``MobilityResult.average``; multiply by ``units.MOBILITY_CM2_PER_VS`` for cm²/(V·s)), near_singular, min_eig_ratio.
     """
     mu = np.zeros((len(ns), len(floors)))
     ns_frac = np.zeros(len(ns))
@@ -413,7 +413,7 @@ def model_crystal_study(ns, floors, L, rmin=1.0, a=RODIN2025_LATTICE.a, U0=_PART
         gam = drag_field(H[m], L)
         for j, fl in enumerate(floors):
             r = mobility_from_gamma(gam, None, floor=fl)
-            mu[i, j] = r.average_cm2_per_Vs
+            mu[i, j] = r.average
         ns_frac[i] = r.near_singular
         ratio[i] = r.min_eig_ratio
     return {"n": np.asarray(ns), "floors": np.asarray(floors, float), "mu": mu,

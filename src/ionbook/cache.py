@@ -10,6 +10,7 @@ import math
 import os
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
@@ -87,10 +88,100 @@ def _candidates(slug, name, params):
     return out + [(data_dir(slug), name)]
 
 
-def load(slug, name, params, code_modules=None):
+VERIFY_ENV = "IONBOOK_VERIFY_CACHE"
+"""Set to a number of seconds to re-run every cached result that records no current
+`code_version` and whose recorded wall time is at most that: the result is recomputed with the
+current code and compared with the stored arrays (:func:`verify`); when they agree the manifest is
+stamped with the current `code_version` and a `verified` entry, otherwise the mismatch is reported
+in build/verify-caches.jsonl and the manifest left as it was (``python -m ionbook reproduce
+--verify-caches``)."""
+
+_TIMING = ("wall",)
+
+
+def _stored_form(arrays):
+    """The arrays as :func:`save` stores and :func:`load` returns them (same dtypes)."""
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    buf.seek(0)
+    with np.load(buf, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def compare(stored, fresh, rtol=1e-9):
+    """(agree, worst relative difference) between stored arrays and freshly computed ones.
+    Timings (names containing "wall") are skipped; floats agree within `rtol` (of each array's
+    largest magnitude), everything else exactly."""
+    fresh = _stored_form(fresh)
+    if set(stored) != set(fresh):
+        return False, float("inf")
+    worst = 0.0
+    for k in stored:
+        if any(t in k for t in _TIMING):
+            continue
+        a, b = np.asarray(stored[k]), np.asarray(fresh[k])
+        if a.shape != b.shape:
+            return False, float("inf")
+        if a.dtype.kind in "fc":
+            scale = float(np.max(np.abs(a))) if a.size else 0.0
+            diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+            if not np.array_equal(np.isfinite(a), np.isfinite(b)):
+                return False, float("inf")
+            rel = diff / scale if scale > 0 else diff
+            worst = max(worst, rel)
+        elif not np.array_equal(a, b):
+            return False, float("inf")
+    return worst <= rtol, worst
+
+
+def verification_due(slug, name, params, code_modules=None):
+    """The manifest path of the book's cached result data/<slug>/<name> when :data:`VERIFY_ENV`
+    asks for it to be re-run (no current code version, recorded wall time within the budget);
+    else None."""
+    budget = os.environ.get(VERIFY_ENV)
+    man = data_dir(slug) / f"{name}.json"
+    if not budget or not man.exists():
+        return None
+    m = json.loads(man.read_text())
+    if not same_parameters(m.get("parameters"), params):
+        return None
+    if m.get("code_version") == code_version(code_modules):
+        return None
+    return man if (m.get("wall_time_s") or 0.0) <= float(budget) else None
+
+
+def record_verification(slug, name, manifest_path, stored, fresh, wall, code_modules=None):
+    """Compare a re-run (`fresh`, taking `wall` s) with the `stored` arrays; stamp the manifest
+    with the current code version when they agree, log the outcome in build/verify-caches.jsonl
+    either way. Returns True when stamped."""
+    ok, worst = compare(stored, fresh)
+    entry = {"slug": slug, "name": name, "agree": ok, "max_rel_diff": worst,
+             "wall_time_s": round(wall, 3), "code_version": code_version(code_modules)}
+    from .paths import repo_root
+    log = repo_root() / "build" / "verify-caches.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as f:
+        f.write(json.dumps(entry) + "\n")
+    if ok:
+        m = json.loads(manifest_path.read_text())
+        m["code_version"] = entry["code_version"]
+        m["verified"] = {"by": "re-run with the current code", "max_rel_diff": worst,
+                         "rerun_wall_time_s": entry["wall_time_s"],
+                         "on": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        manifest_path.write_text(json.dumps(m, indent=1, sort_keys=True) + "\n")
+    else:
+        print(f"cache {slug}/{name}: the current code gives a different result "
+              f"(worst relative difference {worst:.3g}); manifest left unversioned")
+    return ok
+
+
+def load(slug, name, params, code_modules=None, recompute=None):
     """Arrays stored under data/<slug>/<name> if its manifest's parameters equal `params` up to
     float noise (and, when the environment variable :data:`STALE_ENV` is set, if the code still
-    matches). In a run at a reader's own parameters, results kept for those come first."""
+    matches). In a run at a reader's own parameters, results kept for those come first.
+    `recompute` (no arguments, returns the arrays) is used only to verify a result made by
+    unrecorded or other code when :data:`VERIFY_ENV` asks for it."""
     for d, stem in _candidates(slug, name, params):
         man, arr = d / f"{stem}.json", d / f"{stem}.npz"
         if not (man.exists() and arr.exists()):
@@ -102,7 +193,14 @@ def load(slug, name, params, code_modules=None):
         if (mode == "all" and m.get("code_version") is None) or (mode and is_stale(m, code_modules)):
             continue
         with np.load(arr, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+            hit = {k: z[k] for k in z.files}
+        due = recompute is not None and d == data_dir(slug) and \
+            verification_due(slug, name, params, code_modules)
+        if due:
+            t0 = time.perf_counter()
+            fresh = recompute()
+            record_verification(slug, name, due, hit, fresh, time.perf_counter() - t0, code_modules)
+        return hit
     return None
 
 
@@ -132,7 +230,8 @@ def save(slug, name, params, arrays, *, seed=None, wall_time=None, extra=None, c
 def cached(slug, name, params, compute, *, seed=None, refresh=False):
     """Return compute(**params)'s dict of arrays, from data/<slug>/<name> when parameters match."""
     if not refresh:
-        hit = load(slug, name, params, code_modules=_modules_of(compute))
+        hit = load(slug, name, params, code_modules=_modules_of(compute),
+                   recompute=lambda: compute(**params))
         if hit is not None:
             return hit
     t0 = time.perf_counter()
@@ -146,3 +245,18 @@ def _modules_of(func):
     """The ionmotion module a task function lives in (None: the whole package counts)."""
     mod = getattr(func, "__module__", "") or ""
     return [mod] if mod.startswith("ionmotion") else None
+
+
+def unversioned_caches(root=None):
+    """{slug: (cached results, of which record no code version)} over data/<slug>/."""
+    from .paths import repo_root
+
+    base = Path(root or repo_root()) / "data"
+    out = {}
+    for man in sorted(base.glob("*/**/*.json")):
+        if man.parts[len(base.parts)] == "checks" or not man.with_suffix(".npz").exists():
+            continue
+        slug = man.parts[len(base.parts)]
+        n, k = out.get(slug, (0, 0))
+        out[slug] = (n + 1, k + ("code_version" not in json.loads(man.read_text())))
+    return out

@@ -83,6 +83,10 @@ def _parser():
     r.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
     r.add_argument("--stale", action="store_true",
                    help="re-run only the chapters and cached results made by other code than the current")
+    r.add_argument("--verify-caches", type=float, default=None, metavar="SECONDS",
+                   help="re-run cached results made by unrecorded code that took at most SECONDS, "
+                        "compare, and stamp the ones that agree with the current code version")
+    r.add_argument("chapters", nargs="*", help="with --verify-caches: only these chapters")
     return p
 
 
@@ -174,6 +178,11 @@ def run(argv=None):
         elif args.cmd == "reproduce":
             from .reproduce import reproduce_all, reproduce_stale
 
+            if args.verify_caches is not None:
+                from .reproduce import verify_caches
+
+                rows = verify_caches(args.verify_caches, args.chapters or None)
+                return 1 if any(not r["agree"] for r in rows) else 0
             (reproduce_stale if args.stale else reproduce_all)(args.scheduler)
     except (ParameterError, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)

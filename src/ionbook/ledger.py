@@ -155,6 +155,18 @@ def page(root=None):
     own = card[None]["verdicts"]
     if own:
         lines += [f"Records that name no paper (the book's own checks): {_verdict_counts(own)}.", ""]
+    from .cache import unversioned_caches
+
+    caches = unversioned_caches(root)
+    n_c, n_u = sum(n for n, _ in caches.values()), sum(k for _, k in caches.values())
+    if n_c:
+        lines += [f"The records rest on {n_c} cached results in `data/`; {n_u} of them were made "
+                  "before manifests recorded the code version and have not been re-run since "
+                  "(`python -m ionbook reproduce --verify-caches SECONDS` re-runs them, compares "
+                  "and stamps the ones the current code reproduces): "
+                  + ", ".join(f"{s} {k} of {n}" for s, (n, k) in sorted(caches.items()) if k)
+                  + ".", ""] if n_u else [f"The records rest on {n_c} cached results in `data/`, "
+                                          "each made or re-run by versioned code.", ""]
     lines += _not_reproduced(inv, card) + _record_list(recs, now)
     return "\n".join(lines) + "\n"
 

@@ -1,7 +1,8 @@
 """Which code made a result: a hash of the `ionmotion` modules a task or a chapter depends on.
 
 A cached result's manifest and a check record carry ``code_version``: ``ionmotion-<hash>``, the
-hash of the source files of the physics modules the producing code imports, followed
+hash of the code (syntax trees without docstrings or comments, :func:`code_text`) of the
+physics modules the producing code imports, followed
 transitively through `ionmotion`'s own imports (found statically with `ast`, including imports
 inside functions). A change to a module that a task does not depend on leaves its version, and so
 its cached results, current; a change to one it does depend on makes them stale
@@ -74,12 +75,35 @@ def closure(modules):
     return sorted(seen)
 
 
+def _strip_docstrings(tree):
+    """The tree without docstrings (of the module, its classes and functions)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def code_text(path):
+    """What a module's code version hashes: its syntax tree without docstrings, so comments,
+    docstrings and layout can change without making the results it computed stale (a file that
+    does not parse is hashed as raw bytes)."""
+    raw = Path(path).read_bytes()
+    try:
+        tree = ast.parse(raw)
+    except SyntaxError:
+        return raw
+    return ast.dump(_strip_docstrings(tree), include_attributes=False).encode()
+
+
 @lru_cache(maxsize=None)
 def _hash(mods):
     h = hashlib.sha256()
     for m in mods:
         h.update(m.encode())
-        h.update(_module_file(m).read_bytes())
+        h.update(code_text(_module_file(m)))
     return h.hexdigest()[:12]
 
 

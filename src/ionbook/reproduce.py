@@ -181,3 +181,43 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
     if build_html:
         print(site.html(root), file=out)
     return recs
+
+
+def verify_caches(budget, slugs=None, *, root=None, out=sys.stdout):
+    """Re-run every cached result that records no current code version and took at most `budget`
+    seconds when it was made, compare it with the stored one, and stamp the manifests that agree
+    (:data:`ionbook.cache.VERIFY_ENV`). Chapters run one after the other at paper quality;
+    returns the list of comparisons (also in build/verify-caches.jsonl)."""
+    import json
+    from . import execute as ex
+    from .cache import VERIFY_ENV
+    from .paths import repo_root
+
+    root = Path(root or repo_root())
+    log = root / "build" / "verify-caches.jsonl"
+    log.unlink(missing_ok=True)
+    from .cache import unversioned_caches
+
+    slugs = slugs or [s for s, (_, k) in unversioned_caches(root).items() if k]
+    old = os.environ.get(VERIFY_ENV)
+    os.environ[VERIFY_ENV] = str(float(budget))
+    try:
+        for slug in slugs:
+            t0 = time.perf_counter()
+            ex.execute(slug, {"quality": "paper"}, root, log=lambda *a: None)
+            print(f"{slug}: executed with verification in {time.perf_counter() - t0:.0f} s",
+                  file=out)
+    finally:
+        if old is None:
+            os.environ.pop(VERIFY_ENV, None)
+        else:
+            os.environ[VERIFY_ENV] = old
+    rows = [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
+    bad = [r for r in rows if not r["agree"]]
+    print(f"re-ran {len(rows)} cached results: {len(rows) - len(bad)} agree, {len(bad)} differ",
+          file=out)
+    for r in bad:
+        print(f"  differs: {r['slug']}/{r['name']} (worst relative difference "
+              f"{r['max_rel_diff']:.3g})", file=out)
+    return rows
+

@@ -52,6 +52,7 @@ def run_sweep(func, tasks, *, slug, name, scheduler=None, retries=2, progress=Tr
     tasks = [dict(p) for p in tasks]
     results = [None] * len(tasks)
     todo = []
+    verify = {}   # index: manifest of a cached result to re-run and compare (cache.VERIFY_ENV)
     for i, p in enumerate(tasks):
         hit = None if refresh else cache.load(slug, _task_name(name, p), p,
                                               code_modules=cache._modules_of(func))
@@ -59,15 +60,24 @@ def run_sweep(func, tasks, *, slug, name, scheduler=None, retries=2, progress=Tr
             todo.append(i)
         else:
             results[i] = hit
+            due = cache.verification_due(slug, _task_name(name, p), p, cache._modules_of(func))
+            if due:
+                verify[i] = due
     (cache.data_dir(slug) / name).mkdir(parents=True, exist_ok=True)
-    if not todo:
+    if not todo and not verify:
         return results
     scheduler = scheduler or os.environ.get("IONMOTION_SCHEDULER") or "local"
+    todo += sorted(verify)
     bar = _progress_bar(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{slug}/{name}",
                disable=not progress)
 
     def store(i, out, wall):
         p = tasks[i]
+        if i in verify:
+            cache.record_verification(slug, _task_name(name, p), verify[i], results[i], out, wall,
+                                      cache._modules_of(func))
+            bar.update(1)
+            return
         cache.save(slug, _task_name(name, p), p, out, seed=p.get(seed_key), wall_time=wall,
                    code_modules=cache._modules_of(func))
         results[i] = cache.load(slug, _task_name(name, p), p)

@@ -41,6 +41,9 @@ VERDICTS = {
 """Allowed values of a record's ``verdict`` and how the book reads them."""
 
 CUSTOM_ENV = "IONBOOK_CUSTOM_PARAMETERS"
+SCRATCH_ENV = "IONBOOK_FROM_SCRATCH"
+"""Set (by ``ionbook reproduce --from-scratch``) to a folder: records of paper-quality runs go to
+``<folder>/checks/`` and are read from there, and the book's records are never replaced."""
 _SIGNIFICANT = 10  # digits kept when comparing records: float noise below this is not a change
 
 
@@ -70,8 +73,15 @@ def code_version(chapter=None):
     return whole()
 
 
+def from_scratch_dir():
+    """The folder of a from-scratch reproduction in progress (:data:`SCRATCH_ENV`), or None."""
+    v = os.environ.get(SCRATCH_ENV)
+    return Path(v) if v else None
+
+
 def _scratch_path(chapter, quality, root=None):
-    d = Path(root or repo_root()) / "build" / "checks"
+    d = from_scratch_dir() / "checks" if from_scratch_dir() else \
+        Path(root or repo_root()) / "build" / "checks"
     if custom_parameters():
         d = d / "custom"
     d.mkdir(parents=True, exist_ok=True)
@@ -256,7 +266,7 @@ def promote(chapter, root=None):
     Called by ``ionbook execute`` after a successful paper execution at the chapter's defaults.
     Returns True when ``data/checks/<chapter>.paper.json`` was rewritten.
     """
-    if custom_parameters():
+    if custom_parameters() or from_scratch_dir():
         return False
     src = Path(root or repo_root()) / "build" / "checks" / f"{chapter}.paper.json"
     if not src.exists():
@@ -275,6 +285,8 @@ def load_records(root=None, quality="paper"):
     ``data/checks``) or this machine's latest draft run (``quality="draft"``, from ``build/``)."""
     root = Path(root) if root else repo_root()
     folder = root / "data" / "checks" if quality == "paper" else root / "build" / "checks"
+    if from_scratch_dir() and quality == "paper":
+        folder = from_scratch_dir() / "checks"
     out = []
     for f in sorted(folder.glob(f"*.{quality}.json")):
         out.extend(json.loads(f.read_text()))

@@ -86,7 +86,13 @@ def _parser():
     r.add_argument("--verify-caches", type=float, default=None, metavar="SECONDS",
                    help="re-run cached results made by unrecorded code that took at most SECONDS, "
                         "compare, and stamp the ones that agree with the current code version")
-    r.add_argument("chapters", nargs="*", help="with --verify-caches: only these chapters")
+    r.add_argument("--from-scratch", action="store_true",
+                   help="recompute every cached result into an empty folder (--out), compare each "
+                        "record with the book's, write data/reproduction-from-scratch.json")
+    r.add_argument("--out", default=None,
+                   help="with --from-scratch: the folder (default build/from-scratch; resumes)")
+    r.add_argument("chapters", nargs="*",
+                   help="with --verify-caches or --from-scratch: only these chapters")
     return p
 
 
@@ -178,6 +184,15 @@ def run(argv=None):
         elif args.cmd == "reproduce":
             from .reproduce import reproduce_all, reproduce_stale
 
+            from .parameters import chapter_source
+
+            for slug in args.chapters:
+                chapter_source(slug)   # ParameterError naming the chapters
+            if args.from_scratch:
+                from .reproduce import from_scratch
+
+                summary = from_scratch(args.out, args.chapters or None, args.scheduler)
+                return 0 if summary["all_matched"] else 1
             if args.verify_caches is not None:
                 from .reproduce import verify_caches
 

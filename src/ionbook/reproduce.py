@@ -99,7 +99,8 @@ def reproduce_stale(scheduler=None, *, root=None, out=sys.stdout, **kw):
 
 
 def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None,
-                  parallel=None, build_html=True, root=None, out=sys.stdout):
+                  parallel=None, build_html=True, root=None, out=sys.stdout, cost=None,
+                  times=None):
     """Execute every chapter at `quality` (default "paper") as dask tasks, then print the
     reproduction table, regenerate `book/generated/reproduction.md` and build the HTML.
 
@@ -107,6 +108,8 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
     worker processes; else the address of a running dask scheduler. Chapters whose parameters
     cell declares `scheduler` receive the cluster's address, so their sweeps run on the same
     cluster. At most `parallel` chapters (default: the number of workers) run at once.
+    `cost` ({slug: expected seconds}) makes the progress bar count expected work instead of
+    chapters, so that its estimate of the time left means something.
     Raises SystemExit if a chapter failed or a recorded check failed.
     """
     from dask.distributed import Client, LocalCluster, as_completed
@@ -132,7 +135,8 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
     parallel = parallel or max(1, len(client.scheduler_info()["workers"]))
     print(f"reproducing {len(slugs)} chapter(s) at quality={quality!r} on {address} "
           f"({parallel} at a time; dashboard {client.dashboard_link})", file=out)
-    failures, times = {}, {}
+    failures = {}
+    times = {} if times is None else times
     try:
         todo = []
         for slug in slugs:
@@ -140,7 +144,13 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
             if "scheduler" in chapter_parameters(slug, root):
                 params["scheduler"] = address
             todo.append((slug, params))
-        bar = tqdm(total=len(todo), desc="chapters", unit="chapter", file=out)
+        if cost:
+            weight = {s: max(1.0, float(cost.get(s, 0.0))) for s in slugs}
+            bar = tqdm(total=round(sum(weight.values())), desc="expected work", unit="s",
+                       file=out)
+        else:
+            weight = {s: 1 for s in slugs}
+            bar = tqdm(total=len(todo), desc="chapters", unit="chapter", file=out)
         running = as_completed()
         queue = list(todo)
 
@@ -157,7 +167,7 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
             if err:
                 failures[slug] = err
             bar.set_postfix_str(f"{slug} {'FAILED' if err else 'done'} in {wall:.0f} s")
-            bar.update(1)
+            bar.update(round(weight[slug]) if cost else 1)
             if queue:
                 submit_next()
         bar.close()
@@ -220,4 +230,182 @@ def verify_caches(budget, slugs=None, *, root=None, out=sys.stdout):
         print(f"  differs: {r['slug']}/{r['name']} (worst relative difference "
               f"{r['max_rel_diff']:.3g})", file=out)
     return rows
+
+
+def expected_cost(root=None):
+    """{slug: seconds}: the wall times recorded in the manifests of the book's cached results, the
+    cost model of a from-scratch reproduction (chapter execution itself adds tens of seconds)."""
+    import json
+    from .paths import repo_root
+
+    base = Path(root or repo_root()) / "data"
+    cost = {}
+    for man in base.glob("*/**/*.json"):
+        slug = man.relative_to(base).parts[0]
+        if slug == "checks" or not man.with_suffix(".npz").exists():
+            continue
+        cost[slug] = cost.get(slug, 0.0) + (json.loads(man.read_text()).get("wall_time_s") or 0.0)
+    return cost
+
+
+def compare_records(book, fresh):
+    """Match a from-scratch run's records with the book's: for every book record, the fresh record
+    of the same quantity must exist, pass or fail alike, carry the same verdict, and (timings
+    aside) have its value within the check's own tolerance of the book's value. Returns a list of
+    (quantity, problem) for the records that do not match."""
+    fresh_by = {r["quantity"]: r for r in fresh}
+    problems = []
+    for r in book:
+        q = r["quantity"]
+        f = fresh_by.get(q)
+        if f is None:
+            problems.append((q, "missing from the from-scratch run"))
+            continue
+        if f["passed"] != r["passed"] or f.get("verdict") != r.get("verdict"):
+            problems.append((q, f"passed/verdict {f['passed']}/{f.get('verdict')} against the "
+                                f"book's {r['passed']}/{r.get('verdict')}"))
+            continue
+        if r.get("volatile") or r.get("book") is None or isinstance(r["book"], str):
+            continue
+        import numpy as np
+        a, b = np.asarray(r["book"], float), np.asarray(f["book"], float)
+        if a.shape != b.shape:
+            problems.append((q, "value of another shape"))
+            continue
+        tol = (r.get("atol") or 0.0) + (r.get("rtol") or 0.0) * np.abs(a)
+        if not (r.get("atol") or r.get("rtol")):
+            tol = 1e-9 * np.maximum(np.abs(a), 1e-300)   # qualitative check: its number as well
+        if np.any(np.abs(a - b) > tol):
+            problems.append((q, f"value {f['book']} against the book's {r['book']}"))
+    return problems
+
+
+def _adopt_versions(fresh_dir, book_dir):
+    """Compare every result of a from-scratch run with the book's cached result of the same name;
+    where the arrays agree (:func:`ionbook.cache.compare`), stamp the book's manifest with the
+    fresh run's code version. Returns counts {"compared", "agree", "differ"}."""
+    import json
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    from .cache import compare
+
+    n = {"compared": 0, "agree": 0, "differ": 0}
+    if not fresh_dir.is_dir():
+        return n
+    for fm in sorted(fresh_dir.rglob("*.json")):
+        bm = book_dir / fm.relative_to(fresh_dir)
+        if not (bm.exists() and bm.with_suffix(".npz").exists() and fm.with_suffix(".npz").exists()):
+            continue
+        with np.load(bm.with_suffix(".npz")) as z:
+            stored = {k: z[k] for k in z.files}
+        with np.load(fm.with_suffix(".npz")) as z:
+            fresh = {k: z[k] for k in z.files}
+        ok, worst = compare(stored, fresh)
+        n["compared"] += 1
+        n["agree" if ok else "differ"] += 1
+        m, f = json.loads(bm.read_text()), json.loads(fm.read_text())
+        if ok and m.get("code_version") != f.get("code_version"):
+            m["code_version"] = f.get("code_version")
+            m["verified"] = {"by": "from-scratch run", "max_rel_diff": worst,
+                             "rerun_wall_time_s": f.get("wall_time_s"),
+                             "on": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            bm.write_text(json.dumps(m, indent=1, sort_keys=True) + "\n")
+    return n
+
+
+def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=None,
+                 stream=sys.stdout, record=True, build_html=None):
+    """Recompute every paper-quality result into an empty cache folder (never the book's
+    `data/`), execute the chapters on it (:func:`reproduce_all`), compare each record with the
+    book's (:func:`compare_records`) and write the summary (per chapter: wall time, cores, code
+    version, whether every result matched) into `<out>/reproduction-from-scratch.json` and, with
+    `record`, into the book's `data/reproduction-from-scratch.json` (chapter entries replaced,
+    others kept). An interrupted run resumes from the results already in `<out>/data`; a chapter
+    that started from such results is marked ``resumed`` (its wall time is then a part).
+    The HTML is built (`build_html` None) when every chapter was recomputed.
+    Every fresh cached result is also compared with the book's of the same name; the book's
+    manifests of those that agree get the current code version (:func:`_adopt_versions`).
+    """
+    import json
+    from datetime import datetime, timezone
+
+    from . import execute as ex
+    from .checks import SCRATCH_ENV, book_record_path
+    from .provenance import chapter_version
+
+    root = Path(root or repo_root()).resolve()
+    out = Path(out or root / "build" / "from-scratch").resolve()
+    book_data = (root / "data").resolve()
+    if out == book_data or book_data in out.parents or out in book_data.parents:
+        raise ValueError(f"out must be a folder outside the book's data/ (got {out})")
+    slugs = list(slugs or ex.chapter_slugs(root))
+    data = out / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    resumed = {s: (data / s).is_dir() and any((data / s).rglob("*.npz")) for s in slugs}
+    cost = {s: c for s, c in expected_cost(root).items() if s in slugs}
+    print(f"from scratch into {data}: {len(slugs)} chapter(s); the committed manifests record "
+          f"{sum(cost.values()) / 3600:.2f} core-hours of cached work", file=stream)
+    saved = {k: os.environ.get(k) for k in ("IONMOTION_DATA", SCRATCH_ENV)}
+    os.environ["IONMOTION_DATA"], os.environ[SCRATCH_ENV] = str(data), str(out)
+    t0 = time.perf_counter()
+    times = {}
+    failure = None
+    try:
+        try:
+            # the HTML is built when the whole book was recomputed
+            reproduce_all(scheduler, slugs=slugs, n_workers=n_workers, root=root, out=stream,
+                          cost=cost, times=times,
+                          build_html=(set(slugs) >= set(ex.chapter_slugs(root))
+                                      if build_html is None else build_html))
+        except SystemExit as e:
+            failure = str(e)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    total = time.perf_counter() - t0
+    chapters = {}
+    caches = {s: _adopt_versions(data / s, root / "data" / s) for s in slugs}
+    for s in slugs:
+        mine = out / "checks" / f"{s}.paper.json"
+        fresh = json.loads(mine.read_text()) if mine.exists() else []
+        bookp = book_record_path(s, root)
+        book = json.loads(bookp.read_text()) if bookp.exists() else []
+        problems = compare_records(book, fresh) if fresh else [("*", "chapter did not run")]
+        chapters[s] = {"wall_time_s": round(times.get(s, 0.0), 1), "resumed": resumed[s],
+                       "code_version": chapter_version(s, root), "records": len(book),
+                       "matched": not problems and caches[s]["differ"] == 0,
+                       "cached_results": caches[s],
+                       "problems": [f"{q}: {p}" for q, p in problems][:20]}
+    summary = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "cores": os.cpu_count(), "n_workers": n_workers or max(1, min(2, os.cpu_count() or 1)),
+               "wall_time_s": round(total, 1), "chapters": chapters,
+               "all_matched": all(c["matched"] for c in chapters.values()) and failure is None}
+    (out / "reproduction-from-scratch.json").write_text(json.dumps(summary, indent=1) + "\n")
+    if record:
+        dst = root / "data" / "reproduction-from-scratch.json"
+        old = json.loads(dst.read_text()) if dst.exists() else {"chapters": {}}
+        merged = dict(old.get("chapters", {}), **{s: dict(c, created=summary["created"],
+                                                          cores=summary["cores"])
+                                                  for s, c in chapters.items()})
+        full = {"chapters": merged,
+                "wall_time_s": round(sum(c["wall_time_s"] for c in merged.values()), 1),
+                "all_matched": all(c["matched"] for c in merged.values()),
+                "note": "per-chapter entries from `python -m ionbook reproduce --from-scratch`; "
+                        "wall_time_s in total is the sum over chapters, each entry says when and "
+                        "on how many cores it ran"}
+        dst.write_text(json.dumps(full, indent=1, sort_keys=True) + "\n")
+    for s, c in chapters.items():
+        print(f"{s}: {c['wall_time_s']:.0f} s, {'matched' if c['matched'] else 'DIFFERS'}"
+              + (" (resumed)" if c["resumed"] else ""), file=stream)
+        for p in c["problems"]:
+            print(f"    {p}", file=stream)
+    print(f"total {total:.0f} s; every result matched: {summary['all_matched']}", file=stream)
+    if failure:
+        raise SystemExit(failure)
+    return summary
 

@@ -13,14 +13,15 @@ approximation levels of Sec. IV, the windowed response of Sec. VII), :mod:`ionmo
 * :func:`collision_windowed`, :func:`edge_dissipation_windowed`, :data:`WINDOW_FACTORS`,
   :data:`FIG4_LONG_WINDOW_TASK`, :func:`fig4_window_task` - the quasi-time-local runs of
   Sec. VII;
-* :func:`model_crystal_study` - μ of Eq. (47) for the model crystal.
+* :func:`model_crystal_study` - μ of Eq. (47) for the model crystal;
+* :data:`DIFFUSION_SETS`, :func:`diffusion_tasks` - the Sec. VI diffusion sweeps (Figs. 5-7).
 """
 import time
 
 import numpy as np
 
 from .. import full, timelocal
-from .._validate import integer_in, positive
+from .._validate import choice, integer_in, positive
 from ..lattice import CubicLattice
 from ..mobility import distance_mask, drag_field, hessian, mobility_from_gamma, yukawa_cubic_grid
 from ..potentials import Yukawa
@@ -253,6 +254,53 @@ def fig4_task(quality="draft"):
     if quality == "paper":
         return dict(n_cells=100, t_max=30.0, dt=5e-3, n_quad=40, record_every=2)
     return dict(n_cells=20, t_max=30.0, dt=5e-3, n_quad=24, record_every=2)
+
+
+DIFFUSION_KT = (10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0)
+"""ħΩ_T (meV) of the Sec. VI sweep at U0 = 4 eV (Fig. 7)."""
+DIFFUSION_SETS = tuple((kT, _PART.U0_crystal) for kT in DIFFUSION_KT) + (
+    (25.0, 2 * _PART.U0_crystal), (50.0, 2 * _PART.U0_crystal))
+"""(ħΩ_T, U0) of every Sec. VI trajectory: the Fig. 7 temperatures at 4 eV and two at 8 eV."""
+DIFFUSION_FIGURE_SETS = ((25.0, 4000.0), (50.0, 4000.0), (25.0, 8000.0), (50.0, 8000.0))
+"""The four (ħΩ_T, U0) of Figs. 5 and 6."""
+
+
+def diffusion_tasks(duration, n_grid, seeds, sets=DIFFUSION_SETS, method="timelocal", dt=5e-3):
+    """Parameter dicts of :func:`ionmotion.diffusion.diffusion_task` for a Sec. VI sweep.
+
+    The paper's particle (M = 0.7, λ = 1/2 Å), δt = 5 fs and samples every 50 fs; one task per
+    (ħΩ_T, U0) in `sets` and seed. The dicts name the cached files, so their keys and values are
+    those of the committed sweeps.
+
+    Parameters
+    ----------
+    duration : float
+        Trajectory length (ps); the paper's 3000.
+    n_grid : int
+        Mode grid per direction (the paper's 20).
+    seeds : sequence of int
+        Random seeds (one trajectory each per parameter set).
+    sets : sequence of (float, float), optional
+        (ħΩ_T in meV, U0 in meV·Å) pairs; default :data:`DIFFUSION_SETS`.
+    method : {"timelocal", "full"}, optional
+        Time-local equation (Fig. 7(a)) or the whole lattice (Fig. 7(b)).
+    dt : float, optional
+        Time step (ps).
+
+    Returns
+    -------
+    list of dict
+        Ordered by parameter set, then seed.
+
+    Raises
+    ------
+    ValueError
+        If `method` is unknown or `duration`, `dt` are not positive.
+    """
+    choice("method", method, {"timelocal", "full"})
+    positive("duration", duration), positive("dt", dt)     # validated, kept as given (cache keys)
+    return [dict(method=method, dt=dt, lam=_PART.lam, M=_PART.M, save_dt=0.05, kT=kT, U0=U0,
+                 seed=s, duration=duration, n_grid=n_grid) for kT, U0 in sets for s in seeds]
 
 
 WINDOW_FACTORS = (0.5, 1.0, 2.0, 4.0)

@@ -53,7 +53,8 @@ __all__ = [
     "sigma_weak", "sigma_strong", "sigma_chord",
     "honeycomb_bond_vectors", "honeycomb_structure_factor", "honeycomb_Pk",
     "honeycomb_eigenvalues", "honeycomb_group_velocity", "honeycomb_stationary_split", "honeycomb_group_velocity_weak",
-    "honeycomb_conductivity", "numerical_group_velocity",
+    "honeycomb_conductivity", "numerical_group_velocity", "chain_conductivity_numerical",
+    "honeycomb_conductivity_numerical", "escape_probability",
     "chain_sites", "chain_ring_matrix", "honeycomb_sites", "honeycomb_torus_matrix",
     "propagate", "mean_displacement_per_step",
 ]
@@ -421,6 +422,103 @@ def numerical_group_velocity(Pk_of_k, dim, h=1e-5, tau=1.0):
         e[i] = h
         out[i] = float((om(e) - om(-e)) / (2 * h))
     return out
+
+
+def chain_conductivity_numerical(P0, gamma, T, E=0.0, dE=1e-5, field_scale=1.0):
+    """Differential conductivity ∂J/∂E of the chain from the eigenvalues of P_k, at field E.
+
+    The current is the group velocity of the '+' branch (:func:`numerical_group_velocity` of
+    :func:`chain_Pk` with field parameter f = field_scale·E/k_BT), differentiated by a central
+    difference in E. Units Z = a = V = τ = n0 = 1; at E = 0 it is hu2026 Eq. (38)
+    (:func:`sigma_weak`), independently of that closed form.
+
+    Parameters
+    ----------
+    P0 : float
+        Hopping probability of the pair.
+    gamma : float
+        Bias, −1 < γ < 1.
+    T : float
+        Temperature (K).
+    E : float, optional
+        Field (eV per lattice constant).
+    dE : float, optional
+        Step of the difference (> 0).
+    field_scale : float, optional
+        f per E/k_BT: 1 for the paper's factors e^{±fa/2}, 1/2 for e^{±fa/4}.
+
+    Returns
+    -------
+    float
+    """
+    kT = _kT(T)
+    dE = V.positive("dE", dE)
+
+    def current(e):
+        return numerical_group_velocity(lambda q: chain_Pk(q, P0, gamma, field_scale * e / kT), 1)
+
+    return (current(E + dE) - current(E - dE)) / (2 * dE)
+
+
+def honeycomb_conductivity_numerical(P0, gamma, T, n0=1.0, dE=1e-4):
+    """Weak-field 2×2 conductivity of the honeycomb from the eigenvalues of P_k.
+
+    Fields ±dE along x and along y; the current n0·∂ω_+/∂k (:func:`numerical_group_velocity` of
+    :func:`honeycomb_Pk`) differentiated by central differences. Units Z = a = V = τ = 1; the
+    numerical counterpart of hu2026 Eq. (63) (:func:`honeycomb_conductivity`).
+
+    Parameters
+    ----------
+    P0, gamma : float
+        Hopping probability and bias.
+    T : float
+        Temperature (K).
+    n0 : float, optional
+        Filling (ions per two-site cell).
+    dE : float, optional
+        Field step (eV per lattice constant, > 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (2, 2)
+        σ[i, j] = ∂J_i/∂E_j.
+    """
+    kT = _kT(T)
+    dE = V.positive("dE", dE)
+    s = np.zeros((2, 2))
+    for b, e in enumerate(np.eye(2) * dE):
+        vp, vm = (numerical_group_velocity(lambda q: honeycomb_Pk(q, P0, gamma, sg * e / kT), 2)
+                  for sg in (1, -1))
+        s[:, b] = n0 * (vp - vm) / (2 * dE)
+    return s
+
+
+def escape_probability(P, site, N):
+    """Probability Σ_{j≠i} [P^N]_ji that an ion started on `site` is elsewhere after N steps.
+
+    Uses one eigendecomposition P = V Λ V⁻¹ for all N at once (P diagonalisable).
+
+    Parameters
+    ----------
+    P : array_like, shape (n, n)
+        Column-stochastic transfer matrix (dense).
+    site : int
+        Start site i.
+    N : array_like of int
+        Numbers of steps.
+
+    Returns
+    -------
+    numpy.ndarray
+        One probability per N.
+    """
+    P = np.asarray(P, dtype=float)
+    if P.ndim != 2 or P.shape[0] != P.shape[1]:
+        raise ValueError(f"P must be a square matrix, got shape {P.shape}")
+    site = V.integer_in("site", site, 0, P.shape[0] - 1)
+    N = np.asarray(N)
+    lam, vec = np.linalg.eig(P)
+    return 1 - np.real((vec[site] * np.linalg.inv(vec)[:, site]) @ lam[:, None] ** N[None, :])
 
 
 # ----------------------------------------------------------------------------- real space

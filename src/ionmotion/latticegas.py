@@ -219,6 +219,31 @@ def chain_gamma2_ring(T, V, n_sites):
     return float(np.sum(t ** r + t ** (L - r)) / (1 + t ** L) / L)
 
 
+def chain_gamma2(T, V, n_sites, canonical_max=256):
+    """Exact ⟨γ²⟩ of a half-filled ring: canonical (:func:`chain_canonical_correlations`) up to
+    `canonical_max` sites, the cheaper grand-canonical ring (:func:`chain_gamma2_ring`) beyond,
+    where the two differ by O(1/L).
+
+    Parameters
+    ----------
+    T : float
+        Temperature (K).
+    V : float
+        Nearest-neighbour repulsion (eV).
+    n_sites : int
+        Ring length L (even).
+    canonical_max : int, optional
+        Largest L solved canonically.
+
+    Returns
+    -------
+    float
+    """
+    if n_sites <= canonical_max:
+        return chain_canonical_correlations(T, V, n_sites)[1]
+    return chain_gamma2_ring(T, V, n_sites)
+
+
 def chain_canonical_correlations(T, V, n_sites):
     """Exact canonical ⟨s_0 s_r⟩ (r = 0..L-1) and ⟨γ²⟩ of a ring of L sites with exactly L/2 ions.
 

@@ -37,6 +37,8 @@ __all__ = [
     "KB_EV", "type2_temperature", "polarization", "hopping_probability", "fold_function",
     "type1_temperature", "type1_temperature_gamma0", "type1_exists", "coexistence_window", "conductivity",
     "barrier_shifts", "max_polarization", "T_MAX", "self_consistency_coefficients",
+    "apparent_activation_energy", "fold_maximum", "kink_temperature", "type1_sensitivity",
+    "hopping_probability_slope", "arrhenius_energy",
 ]
 
 T_MAX = 20000.0
@@ -304,3 +306,181 @@ def conductivity(T, Lambda0, n0, K0, M0, equation="55", lattice="chain"):
     c = 4.0 if lattice == "chain" else 6.0
     s = _n0(n0) * (1 - g * g) * P / (c * KB_EV * T)
     return _scalar_or_array(s, T)
+
+
+# ----------------------------------------------------------------------------- derived quantities
+def apparent_activation_energy(T, Lambda0, n0, K0, M0, equation="55", h=1e-6):
+    """Apparent activation energy E_a = −d ln(σT)/d(1/k_BT) of :func:`conductivity` (eV).
+
+    A central difference in T with relative step `h`, taken in the variable 1/k_BT, so that an
+    Arrhenius law σT ∝ exp(−E/k_BT) gives E exactly (up to rounding).
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature (K, > 0).
+    Lambda0, n0, K0, M0 : float
+        Model parameters (eV; n0 the filling), as in :func:`conductivity`.
+    equation : {"55", "54"}, optional
+        The self-consistency for P0.
+    h : float, optional
+        Relative step in T (> 0, < 1).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        E_a (eV) at each T.
+
+    Raises
+    ------
+    ValueError
+        If `h` is not in (0, 1), or for parameters :func:`conductivity` refuses.
+    """
+    h = V.positive("h", h)
+    if h >= 1:
+        raise ValueError(f"h must be in (0, 1), got {h!r}")
+    T = _T(T)
+
+    def ln_sigma_T(x):
+        return np.log(conductivity(x, Lambda0, n0, K0, M0, equation) * x)
+
+    up, dn = T * (1 + h), T * (1 - h)
+    return -(ln_sigma_T(up) - ln_sigma_T(dn)) / (1 / (KB_EV * up) - 1 / (KB_EV * dn))
+
+
+def fold_maximum(Lambda0, n0, K0, M0, equation="55", t_range=(0.1, 20.0), n=200001):
+    """Largest e·A·B (:func:`fold_function`) over a logarithmic temperature grid, by brute force.
+
+    A value above 1 means the P0 self-consistency loses its low-temperature root somewhere: a
+    type-I transition (the independent check of the closed criterion of :func:`type1_exists`).
+
+    Parameters
+    ----------
+    Lambda0, n0, K0, M0 : float
+        Model parameters (eV).
+    equation : {"55", "54"}, optional
+    t_range : (float, float), optional
+        The grid's ends in units of T_p (:func:`type2_temperature`).
+    n : int, optional
+        Grid points (>= 2).
+
+    Returns
+    -------
+    (float, float)
+        The maximum and the T/T_p where it is reached.
+    """
+    n = V.integer_in("n", n, 2)
+    lo, hi = (V.positive("t_range", x) for x in t_range)
+    if not hi > lo:
+        raise ValueError(f"t_range must be increasing, got {t_range!r}")
+    Tp = type2_temperature(n0, K0)
+    Ts = np.geomspace(lo, hi, n) * Tp
+    F = fold_function(Ts, Lambda0, n0, K0, M0, equation)
+    return float(F.max()), float(Ts[np.argmax(F)] / Tp)
+
+
+def kink_temperature(Lambda0, n0, K0, M0, t_range=(0.5, 1.5), n=4001):
+    """T/T_p of the largest drop of the Arrhenius slope of :func:`conductivity` on a grid.
+
+    The slope −Δln(σT)/Δ(1/k_BT) is taken on each interval of a linear grid over `t_range`
+    (units of T_p); the kink is where it falls most from one interval to the next (the type-II
+    transition puts it at T_p).
+
+    Parameters
+    ----------
+    Lambda0, n0, K0, M0 : float
+        Model parameters (eV).
+    t_range : (float, float), optional
+    n : int, optional
+        Grid points (>= 4).
+
+    Returns
+    -------
+    float
+    """
+    n = V.integer_in("n", n, 4)
+    Tp = type2_temperature(n0, K0)
+    Tg = np.linspace(t_range[0], t_range[1], n) * Tp
+    s = np.log(conductivity(Tg, Lambda0, n0, K0, M0) * Tg)
+    Ea = -np.diff(s) / np.diff(1 / (KB_EV * Tg))
+    j = int(np.nanargmax(Ea[:-1] - Ea[1:]))
+    return float(Tg[j + 1] / Tp)
+
+
+def type1_sensitivity(name, Lambda0, n0, K0, M0, h=1e-5):
+    """Logarithmic derivative d ln T_I / d ln p of :func:`type1_temperature` for one parameter.
+
+    Parameters
+    ----------
+    name : {"Lambda0", "n0", "K0", "M0"}
+        The parameter p.
+    Lambda0, n0, K0, M0 : float
+        Where the derivative is taken (a type-I transition must exist there).
+    h : float, optional
+        Relative step (central difference).
+
+    Returns
+    -------
+    float
+    """
+    V.choice("name", name, {"Lambda0", "n0", "K0", "M0"})
+    h = V.positive("h", h)
+    base = dict(Lambda0=Lambda0, n0=n0, K0=K0, M0=M0)
+    up, dn = dict(base), dict(base)
+    up[name] *= 1 + h
+    dn[name] *= 1 - h
+    return (math.log(type1_temperature(**up)) - math.log(type1_temperature(**dn))) / (2 * h)
+
+
+def hopping_probability_slope(T, Lambda0, n0, K0, M0, equation="55", h=1e-6):
+    """dP0/dT of :func:`hopping_probability` by a backward difference, (P0(T) − P0(T(1−h)))/(Th).
+
+    Backward, so that it stays on the low-temperature side of a fold at T_I (where P0 ends with
+    an infinite slope) when T approaches T_I from below.
+
+    Parameters
+    ----------
+    T : float
+        Temperature (K).
+    Lambda0, n0, K0, M0 : float
+        Model parameters (eV).
+    equation : {"55", "54"}, optional
+    h : float, optional
+        Relative step, 0 < h < 1.
+
+    Returns
+    -------
+    float
+    """
+    h = V.positive("h", h)
+    if h >= 1:
+        raise ValueError(f"h must be in (0, 1), got {h!r}")
+    T = float(_T(T))
+    f = functools.partial(hopping_probability, Lambda0=Lambda0, n0=n0, K0=K0, M0=M0,
+                          equation=equation)
+    return (f(T) - f(T * (1 - h))) / (T * h)
+
+
+def arrhenius_energy(T, sigma):
+    """Activation energy of an Arrhenius law σT ∝ exp(−E/k_BT) fitted by least squares.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperatures (K), at least two.
+    sigma : array_like
+        Conductivities (> 0) at those temperatures.
+
+    Returns
+    -------
+    float
+        E (eV): minus the slope of ln(σT) against 1/k_BT.
+    """
+    T = _T(T)
+    sigma = np.asarray(sigma, dtype=float)
+    if T.ndim != 1 or T.size < 2 or sigma.shape != T.shape:
+        raise ValueError(f"T and sigma must be 1-d of the same length >= 2, got {T.shape} and "
+                         f"{sigma.shape}")
+    if np.any(~(sigma > 0)):
+        raise ValueError("sigma must be > 0 everywhere for a logarithm")
+    return -np.polyfit(1 / (KB_EV * T), np.log(sigma * T), 1)[0]

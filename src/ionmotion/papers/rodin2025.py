@@ -9,7 +9,8 @@ approximation levels of Sec. IV, the windowed response of Sec. VII), :mod:`ionmo
 * :data:`PAPER_LATTICE`, :func:`paper_lattice` - the framework of Sec. III;
 * :func:`head_on_collision`, :func:`collision_metrics`, :data:`FIG3_CASES`, :func:`fig3_tasks`
   - Fig. 3;
-* :func:`edge_dissipation`, :func:`particle_energy`, :func:`fig4_task` - Fig. 4;
+* :func:`edge_dissipation`, :func:`particle_energy`, :func:`edge_energy_above_bottom`,
+  :func:`edge_decay_rate`, :func:`fig4_task` - Fig. 4;
 * :func:`collision_windowed`, :func:`edge_dissipation_windowed`, :data:`WINDOW_FACTORS`,
   :data:`FIG4_LONG_WINDOW_TASK`, :func:`fig4_window_task` - the quasi-time-local runs of
   Sec. VII;
@@ -25,9 +26,11 @@ from .._validate import choice, integer_in, positive
 from ..lattice import CubicLattice
 from ..mobility import distance_mask, drag_field, hessian, mobility_from_gamma, yukawa_cubic_grid
 from ..potentials import Yukawa
-from ..validation import (LEVELS, displacement, force, integrate_windowed, window_kernel,
-                          windowed_displacement)
-from .constants import RODIN2025_LATTICE, RODIN2025_PARTICLE as _PART
+from ..validation import (LEVELS, decay_rate, displacement, envelope, force, integrate_windowed,
+                          window_kernel, windowed_displacement)
+from .constants import RODIN2025_LATTICE, RODIN2025_PARTICLE
+
+_PART = RODIN2025_PARTICLE
 
 PAPER_LATTICE = RODIN2025_LATTICE.lattice_kwargs()
 """rodin2025 Sec. III framework (meV, Å, ps) as CubicLattice keyword arguments."""
@@ -215,6 +218,50 @@ def particle_energy(z, v, M=_PART.M, U0=_PART.U0_edge, lam=_PART.lam, n_masses=8
     s = np.arange(n_masses) * a
     U = pot.radial(z[:, None] - s[None, :])[0].sum(axis=1)
     return 0.5 * M * np.asarray(v, float) ** 2 + U
+
+
+def edge_energy_above_bottom(z, v, U0=_PART.U0_edge, M=_PART.M, lam=_PART.lam, n_masses=8,
+                             a=RODIN2025_LATTICE.a):
+    """:func:`particle_energy` minus its minimum, the ion at rest midway along the edge
+    (z = 3.5 a for the eight masses): the energy that is left to dissipate.
+
+    Parameters
+    ----------
+    z, v : array_like
+        Position along the edge (Å) and speed (Å/ps).
+    U0, M, lam, n_masses, a : optional
+        As for :func:`particle_energy`.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    kw = dict(M=M, U0=U0, lam=lam, n_masses=n_masses, a=a)
+    bottom = particle_energy(np.array([(n_masses - 1) / 2 * a]), np.zeros(1), **kw)[0]
+    return particle_energy(z, v, **kw) - bottom
+
+
+def edge_decay_rate(t, z, v, U0=_PART.U0_edge, t_min=0.0, t_max=10.0):
+    """Rate γ of E − E_min ∝ e^{−γt} fitted to the local maxima of the energy above the bottom
+    (:func:`edge_energy_above_bottom`, :func:`ionmotion.validation.envelope`) over
+    t_min ≤ t ≤ t_max (Fig. 4: the first 10 ps).
+
+    Parameters
+    ----------
+    t, z, v : array_like
+        Times (ps), positions (Å) and speeds (Å/ps) of one run.
+    U0 : float, optional
+        Interaction strength (meV·Å).
+    t_min, t_max : float, optional
+        The fitted window (ps).
+
+    Returns
+    -------
+    float
+        γ (1/ps).
+    """
+    te, Ee = envelope(t, edge_energy_above_bottom(z, v, U0))
+    return decay_rate(te, Ee, t_min, t_max)
 
 
 FIG3_CASES = [(0.2, 2.0), (0.2, 10.0), (0.5, 2.0), (0.5, 10.0)]

@@ -476,8 +476,7 @@ def fig2_task(kappa, s, lam, n_chain, dt, n_speeds):
                 n_chain=n_chain, dt=dt)
 
 
-def channel_crossover_speed(lam, s, kappa, Phi0=_P.Phi0, k=_P.k_chain, loss=chain_loss_analytic,
-                            speeds=None):
+def channel_crossover_speed(lam, s, kappa, Phi0=_P.Phi0, k=_P.k_chain, loss=None, speeds=None):
     """Speed above which the transverse channel of the chain's loss exceeds the longitudinal one.
 
     The longitudinal channel is the loss at s = 0 times e^{−s²/λ²}; the transverse one is the
@@ -491,7 +490,8 @@ def channel_crossover_speed(lam, s, kappa, Phi0=_P.Phi0, k=_P.k_chain, loss=chai
     Phi0, k : float, optional
         Amplitude and chain springs (k∥ = k⊥).
     loss : callable, optional
-        ``loss(v, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp)``; default Eq. (14).
+        ``loss(v, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp)``; default Eq. (14)
+        (:func:`ionmotion.dissipation.chain_loss_analytic`).
     speeds : array_like, optional
         The grid; default 20001 speeds log-spaced from 0.3 to 3000.
 
@@ -499,6 +499,7 @@ def channel_crossover_speed(lam, s, kappa, Phi0=_P.Phi0, k=_P.k_chain, loss=chai
     -------
     float
     """
+    loss = chain_loss_analytic if loss is None else loss
     v = np.geomspace(0.3, 3e3, 20001) if speeds is None else np.asarray(speeds, float)
     lon = loss(v, Phi0, lam, 0.0, k, k, kappa, kappa) * np.exp(-s**2 / lam**2)
     trans = loss(v, Phi0, lam, s, k, k, kappa, kappa) - lon

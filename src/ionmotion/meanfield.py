@@ -74,12 +74,36 @@ def _scalar_or_array(x, like):
 
 # ----------------------------------------------------------------------------- type II
 def type2_temperature(n0, K0):
-    """Type-II (polarization) transition temperature T_p = n0 K0 / (2 k_B), hu2026 Eq. (51). K."""
+    """Type-II (polarization) transition temperature T_p = n0 K0 / (2 k_B), hu2026 Eq. (51). K.
+
+    Parameters
+    ----------
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+
+    Returns
+    -------
+    float
+        T_p (K).
+    """
     return _n0(n0) * V.nonnegative("K0", K0) / (2 * KB_EV)
 
 
 def max_polarization(n0):
-    """Largest |γ| without double occupation, |γ| < 2/n0 − 1 (hu2026 text after Eq. (47))."""
+    """Largest |γ| without double occupation, |γ| < 2/n0 − 1 (hu2026 text after Eq. (47)).
+
+    Parameters
+    ----------
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+
+    Returns
+    -------
+    float
+        The bound on |γ| (at most 1).
+    """
     return min(1.0, 2.0 / _n0(n0) - 1.0)
 
 
@@ -107,6 +131,20 @@ def polarization(T, n0, K0):
     γ > 0 below T_p (the mirror solution −γ also exists), γ = 0 at and above T_p. Vectorised in T.
     Note: for n0 > 1 a physical solution also needs |γ| < 2/n0 − 1 (``max_polarization``); Eq. (50)
     does not impose it and this function returns the Eq. (50) root.
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature (K, > 0); vectorised.
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        γ ≥ 0, like `T`.
     """
     T = _T(T)
     Tp = type2_temperature(n0, K0)
@@ -138,6 +176,26 @@ def self_consistency_coefficients(T, Lambda0, n0, K0, M0, equation="55"):
     A is the M0-free hopping probability (Eq. (49) for "55", exp(−Λ0/k_BT) for "54"),
     B = n0 M0 (1 − γ²)/(4 k_B T) in 1/(unit P0), γ the Eq. (50) polarization. Both roots of the
     self-consistency are −W_0(−AB)/B (physical) and −W_{−1}(−AB)/B (second root).
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature (K, > 0); vectorised.
+    Lambda0 : float
+        Bare hopping barrier Λ0 (eV, > 0).
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+    M0 : float
+        Concerted-hopping coupling (eV, ≥ 0).
+    equation : {"55", "54"}, optional
+        The P0 self-consistency: hu2026 Eq. (55) or Eq. (54).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        A, B and γ at each T.
     """
     T = _T(T)
     Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
@@ -151,7 +209,28 @@ def _check_params(Lambda0, n0, K0, M0):
 
 
 def fold_function(T, Lambda0, n0, K0, M0, equation="55"):
-    """F(T) = e·A(T)·B(T): the physical root of Eq. (54)/(55) exists iff F ≤ 1 (fold at F = 1)."""
+    """F(T) = e·A(T)·B(T): the physical root of Eq. (54)/(55) exists iff F ≤ 1 (fold at F = 1).
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature (K, > 0); vectorised.
+    Lambda0 : float
+        Bare hopping barrier Λ0 (eV, > 0).
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+    M0 : float
+        Concerted-hopping coupling (eV, ≥ 0).
+    equation : {"55", "54"}, optional
+        The P0 self-consistency: hu2026 Eq. (55) or Eq. (54).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        e·A·B, like `T` (0 where B = 0).
+    """
     T = _T(T)
     Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
     logA, B, _ = _AB(T, Lambda0, n0, K0, M0, _equation(equation))
@@ -208,6 +287,26 @@ def type1_temperature(Lambda0, n0, K0, M0, equation="55", T_max=T_MAX):
     and separate again, so the low-temperature branch does not end there.
     Method: e·A·B on 6001 log-spaced temperatures from 1 K to T_max, local maxima refined with a
     bounded scalar search, the crossing refined with brentq.
+
+    Parameters
+    ----------
+    Lambda0 : float
+        Bare hopping barrier Λ0 (eV, > 0).
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+    M0 : float
+        Concerted-hopping coupling (eV, ≥ 0).
+    equation : {"55", "54"}, optional
+        The P0 self-consistency: hu2026 Eq. (55) or Eq. (54).
+    T_max : float, optional
+        Upper end of the search (K).
+
+    Returns
+    -------
+    float
+        T_I (K), or nan without a fold.
     """
     Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
     T_max = V.positive("T_max", T_max)
@@ -216,7 +315,23 @@ def type1_temperature(Lambda0, n0, K0, M0, equation="55", T_max=T_MAX):
 
 def type1_exists(Lambda0, n0, K0, M0):
     """Analytic criterion for Eq. (55): a fold (type-I transition) exists at some T iff
-    n0 M0 > 4 Λ0 + 2 n0 K0 (see module docstring)."""
+    n0 M0 > 4 Λ0 + 2 n0 K0 (see module docstring).
+
+    Parameters
+    ----------
+    Lambda0 : float
+        Bare hopping barrier Λ0 (eV, > 0).
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+    M0 : float
+        Concerted-hopping coupling (eV, ≥ 0).
+
+    Returns
+    -------
+    bool
+    """
     Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
     return n0 * M0 > 4 * Lambda0 + 2 * n0 * K0
 
@@ -229,6 +344,20 @@ def coexistence_window(Lambda0, n0, K0):
     e·A·B = (M0/(2K0)) exp(−2Λ0/(n0K0)), which reaches 1 at M0_max; for M0 ≥ M0_max the fold
     comes at or below T_p and pre-empts the type-II transition. M0_max = 0 when K0 = 0.
     The window is never empty for K0 > 0: M0_max ≥ M0_min because e^x ≥ 1 + x, x = 2Λ0/(n0K0).
+
+    Parameters
+    ----------
+    Lambda0 : float
+        Bare hopping barrier Λ0 (eV, > 0).
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+
+    Returns
+    -------
+    (float, float)
+        M0_min and M0_max (eV).
     """
     Lambda0, n0, K0, _ = _check_params(Lambda0, n0, K0, 0.0)
     m_min = (4 * Lambda0 + 2 * n0 * K0) / n0
@@ -242,6 +371,24 @@ def type1_temperature_gamma0(Lambda0, n0, K0, M0, equation="55"):
     With γ = 0, e·A·B = e (n0M0/4) β e^{−Eβ}, E = Λ0 + n0K0/2 (Eq. (55)) or E = Λ0 (Eq. (54)).
     The first crossing of 1 from low T is k_B T_I = −E / W_{−1}(−4E/(e n0 M0)).
     Valid for Eq. (55) whenever the result is ≥ T_p; nan if n0 M0 ≤ 4E.
+
+    Parameters
+    ----------
+    Lambda0 : float
+        Bare hopping barrier Λ0 (eV, > 0).
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+    M0 : float
+        Concerted-hopping coupling (eV, ≥ 0).
+    equation : {"55", "54"}, optional
+        The P0 self-consistency: hu2026 Eq. (55) or Eq. (54).
+
+    Returns
+    -------
+    float
+        T_I (K), or nan.
     """
     Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
     E = Lambda0 + 0.5 * n0 * K0 if _equation(equation) == "55" else Lambda0
@@ -261,6 +408,26 @@ def hopping_probability(T, Lambda0, n0, K0, M0, equation="55"):
     roots reappear at higher T, since they are not connected to the low-T branch.
     γ is the Eq. (50) polarization at T with the given K0 (for both equations).
     Vectorised in T. P0 ≤ 1 is not enforced; the chapter discusses where P0 approaches 1.
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature (K, > 0); vectorised.
+    Lambda0 : float
+        Bare hopping barrier Λ0 (eV, > 0).
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+    M0 : float
+        Concerted-hopping coupling (eV, ≥ 0).
+    equation : {"55", "54"}, optional
+        The P0 self-consistency: hu2026 Eq. (55) or Eq. (54).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        P0, like `T` (nan beyond the fold).
     """
     T = _T(T)
     Lambda0, n0, K0, M0 = _check_params(Lambda0, n0, K0, M0)
@@ -284,6 +451,24 @@ def barrier_shifts(T, n0, K0, M0, P0):
     Coulomb part, hu2026 Eqs. (45)-(46): K0 n0 (1 ± γ)/2 (repulsive, > 0);
     concerted-hopping part, Eq. (53): −M0 n0 P0 (1 − γ²)/4 (attractive, < 0).
     Returns a dict with keys "coulomb_ba", "coulomb_ab", "concerted".
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature (K, > 0); vectorised.
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+    M0 : float
+        Concerted-hopping coupling (eV, ≥ 0).
+    P0 : float or array_like
+        Average hopping probability at T.
+
+    Returns
+    -------
+    dict
+        coulomb_ba, coulomb_ab, concerted (eV).
     """
     g = np.asarray(polarization(T, n0, K0))
     n0 = _n0(n0)
@@ -298,6 +483,28 @@ def conductivity(T, Lambda0, n0, K0, M0, equation="55", lattice="chain"):
     chain (hu2026 Eq. (38)): σ/σ_u = n0 (1 − γ²) P0 / (4 k_B T);
     honeycomb (Eq. (63), σ_xx = σ_yy): σ/σ_u = n0 (1 − γ²) P0 / (6 k_B T);
     k_B T in eV, γ from Eq. (50), P0 from :func:`hopping_probability` (nan beyond the type-I fold).
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature (K, > 0); vectorised.
+    Lambda0 : float
+        Bare hopping barrier Λ0 (eV, > 0).
+    n0 : float
+        Mobile ions per two-site cell, 0 < n0 ≤ 2.
+    K0 : float
+        Coulomb coupling (eV, ≥ 0).
+    M0 : float
+        Concerted-hopping coupling (eV, ≥ 0).
+    equation : {"55", "54"}, optional
+        The P0 self-consistency: hu2026 Eq. (55) or Eq. (54).
+    lattice : {"chain", "honeycomb"}, optional
+        Eq. (38) or Eq. (63).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        σ/σ_u, like `T`.
     """
     T = _T(T)
     V.choice("lattice", lattice, {"chain", "honeycomb"})

@@ -187,3 +187,23 @@ def test_isotropic_cubic_lattice_reconciles_with_drag_matrix():
     v = lat2.sound_velocities((1, 0, 0))
     assert not np.allclose(lat2.drag_matrix(), isotropic_drag(lat2.density, v[2], v[0]),
                            rtol=0.05)
+
+
+def test_fdt_mismatch_of_modes_along_one_axis_is_the_weighted_x_coth_x_excess():
+    """With every ∇Y_s along x the kernels are multiples of x̂x̂, and the mismatch is exactly
+    Σ_s (g_s²/Ω_s)(y_s coth y_s − 1) / Σ_s g_s²/Ω_s, y_s = βħΩ_s/2 (→ 0 classically)."""
+    import numpy as np
+    import pytest
+    from ionmotion import derivation as dv
+    Om = np.array([0.5, 1.0, 2.0, 3.5])
+    g = np.array([1.0, 0.3, 2.0, 0.7])
+    grads = np.zeros((4, 3))
+    grads[:, 0] = g
+    w = g**2 / Om
+    for T in (0.05, 1.0, 40.0):
+        y = Om / (2 * T)
+        expected = np.sum(w * (y / np.tanh(y) - 1)) / w.sum()
+        assert dv.fdt_mismatch(Om, grads, T) == pytest.approx(expected, rel=1e-10)
+    assert dv.fdt_mismatch(Om, grads, 1e4) < 1e-6
+    with pytest.raises(ValueError, match="T"):
+        dv.fdt_mismatch(Om, grads, 0.0)

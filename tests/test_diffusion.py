@@ -182,3 +182,39 @@ def test_bad_input():
         dif.fit_msd(tau, mean, sem, t_min=1.0)
     with pytest.raises(ValueError, match="method"):
         dif.diffusion_task("magic", 50.0, 4000.0, 0, 1.0)
+
+
+def test_pooled_diffusion_recovers_D_and_takes_the_larger_error():
+    rng = np.random.default_rng(5)
+    D, M, V2 = 0.4, 0.7, 30.0
+    runs = []
+    for _ in range(3):
+        t, R = _brownian(D, 0.05, 60 * 240, rng)
+        runs.append({"t": t, "R": R, "V2": np.array(V2)})
+    out = dif.pooled_diffusion(runs, M)
+    assert out["n_seg"] == 180
+    assert abs(out["fit"]["D"] - D) < 4 * out["D_err"]
+    assert out["D_err"] >= max(out["fit"]["D_err_boot"], out["seed_sem"])
+    # the pooled D of three equal-length runs is close to the mean of their own fits
+    assert abs(out["fit"]["D"] - out["D_runs"].mean()) < 0.5 * out["D_err"]
+    assert out["T_kin"] == pytest.approx(M * V2 / 3)
+    one = dif.pooled_diffusion(runs[:1], M)
+    assert np.isnan(one["seed_sem"]) and one["D_err"] == pytest.approx(one["fit"]["D_err_boot"])
+    with pytest.raises(ValueError, match="M"):
+        dif.pooled_diffusion(runs, -1.0)
+    with pytest.raises(ValueError, match="runs"):
+        dif.pooled_diffusion([], M)
+
+
+def test_mode_energy_ratio_of_a_particle_at_the_nominal_temperature():
+    """A particle whose kinetic temperature is exactly ħΩ_T sits below its lattice's mean mode
+    energy by the ensemble factor ⟨(x/2) coth(x/2)⟩ (thermal.classical_temperature_ratio)."""
+    kT, M, n = 10.0, 0.7, 6
+    params = [dict(kT=kT, M=M, n_grid=n, seed=s) for s in range(8)]
+    runs = [{"V2": np.array(3 * kT / M)} for _ in params]
+    r = dif.mode_energy_ratios(runs, params, LAT)
+    expected = 1 / th.classical_temperature_ratio(LAT, n, kT)
+    assert expected < 0.9                     # zero-point energy matters at 10 meV
+    assert r.mean() == pytest.approx(expected, rel=0.03)
+    with pytest.raises(ValueError, match="params"):
+        dif.mode_energy_ratios(runs, params[:2], LAT)

@@ -159,3 +159,65 @@ def test_bad_input():
         chain_loss_analytic(1.0, 0.01, 1.0, 0.0, K, K, -1, 0)
     with pytest.raises(ValueError, match="offset"):
         D.single_pass_loss(CUBE, Gaussian(0.01, 1.0), 1.0, (0, 0, 1.0))
+
+
+@pytest.mark.parametrize("config,layers", [("four", (0.0,)), ("eight", (0.0, 2.0))])
+def test_fig5_eq23_rate_from_the_summed_hessians_by_hand(config, layers):
+    """Through the face centre the x and y parts of the summed Hessian cancel, so with an
+    isotropic 𝓜 = m·1 the low-speed loss is m ∫ (Σ_j ∂²Φ_j/∂z²)² dz per unit speed, with
+    ∂²Φ/∂z² = Φ0 e^{−r²/2λ²}(z²/λ⁴ − 1/λ²) for a Gaussian (four masses per layer at ρ² = a²/2)."""
+    from ionmotion.papers import rodin2024 as r24
+    m, Phi0, lam, a = 3.0e-4, 0.0025, 0.7, 2.0
+    z = np.linspace(-12.0, 14.0, 200001)
+
+    def hzz(dz):
+        r2 = 0.5 * a**2 + dz**2
+        return Phi0 * np.exp(-0.5 * r2 / lam**2) * (dz**2 / lam**4 - 1 / lam**2)
+
+    h = sum(4 * hzz(z - zl) for zl in layers)
+    expected = m * np.trapezoid(h**2, z) if hasattr(np, "trapezoid") else m * np.trapz(h**2, z)
+    got = r24.fig5_eq23_rate(m * np.eye(3), config, lam, Phi0=Phi0, a=a)
+    assert got == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match="config"):
+        r24.fig5_eq23_rate(m * np.eye(3), "one", lam)
+
+
+def test_fig5_comparisons_read_the_simulated_curves():
+    from ionmotion.papers import rodin2024 as r24
+    M = 2e-4 * np.eye(3)
+    rate = r24.fig5_eq23_rate(M, "four", 1.0)
+    speeds = np.array([1.0, 4.0, 10.0, 20.0, 30.0])
+    factors = np.array([0.5, 0.9, 1.1, 0.8, 3.0])       # simulated Δ/σ̇ = factor × Eq. (23)
+    run = {"speeds": speeds, "loss": (factors * rate * speeds)[None, :]}
+    assert r24.largest_deviation(run, rate) == pytest.approx(0.2)     # 10 ≤ σ̇ ≤ 25
+    slow = r24.slow_pass_ratios({("four", 1.0): run}, M)[("four", 1.0)]
+    assert [v for v, _ in slow] == [1.0, 4.0]
+    np.testing.assert_allclose([x for _, x in slow], [0.5, 0.9])
+    with pytest.raises(ValueError, match="lo, hi"):
+        r24.largest_deviation(run, rate, lo=40.0, hi=50.0)
+
+
+def test_edge_line_energy_far_from_the_masses_is_kinetic():
+    from ionmotion.papers import rodin2024 as r24
+    z = np.array([-30.0, 0.0, 7.0])
+    e = r24.edge_line_energy(z, np.array([2.0, 0.0, 0.0]))
+    assert e[0] == pytest.approx(0.5 * r24.M0 * 4.0, rel=1e-12)       # no mass within reach
+    assert e[1] == pytest.approx(1.0 + np.exp(-8.0), rel=1e-12)       # on the first mass, λ = 1/2
+    assert e[2] == pytest.approx(2 * np.exp(-2.0) + 2 * np.exp(-18.0), rel=1e-9)  # midway 6-8
+
+
+def test_channel_crossover_of_a_model_loss_with_known_crossing():
+    """Longitudinal A/σ̇⁴ e^{−s²/λ²}, transverse B s²/σ̇²: they cross at σ̇² = A e^{−s²/λ²}/(B s²)."""
+    from ionmotion.papers import rodin2024 as r24
+    A, B = 5e4, 2.0
+
+    def loss(v, Phi0, lam, s, *springs):
+        return A / v**4 * np.exp(-s**2 / lam**2) + B * s**2 / v**2
+
+    lam, s = 1.5, 1.0
+    want = np.sqrt(A * np.exp(-s**2 / lam**2) / (B * s**2))
+    got = r24.channel_crossover_speed(lam, s, 0.0, loss=loss)
+    assert got == pytest.approx(want, rel=1e-3)            # grid spacing 0.046 %
+    assert np.isnan(r24.channel_crossover_speed(lam, s, 0.0, loss=loss, speeds=[0.5, 1.0, 2.0]))
+    t = r24.fig2_task(0.0, 1.0, 2.0, 200, 1e-4, 50)
+    assert len(t["speeds"]) == 50 and t["speeds"][0] == 4.0 and t["n_chain"] == 200

@@ -398,3 +398,26 @@ def test_honeycomb_is_one_lattice_for_master_equation_and_lattice_gas():
             c = np.linalg.solve(np.stack([A1, A2], 1), shift) / L
             np.testing.assert_allclose(c, np.round(c), atol=1e-9)
             np.testing.assert_allclose(lat.vecs[0, k], d[k])   # the lattice gas: +a_k
+
+
+def test_numerical_conductivities_equal_the_closed_forms():
+    """∂J/∂E from the eigenvalues of P_k reproduces hu2026 Eq. (38) (chain) and Eq. (63)
+    (honeycomb) without using them."""
+    P0, g, T = 0.02, 0.4, 700.0
+    assert h.chain_conductivity_numerical(P0, g, T) == pytest.approx(h.sigma_weak(P0, g, T),
+                                                                     rel=1e-5)
+    # e^{±fa/4} instead of e^{±fa/2}: half the conductivity
+    half = h.chain_conductivity_numerical(P0, g, T, field_scale=0.5)
+    assert half == pytest.approx(0.5 * h.sigma_weak(P0, g, T), rel=1e-5)
+    s = h.honeycomb_conductivity_numerical(P0, g, T, n0=1.0)
+    np.testing.assert_allclose(s, h.honeycomb_conductivity(P0, g, T, 1.0),
+                               rtol=1e-4, atol=1e-6 * s[0, 0])
+
+
+def test_escape_probability_equals_matrix_powers():
+    P = h.chain_ring_matrix(12, 0.3, 0.2).toarray()
+    N = np.array([0, 1, 5, 40])
+    want = [1 - np.linalg.matrix_power(P, n)[3, 3] for n in N]
+    np.testing.assert_allclose(h.escape_probability(P, 3, N), want, atol=1e-12)
+    with pytest.raises(ValueError, match="site"):
+        h.escape_probability(P, P.shape[0], N)

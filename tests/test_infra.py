@@ -167,6 +167,47 @@ def test_sweep_runs_caches_and_resumes(root, scheduler):
     assert len(sweep.sweep_manifests("s", "sq")) == 4
 
 
+def test_cached_sweeps_are_loaded_and_chosen_by_preference(root):
+    """load_sweep never computes; run_or_load computes only when asked; longest_available takes
+    each parameter set from the first source that has it."""
+    tasks = [{"x": float(x), "seed": s} for x in (1, 2) for s in (0, 1)]
+    assert sweep.load_sweep("s", "long", tasks) == [None] * 4
+    assert sweep.run_or_load(_square, tasks, slug="s", name="long", compute=False) == [None] * 4
+    assert not list((root / "data" / "s").rglob("*.npz"))
+    long = sweep.run_or_load(_square, tasks[:2], slug="s", name="long", compute=True,
+                             scheduler="synchronous")
+    short = sweep.run_or_load(_square, tasks, slug="s", name="short", compute=True,
+                              scheduler="synchronous")
+    loaded = sweep.load_sweep("s", "long", tasks)
+    assert [r is not None for r in loaded] == [True, True, False, False]
+    np.testing.assert_array_equal(loaded[1]["noise"], long[1]["noise"])
+    by_x = lambda p: p["x"]  # noqa: E731
+    best = sweep.longest_available([(loaded, tasks, "long"), (short, tasks, "short")], by_x)
+    assert {k: (v["label"], len(v["runs"])) for k, v in best.items()} == {
+        1.0: ("long", 2), 2.0: ("short", 2)}
+    assert best[2.0]["params"] == tasks[2:]
+    assert sweep.coverage(loaded, tasks, by_x) == (2, 4, 2, "0/2")
+    text = sweep.summarize_runs(best, lambda k: f"x={k:g}")
+    assert text == "2 × long for x=1; 2 × short for x=2"
+    with pytest.raises(ValueError, match="sources"):
+        sweep.longest_available([(loaded[:1], tasks, "long")], by_x)
+
+
+def test_prose_numbers_are_plain_floats(monkeypatch):
+    from ionbook import prose
+    import myst_nb
+    got = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, v, display: got.update({name: v}))
+    assert prose.put("a", np.float64(0.25)) is None        # nothing shown as a cell's value
+    assert type(got["a"]) is float and got["a"] == 0.25
+    for name, value in (("", 1.0), ("b", "x"), ("c", None)):
+        with pytest.raises(ValueError):
+            prose.put(name, value)
+    assert prose.aligned("a &= 1", "b &= 2") == r"\begin{aligned}a &= 1\\b &= 2\end{aligned}"
+    with pytest.raises(ValueError, match="lines"):
+        prose.aligned()
+
+
 def test_front_door_names_resolve_and_import_stays_light():
     """Every name in ionmotion.__all__ resolves; importing the package loads neither numba nor
     the book pipeline."""

@@ -390,3 +390,11 @@ def test_kernel_picks_each_event_with_its_reference_rate(kind, size, field, M0):
     assert set(seen) <= set(want)
     for ev, w in want.items():
         assert seen.get(ev, 0) / K == pytest.approx(w / R, abs=2.0 / K)
+
+
+def test_chain_gamma2_switches_from_canonical_to_ring_with_an_o_one_over_L_difference():
+    T, V = 900.0, 0.3
+    assert lg.chain_gamma2(T, V, 64) == lg.chain_canonical_correlations(T, V, 64)[1]
+    assert lg.chain_gamma2(T, V, 300) == lg.chain_gamma2_ring(T, V, 300)
+    big = lg.chain_canonical_correlations(T, V, 300)[1]
+    assert abs(big - lg.chain_gamma2(T, V, 300)) < 5.0 / 300 * big

@@ -218,3 +218,45 @@ def test_self_consistency_coefficients_reproduce_the_solution():
         P = mf.hopping_probability(T, M0=0.25, equation=eq, **FIG4)
         assert np.allclose(A * np.exp(B * P), P, rtol=1e-12)
         assert np.allclose(g, [gamma_ref(t, 1.0, 0.5) for t in T], atol=1e-12)
+
+
+def test_apparent_activation_energy_of_the_depolarized_phase_without_concerted_hopping():
+    """Above T_p (γ = 0) and with M0 = 0, σT ∝ exp(−(Λ0 + n0K0/2)/k_BT) exactly."""
+    Tp = mf.type2_temperature(FIG4["n0"], FIG4["K0"])
+    E = mf.apparent_activation_energy(np.array([1.2, 1.8]) * Tp, M0=0.0, **FIG4)
+    np.testing.assert_allclose(E, FIG4["Lambda0"] + FIG4["n0"] * FIG4["K0"] / 2, rtol=1e-6)
+    low = float(mf.apparent_activation_energy(0.1 * Tp, M0=0.0, **FIG4))
+    assert low == pytest.approx(FIG4["Lambda0"] + FIG4["n0"] * FIG4["K0"], rel=2e-2)
+    with pytest.raises(ValueError, match="h"):
+        mf.apparent_activation_energy(Tp, M0=0.0, h=1.5, **FIG4)
+    assert mf.arrhenius_energy(np.array([300.0, 400.0, 500.0]),
+                               np.exp(-0.3 / (KB * np.array([300.0, 400.0, 500.0]))) / 
+                               np.array([300.0, 400.0, 500.0])) == pytest.approx(0.3, rel=1e-9)
+
+
+def test_type2_kink_sits_at_Tp_and_fold_scan_agrees_with_the_closed_criterion():
+    kink = mf.kink_temperature(M0=0.0, **FIG4)
+    assert abs(kink - 1.0) < 2 * 1.0 / 4000
+    m_min, _ = mf.coexistence_window(**FIG4)
+    n0, L0, K0 = FIG4["n0"], FIG4["Lambda0"], FIG4["K0"]
+    for m in (m_min * (1 - 1e-3), m_min * (1 + 1e-3)):
+        assert (mf.fold_maximum(M0=m, n=20001, **FIG4)[0] > 1) == (n0 * m > 4 * L0 + 2 * n0 * K0)
+
+
+def test_type1_temperature_is_homogeneous_of_degree_one_in_the_energies():
+    """T_I(sΛ0, sK0, sM0) = s T_I: the three energy sensitivities add up to 1."""
+    p = dict(FIG4, M0=2.5)
+    assert mf.type1_exists(**p)
+    total = sum(mf.type1_sensitivity(name, **p) for name in ("Lambda0", "K0", "M0"))
+    assert total == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError, match="name"):
+        mf.type1_sensitivity("T", **p)
+
+
+def test_hopping_probability_slope_of_a_pure_arrhenius_probability():
+    Tp = mf.type2_temperature(FIG4["n0"], FIG4["K0"])
+    T = 1.5 * Tp
+    E = FIG4["Lambda0"] + FIG4["n0"] * FIG4["K0"] / 2
+    P = float(mf.hopping_probability(T, M0=0.0, **FIG4))
+    got = mf.hopping_probability_slope(T, M0=0.0, h=1e-7, **FIG4)
+    assert got == pytest.approx(P * E / (KB * T**2), rel=1e-5)

@@ -34,3 +34,22 @@ def test_mismatch_measures_a_relative_amplitude_error():
 def test_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         window_max(*args)
+
+
+def test_window_average_of_a_line_is_its_midpoint_value():
+    from ionmotion.observables import window_average
+    t = np.linspace(0.0, 10.0, 1001)
+    assert window_average(t, 3.0 + 2.0 * t, 2.0, 4.0) == pytest.approx(3.0 + 2.0 * 2.995, rel=1e-12)
+    for args in ((t, t[:-1], 0.0, 1.0), (t, t, 2.0, 2.0), (t, t, 20.0, 30.0)):
+        with pytest.raises(ValueError):
+            window_average(*args)
+
+
+def test_max_log_slope_of_a_power_law_with_a_jump():
+    from ionmotion.observables import max_log_slope
+    x = np.geomspace(1.0, 10.0, 30)
+    assert max_log_slope(x, x**3) == pytest.approx(3.0, rel=1e-10)
+    y = x**3 * np.where(x > 5, 100.0, 1.0)
+    assert max_log_slope(x, y) > 20
+    with pytest.raises(ValueError):
+        max_log_slope(x, -y)

@@ -326,3 +326,22 @@ def test_windowed_bad_input():
         v.linear_spectrum_kernel(v.paper_lattice(), [0.0, 0.1], 0.0)
     with pytest.raises(ValueError, match="factors"):
         v.edge_dissipation_windowed(factors=(-1.0,), t_max=0.1, n_quad=4)
+
+
+def test_edge_energy_decay_rate_of_a_damped_oscillation_about_the_well_bottom():
+    """A small oscillation z = z_min + A e^{−γt/2} cos ωt about the bottom of the Fig. 4 well:
+    its energy above the bottom is 0 at rest there and decays at the rate γ."""
+    from ionmotion.papers import rodin2025 as r25
+    a = 3.0
+    z_min = 3.5 * a
+    assert r25.edge_energy_above_bottom(np.array([z_min]), np.zeros(1))[0] == 0.0
+    assert r25.edge_energy_above_bottom(np.array([z_min + 0.05]), np.zeros(1))[0] > 0.0
+    gamma, A = 0.3, 0.02
+    t = np.linspace(0.0, 12.0, 120001)
+    E_up = r25.edge_energy_above_bottom(np.array([z_min + 0.02]), np.zeros(1))[0]
+    omega = np.sqrt(2 * E_up / (r25.RODIN2025_PARTICLE.M * A**2))   # the well's own frequency
+    env = A * np.exp(-gamma * t / 2)
+    z = z_min + env * np.cos(omega * t)
+    v = np.gradient(z, t)
+    got = r25.edge_decay_rate(t, z, v)
+    assert got == pytest.approx(gamma, rel=0.05)

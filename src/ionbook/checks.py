@@ -306,7 +306,7 @@ def fmt(v):
     return f"{v:.3e}" if math.isfinite(v) else str(v)
 
 
-def check_identity(quantity, residual, *, chapter, quality, source, expect_zero=True, note="",
+def check_identity(quantity, residual, source, *, chapter, quality, expect_zero=True, note="",
                    verdict="internal", errata=None):
     """Record a symbolic identity as a book check (:func:`check`).
 

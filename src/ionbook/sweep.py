@@ -117,6 +117,108 @@ def run_sweep(func, tasks, *, slug, name, scheduler=None, retries=2, progress=Tr
     return results
 
 
+def load_sweep(slug, name, tasks):
+    """Results of a sweep already cached in data/<slug>/<name>/, without computing anything.
+
+    The one way a chapter reads a cached sweep (the files are named by :func:`run_sweep`).
+
+    Parameters
+    ----------
+    slug : str
+        The chapter whose data folder holds the sweep.
+    name : str
+        The sweep's folder inside it.
+    tasks : sequence of dict
+        The task parameters; a result is returned only where its manifest matches them.
+
+    Returns
+    -------
+    list
+        One dict of arrays per task, in task order, None where the task is not cached.
+    """
+    return [cache.load(slug, _task_name(name, p), p) for p in tasks]
+
+
+def run_or_load(func, tasks, *, slug, name, compute, scheduler=None, n_workers=None):
+    """:func:`run_sweep` when `compute` is true, else :func:`load_sweep` (None where missing).
+
+    A draft execution shows what a paper-quality sweep left in the cache without starting it.
+    """
+    if compute:
+        return run_sweep(func, tasks, slug=slug, name=name, scheduler=scheduler, progress=False,
+                         n_workers=n_workers)
+    return load_sweep(slug, name, tasks)
+
+
+def longest_available(sources, key):
+    """Per parameter set, the results of the first source that has any.
+
+    Parameters
+    ----------
+    sources : sequence of (results, tasks, label)
+        Sweeps in order of preference (e.g. 3 ns before 300 ps before draft); `results` as
+        returned by :func:`run_sweep` or :func:`load_sweep` (None where missing).
+    key : callable
+        Maps a task dict to its parameter-set key, e.g. ``lambda p: (p["kT"], p["U0"])``.
+
+    Returns
+    -------
+    dict
+        key -> {"label": label, "runs": [results], "params": [tasks]}; a parameter set takes all
+        its available runs from the first source that has at least one.
+    """
+    out = {}
+    for results, tasks, label in sources:
+        if len(results) != len(tasks):
+            raise ValueError(f"sources: {label!r} has {len(results)} results for {len(tasks)} tasks")
+        for r, p in zip(results, tasks):
+            k = key(p)
+            if r is None or (k in out and out[k]["label"] != label):
+                continue
+            entry = out.setdefault(k, {"label": label, "runs": [], "params": []})
+            entry["runs"].append(r)
+            entry["params"].append(p)
+    return out
+
+
+def summarize_runs(entries, describe):
+    """One line saying which runs a page uses: "3 × 3 ns for a, b; 1 × draft for c".
+
+    Parameters
+    ----------
+    entries : dict
+        As returned by :func:`longest_available`.
+    describe : callable
+        Text of one parameter-set key.
+    """
+    by = {}
+    for key, v in sorted(entries.items()):
+        by.setdefault(f"{len(v['runs'])} × {v['label']}", []).append(key)
+    return "; ".join(f"{lab} for " + ", ".join(describe(k) for k in ks) for lab, ks in by.items())
+
+
+def coverage(results, tasks, key):
+    """How much of a sweep is cached: (tasks done, tasks, parameter sets, "a/b" runs per set).
+
+    Parameters
+    ----------
+    results : sequence
+        As returned by :func:`load_sweep` (None where missing).
+    tasks : sequence of dict
+        The sweep's task parameters.
+    key : callable
+        Maps a task dict to its parameter-set key.
+    """
+    if len(results) != len(tasks):
+        raise ValueError(f"results: {len(results)} for {len(tasks)} tasks")
+    per = {}
+    for r, p in zip(results, tasks):
+        per.setdefault(key(p), []).append(r is not None)
+    done = sum(sum(v) for v in per.values())
+    counts = sorted({sum(v) for v in per.values()})
+    return done, len(tasks), len(per), "/".join(map(str, counts))
+
+
 def sweep_manifests(slug, name):
     """Manifests of every cached task of a sweep (parameters, seed, version, wall time)."""
     import json
@@ -130,7 +232,7 @@ def cached_or_run(func, tasks, *, slug, name, scheduler=None, fallback=None):
     (tasks used, results, name used)."""
     if fallback is not None:
         t2, n2 = fallback
-        hits = [cache.load(slug, _task_name(n2, p), p) for p in t2]
+        hits = load_sweep(slug, n2, t2)
         if all(h is not None for h in hits):
             return t2, hits, n2
     return tasks, run_sweep(func, tasks, slug=slug, name=name, scheduler=scheduler,

@@ -895,3 +895,34 @@ def residual_is_zero(residual):
     if isinstance(residual, (sp.Basic, sp.MatrixBase)):
         return is_zero(residual)
     return float(abs(residual)) == 0.0
+
+
+def fdt_mismatch(Omega, grads, T, hbar=1.0, kB=1.0):
+    """How far the classical fluctuation–dissipation relation is from holding at equal times:
+    ‖βC(0) − K(0)‖ / ‖K(0)‖ with the kernels of :func:`fdt_kernels` (Frobenius norms).
+
+    Parameters
+    ----------
+    Omega : array_like, shape (S,)
+        Mode frequencies (> 0).
+    grads : array_like, shape (S, 3)
+        The vectors ∇Y_s of the modes.
+    T : float
+        Temperature (> 0), in the units that make kB·T an energy.
+    hbar, kB : float, optional
+        ħ and Boltzmann's constant in the caller's units.
+
+    Returns
+    -------
+    float
+        0 in the classical limit; grows like ⟨(βħΩ/2)²⟩/3 at high T and tends to 1 − ⟨...⟩ of
+        the zero-point noise at low T.
+
+    Raises
+    ------
+    ValueError
+        If T, hbar or kB are not positive (or the modes are invalid, see :func:`fdt_kernels`).
+    """
+    kT = positive("T", T) * positive("kB", kB)
+    K, C = fdt_kernels(Omega, grads, 1 / kT, [0.0], hbar=hbar)
+    return float(np.linalg.norm(C[0] / kT - K[0]) / np.linalg.norm(K[0]))

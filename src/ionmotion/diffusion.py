@@ -11,7 +11,10 @@
 * :func:`static_barrier` - face-centre minus cell-centre energy of the particle, summed over the
   whole lattice; relaxed: the framework relaxes around the particle (harmonic framework, exact
   lattice Green's function V⁻¹ of the infinite lattice, iterated to self-consistency).
-* :func:`diffusion_task` - one (method, ħΩ_T, U0, seed) trajectory, the unit of the dask sweeps.
+* :func:`pooled_diffusion` - D of one parameter set from the pooled segments of its runs, with
+  the larger of the bootstrap and run-to-run errors.
+* :func:`diffusion_task` - one (method, ħΩ_T, U0, seed) trajectory, the unit of the dask sweeps;
+  :func:`mode_energy_ratios` - its particle's temperature against its own thermal sample.
 """
 import functools
 import time
@@ -106,6 +109,58 @@ def fit_msd(tau, mean, sem, t_min=1.0, sq=None, n_boot=200, rng=None):
             Ds.append(_wls_line(tau[sel], m[sel], e)[0] / 6)
         out["D_err_boot"] = float(np.std(Ds, ddof=1))
     return out
+
+
+def pooled_diffusion(runs, M, segment_length=12.0, t_min=1.0, min_error=1e-3):
+    """D of one parameter set from the 12 ps segments of all its trajectories (rodin2025 Sec. VI).
+
+    The segments of every run are pooled into one mean MSD with its standard error and fitted for
+    τ ≥ `t_min` (:func:`fit_msd`, bootstrap over whole segments). Each run is also fitted alone;
+    the standard error of those single-run values of D is an independent estimate of the
+    uncertainty (consecutive segments of one trajectory are not quite independent, which the
+    bootstrap ignores). The error used in an Arrhenius fit is the larger of the two, and never
+    below `min_error`.
+
+    Parameters
+    ----------
+    runs : sequence of dict
+        Trajectories as returned by :func:`diffusion_task`: ``t`` (ps), ``R`` (unfolded, Å) and
+        ``V2`` (run mean of |V|², Å²/ps²). All must share the same sampling interval.
+    M : float
+        The particle's mass (meV·ps²/Å²), for the kinetic temperature M⟨|V|²⟩/3.
+    segment_length : float, optional
+        Segment length (ps); the paper's 12 ps.
+    t_min : float, optional
+        Start of the fitted range (ps); the paper excludes the ballistic first 1 ps.
+    min_error : float, optional
+        Floor of the returned error of D (Å²/ps).
+
+    Returns
+    -------
+    dict
+        ``tau``, ``mean``, ``sem`` (pooled MSD curve), ``fit`` (:func:`fit_msd` of it), ``n_seg``,
+        ``T_kin`` (mean kinetic temperature, meV) and ``T_runs``, ``D_runs`` (per run),
+        ``seed_sem`` (standard error of ``D_runs``, NaN for one run) and ``D_err``.
+
+    Raises
+    ------
+    ValueError
+        If `runs` is empty or `M` is not positive.
+    """
+    M = positive("M", M)
+    min_error = positive("min_error", min_error)
+    if len(runs) == 0:
+        raise ValueError("runs: at least one trajectory is needed")
+    seg = [msd_segments(r["t"], r["R"], segment_length) for r in runs]
+    sq = np.concatenate([s[3] for s in seg])
+    mean, sem = sq.mean(0), sq.std(0, ddof=1) / np.sqrt(len(sq))
+    f = fit_msd(seg[0][0], mean, sem, t_min=t_min, sq=sq)
+    D_runs = np.array([fit_msd(*s[:3], t_min=t_min)["D"] for s in seg])
+    seed_sem = D_runs.std(ddof=1) / np.sqrt(len(D_runs)) if len(D_runs) > 1 else np.nan
+    T_runs = np.array([M * float(r["V2"]) / 3 for r in runs])
+    return dict(tau=seg[0][0], mean=mean, sem=sem, fit=f, n_seg=len(sq), T_kin=T_runs.mean(),
+                T_runs=T_runs, D_runs=D_runs, seed_sem=seed_sem,
+                D_err=max(f["D_err_boot"], np.nan_to_num(seed_sem), min_error))
 
 
 def arrhenius_fit(kT, D, D_err=None, confidence=0.95, scale_by_chi2=True):
@@ -286,6 +341,44 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     out = th.trajectory(np.full(3, lat.a / 2), np.zeros(3), M, Yukawa(U0, lam), modes, W0, drag,
                         dt, n_steps, save_every=every, scheme=scheme)
     return _compact(out.t, out.R, out.V, time.perf_counter() - t0, out["cell_changes"])
+
+
+def mode_energy_ratios(runs, params, lattice=None):
+    """The particle's kinetic temperature over the mean mode energy of each run's own sample.
+
+    :func:`diffusion_task` draws the framework's thermal modes from ``default_rng(seed)``; this
+    draws the same sample again and divides M⟨|V|²⟩/3 by its mean energy per mode
+    (:func:`ionmotion.thermal.sample_energy_ratio` times ħΩ_T). Equipartition with the lattice
+    gives 1.
+
+    Parameters
+    ----------
+    runs : sequence of dict
+        Results of :func:`diffusion_task` (``V2`` is used).
+    params : sequence of dict
+        Their task parameters (``kT``, ``M``, ``n_grid``, ``seed``).
+    lattice : CubicLattice, optional
+        The framework; default the paper's (the one :func:`diffusion_task` uses).
+
+    Returns
+    -------
+    numpy.ndarray
+        One ratio per run.
+
+    Raises
+    ------
+    ValueError
+        If `runs` and `params` differ in length.
+    """
+    from . import thermal as th
+    if len(runs) != len(params):
+        raise ValueError(f"params: {len(params)} task dicts for {len(runs)} runs")
+    lat = lattice if lattice is not None else CubicLattice(**PAPER_LATTICE)
+    out = []
+    for r, p in zip(runs, params):
+        modes = th.sample_modes(lat, p["n_grid"], p["kT"], np.random.default_rng(p["seed"]))
+        out.append(p["M"] * float(r["V2"]) / 3 / p["kT"] / th.sample_energy_ratio(modes))
+    return np.array(out)
 
 
 def _compact(t, R, V, wall, cell_changes):

@@ -198,16 +198,8 @@ def chain_loss_numeric(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp
 
     Parameters
     ----------
-    speed : float or array_like
-        σ̇ in rodin2024's units (> 0).
-    Phi0, lam : float
-        Gaussian amplitude and width (λ > 0).
-    s : float
-        Impact parameter.
-    k_par, k_perp : float
-        Chain springs along and across the chain (> 0).
-    kappa_par, kappa_perp : float
-        On-site springs (>= 0).
+    speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp : float or array_like
+        As for :func:`chain_loss_analytic`.
     n : int, optional
         Trapezoid intervals over θ ∈ [0, π].
 
@@ -235,16 +227,8 @@ def chain_loss_fast(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
 
     Parameters
     ----------
-    speed : float or array_like
-        σ̇ in rodin2024's units (> 0).
-    Phi0, lam : float
-        Gaussian amplitude and width (λ > 0).
-    s : float
-        Impact parameter.
-    k_par, k_perp : float
-        Chain springs along and across the chain (> 0).
-    kappa_par, kappa_perp : float
-        On-site springs (>= 0).
+    speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp : float or array_like
+        As for :func:`chain_loss_analytic`.
 
     Returns
     -------
@@ -263,16 +247,8 @@ def chain_loss_slow(speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp):
 
     Parameters
     ----------
-    speed : float or array_like
-        σ̇ in rodin2024's units (> 0).
-    Phi0, lam : float
-        Gaussian amplitude and width (λ > 0).
-    s : float
-        Impact parameter.
-    k_par, k_perp : float
-        Chain springs along and across the chain (> 0).
-    kappa_par, kappa_perp : float
-        On-site springs (>= 0).
+    speed, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp : float or array_like
+        As for :func:`chain_loss_analytic`.
 
     Returns
     -------

@@ -447,27 +447,22 @@ def project_hessian(H, d):
 
 
 @njit(cache=True, inline="always")
-def _lattice_drift(fw, dt):
-    """Velocity-Verlet position update and first half kick of every mass."""
-    u, w, acc = fw
-    nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
-    for i in range(nx):
-        for j in range(ny):
-            for k in range(nz):
-                for x in range(3):
-                    u[i, j, k, x] += dt * w[i, j, k, x] + 0.5 * dt * dt * acc[i, j, k, x]
-                    w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
+def _lattice_kick(fw, dt):
+    """Half kick w += (dt/2)·acc of every mass (flat loop over the C-contiguous arrays)."""
+    _, w, acc = fw
+    wf, af = w.reshape(-1), acc.reshape(-1)
+    for n in range(wf.size):
+        wf[n] += 0.5 * dt * af[n]
 
 
 @njit(cache=True, inline="always")
-def _lattice_kick(fw, dt):
+def _lattice_drift(fw, dt):
+    """Velocity-Verlet position update and first half kick of every mass."""
     u, w, acc = fw
-    nx, ny, nz = u.shape[0], u.shape[1], u.shape[2]
-    for i in range(nx):
-        for j in range(ny):
-            for k in range(nz):
-                for x in range(3):
-                    w[i, j, k, x] += 0.5 * dt * acc[i, j, k, x]
+    uf, wf, af = u.reshape(-1), w.reshape(-1), acc.reshape(-1)
+    for n in range(uf.size):
+        uf[n] += dt * wf[n] + 0.5 * dt * dt * af[n]
+    _lattice_kick(fw, dt)
 
 
 @njit(cache=True, nogil=True)

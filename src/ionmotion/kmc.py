@@ -786,17 +786,8 @@ def drift_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, field, M0=0.
 
     Parameters
     ----------
-    kind : {"chain", "honeycomb"}
-    size : int
-        Cells (chain) or n of the n × n honeycomb.
-    T : float
-        Temperature (K).
-    K0, Lambda0 : float
-        hu2026's coupling and bare barrier (eV); V = 2 K0 / z.
-    seed : int
-        Seed of the run's numpy.random.Generator.
-    hops_eq, hops_run : float
-        Hops per ion for equilibration and for the measurement.
+    kind, size, T, K0, Lambda0, seed, hops_eq, hops_run
+        As for :func:`equilibrium_task`.
     field : float
         Zℰ (eV per a) along x.
     M0, n0, init : optional
@@ -819,17 +810,8 @@ def binder_task(kind, size, T, K0, Lambda0, seed, hops_eq, hops_run, n_blocks=10
 
     Parameters
     ----------
-    kind : {"chain", "honeycomb"}
-    size : int
-        Cells (chain) or n of the n × n honeycomb.
-    T : float
-        Temperature (K).
-    K0, Lambda0 : float
-        hu2026's coupling and bare barrier (eV); V = 2 K0 / z.
-    seed : int
-        Seed of the run's numpy.random.Generator.
-    hops_eq, hops_run : float
-        Hops per ion for equilibration and for the measurement.
+    kind, size, T, K0, Lambda0, seed, hops_eq, hops_run
+        As for :func:`equilibrium_task`.
     n_blocks : int, optional
 
     Returns

@@ -61,7 +61,18 @@ class Lattice:
 
 def chain(n_cells):
     """Two-site chain of hu2026 Sec. III: n_cells cells of length a = 1, sites a (even) and b (odd)
-    a/2 apart, periodic. Site s sits at x = s/2; neighbour k = 0 is to the right, k = 1 to the left."""
+    a/2 apart, periodic. Site s sits at x = s/2; neighbour k = 0 is to the right, k = 1 to the left.
+
+    Parameters
+    ----------
+    n_cells : int
+        Number of two-site cells.
+
+    Returns
+    -------
+    Lattice
+        Sites, positions, neighbour table.
+    """
     n_cells = v.integer_in("n_cells", n_cells, 2)
     ns = 2 * n_cells
     s = np.arange(ns)
@@ -79,6 +90,16 @@ def honeycomb(n):
     Bond vectors from an a site are hu2026's a_1 = (1/2, 1/(2√3)), a_2 = (-1/2, 1/(2√3)),
     a_3 = (0, -1/√3) (units of a); a b site has the opposite vectors. Cell (i, j) has its a site at
     i A1 + j A2 with A1 = a_1 - a_3, A2 = a_2 - a_3, and its b site at a + a_1.
+
+    Parameters
+    ----------
+    n : int
+        Cells per side of the rhombus.
+
+    Returns
+    -------
+    Lattice
+        Sites, positions, neighbour table.
     """
     n = v.integer_in("n", n, 2)
     a1 = np.array([0.5, 0.5 / SQRT3])
@@ -113,7 +134,19 @@ def honeycomb(n):
 
 
 def make_lattice(kind, size):
-    """``chain(size)`` or ``honeycomb(size)`` by name; checks the memory first."""
+    """``chain(size)`` or ``honeycomb(size)`` by name; checks the memory first.
+
+    Parameters
+    ----------
+    kind : {"chain", "honeycomb"}
+        The lattice.
+    size : int
+        Cells (chain) or n of the n × n honeycomb.
+
+    Returns
+    -------
+    Lattice
+    """
     v.choice("kind", kind, {"chain", "honeycomb"})
     size = v.integer_in("size", size, 2)
     n_sites = 2 * size if kind == "chain" else 2 * size * size
@@ -131,6 +164,20 @@ def coupling_from_paper(K0, n0=1.0, z=2):
     parameter obeys γ = tanh(z V γ / 4 k_B T), which is Eq. (50) with T_p of Eq. (51) when
     V = 2 K0 / z. Only n0 = 1 maps exactly (Eq. (50) has no blocking factor 1 - n0/2), so other
     fillings raise ValueError.
+
+    Parameters
+    ----------
+    K0 : float
+        hu2026's Coulomb coupling (eV).
+    n0 : float, optional
+        Ions per two-site cell, 0 < n0 ≤ 2.
+    z : int, optional
+        Coordination number (2 chain, 3 honeycomb).
+
+    Returns
+    -------
+    float
+        V (eV).
     """
     K0 = v.positive("K0", K0)
     if float(n0) != 1.0:
@@ -140,14 +187,46 @@ def coupling_from_paper(K0, n0=1.0, z=2):
 
 
 def energy(occ, lattice, V, field=0.0):
-    """E({n}) = V Σ_<ij> n_i n_j - field Σ_i x_i n_i (eV; field = Zℰ in eV per a, along x)."""
+    """E({n}) = V Σ_<ij> n_i n_j - field Σ_i x_i n_i (eV; field = Zℰ in eV per a, along x).
+
+    Parameters
+    ----------
+    occ : array_like of int
+        Occupation n_i ∈ {0, 1} of every site.
+    lattice : Lattice
+        As returned by :func:`chain` or :func:`honeycomb`.
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+    field : float, optional
+        Zℰ (eV per a) along x.
+
+    Returns
+    -------
+    float
+        E (eV).
+    """
     occ = np.asarray(occ, dtype=float)  # (..., n_sites)
     pairs = occ[..., :, None] * occ[..., lattice.nbr]
     return 0.5 * V * pairs.sum(axis=(-1, -2)) - field * (occ * lattice.pos[:, 0]).sum(axis=-1)
 
 
 def bw_critical_temperature(V, z, n0=1.0):
-    """Bragg-Williams critical temperature (K) of the lattice gas: z V n0 (1 - n0/2) / (2 k_B)."""
+    """Bragg-Williams critical temperature (K) of the lattice gas: z V n0 (1 - n0/2) / (2 k_B).
+
+    Parameters
+    ----------
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+    z : int
+        Coordination number (2 chain, 3 honeycomb).
+    n0 : float, optional
+        Ions per two-site cell, 0 < n0 ≤ 2.
+
+    Returns
+    -------
+    float
+        T_BW (K).
+    """
     V = v.positive("V", V)
     n0 = float(n0)
     if not 0 < n0 < 2:
@@ -160,6 +239,18 @@ def ising_exact_tc(V, lattice="honeycomb"):
 
     With s = 2n - 1 the lattice gas is the antiferromagnetic Ising model with J = V/4; on a
     bipartite lattice it has the ferromagnet's T_c. The chain has none (returns 0.0).
+
+    Parameters
+    ----------
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+    lattice : {"honeycomb", "chain"}, optional
+        The lattice by name.
+
+    Returns
+    -------
+    float
+        T_c (K); 0.0 for the chain.
     """
     V = v.positive("V", V)
     v.choice("lattice", lattice, {"chain", "honeycomb"})
@@ -175,6 +266,18 @@ def chain_correlation_length(T, V):
 
     ⟨δn_0 δn_r⟩ ∝ (-tanh(V / 4 k_B T))^r (1D Ising with J = V/4 at zero field), so
     ξ = -1 / ln tanh(V / 4 k_B T).
+
+    Parameters
+    ----------
+    T : float
+        Temperature (K, > 0).
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+
+    Returns
+    -------
+    float
+        ξ in sites.
     """
     T, V = v.positive("T", T), v.positive("V", V)
     t = math.tanh(V / (4 * KB_EV * T))
@@ -182,7 +285,22 @@ def chain_correlation_length(T, V):
 
 
 def chain_spin_correlation(r, T, V):
-    """Exact ⟨s_0 s_r⟩ (s = 2n - 1) of the infinite half-filled chain: (-tanh(V / 4 k_B T))^r."""
+    """Exact ⟨s_0 s_r⟩ (s = 2n - 1) of the infinite half-filled chain: (-tanh(V / 4 k_B T))^r.
+
+    Parameters
+    ----------
+    r : int or array_like
+        Distance in sites.
+    T : float
+        Temperature (K, > 0).
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ⟨s_0 s_r⟩.
+    """
     T, V = v.positive("T", T), v.positive("V", V)
     r = np.asarray(r)
     return (-math.tanh(V / (4 * KB_EV * T))) ** r
@@ -193,6 +311,22 @@ def chain_pair_density_canonical(n_sites, n_particles, T, V):
 
     A configuration with k clusters on the ring has n_particles - k occupied bonds; the number of
     such configurations is (L/k) C(N-1, k-1) C(L-N-1, k-1) (L sites, N particles, 0 < N < L).
+
+    Parameters
+    ----------
+    n_sites : int
+        Ring length L.
+    n_particles : int
+        Number of ions N, 0 < N < L.
+    T : float
+        Temperature (K, > 0).
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+
+    Returns
+    -------
+    float
+        Occupied bonds per site.
     """
     L = v.integer_in("n_sites", n_sites, 3)
     N = v.integer_in("n_particles", n_particles, 1, L - 1)
@@ -211,12 +345,52 @@ def chain_gamma2_ring(T, V, n_sites):
 
     (γ is the staggered magnetization of the equivalent Ising ring; for L ≫ ξ this is
     e^(V/2k_BT) / L, so γ → 0 as the chain grows at every T > 0.) The canonical constraint
-    (exactly N = L/2 ions) changes it by O(1/L)."""
+    (exactly N = L/2 ions) changes it by O(1/L).
+
+    Parameters
+    ----------
+    T : float
+        Temperature (K, > 0).
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+    n_sites : int
+        Ring length L.
+
+    Returns
+    -------
+    float
+        ⟨γ²⟩.
+    """
     T, V = v.positive("T", T), v.positive("V", V)
     L = v.integer_in("n_sites", n_sites, 2)
     t = math.tanh(V / (4 * KB_EV * T))
     r = np.arange(L)
     return float(np.sum(t ** r + t ** (L - r)) / (1 + t ** L) / L)
+
+
+def chain_gamma2(T, V, n_sites, canonical_max=256):
+    """Exact ⟨γ²⟩ of a half-filled ring: canonical (:func:`chain_canonical_correlations`) up to
+    `canonical_max` sites, the cheaper grand-canonical ring (:func:`chain_gamma2_ring`) beyond,
+    where the two differ by O(1/L).
+
+    Parameters
+    ----------
+    T : float
+        Temperature (K).
+    V : float
+        Nearest-neighbour repulsion (eV).
+    n_sites : int
+        Ring length L (even).
+    canonical_max : int, optional
+        Largest L solved canonically.
+
+    Returns
+    -------
+    float
+    """
+    if n_sites <= canonical_max:
+        return chain_canonical_correlations(T, V, n_sites)[1]
+    return chain_gamma2_ring(T, V, n_sites)
 
 
 def chain_canonical_correlations(T, V, n_sites):
@@ -226,6 +400,20 @@ def chain_canonical_correlations(T, V, n_sites):
     fixed-N parts of Tr T^L and Tr D T^r D T^(L-r) (D = diag(0, 1)) are extracted by a discrete
     Fourier transform on a circle |x| = e^{V/k_B T} (the half-filling fugacity, where the N = L/2
     coefficient dominates and the transform is well conditioned).
+
+    Parameters
+    ----------
+    T : float
+        Temperature (K, > 0).
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+    n_sites : int
+        Ring length L.
+
+    Returns
+    -------
+    (numpy.ndarray, float)
+        ⟨s_0 s_r⟩ for r = 0 … L−1 and ⟨γ²⟩.
     """
     T, V = v.positive("T", T), v.positive("V", V)
     L = v.integer_in("n_sites", n_sites, 4)
@@ -273,6 +461,20 @@ def bw_polarization(T, V, z):
     """γ ≥ 0 of the half-filled lattice gas in Bragg-Williams mean field: γ = tanh(z V γ / 4 k_B T).
 
     Identical to hu2026 Eq. (50) under V = 2 K0 / z (fixed-point iteration from γ = 1; 0 above T_c).
+
+    Parameters
+    ----------
+    T : float
+        Temperature (K, > 0).
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+    z : int
+        Coordination number (2 chain, 3 honeycomb).
+
+    Returns
+    -------
+    float
+        γ ≥ 0.
     """
     T = np.atleast_1d(np.asarray(T, dtype=float))
     if np.any(~np.isfinite(T)) or np.any(T <= 0):
@@ -296,6 +498,30 @@ def hop_rates_reference(occ, lattice, T, Lambda0, V, field=0.0, M0=0.0, exc=None
     x. ``exc[q] = k`` marks site q as just vacated by an ion that went to its k-th neighbour
     (-1: not excited); a hop into an excited site from any other neighbour has its barrier lowered
     by M0 (clipped at zero).
+
+    Parameters
+    ----------
+    occ : array_like of int
+        Occupation n_i ∈ {0, 1} of every site.
+    lattice : Lattice
+        As returned by :func:`chain` or :func:`honeycomb`.
+    T : float
+        Temperature (K, > 0).
+    Lambda0 : float
+        Bare barrier (eV).
+    V : float
+        Nearest-neighbour repulsion (eV, > 0).
+    field : float, optional
+        Zℰ (eV per a) along x.
+    M0 : float, optional
+        Concerted-hopping lowering of the barrier into a just-vacated site (eV).
+    exc : array_like of int, optional
+        Per site, the neighbour slot its last ion left through (−1: none).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        origin, neighbour slot k, destination, rate.
     """
     occ = np.asarray(occ).astype(bool)
     kT = KB_EV * T

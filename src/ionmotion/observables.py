@@ -53,3 +53,58 @@ def envelope_mismatch(t_ref, x_ref, t, x, width, t_from=None):
     if not sel.any():
         raise ValueError(f"t_from={t_from} leaves no window")
     return float(np.mean(np.abs(e[sel] - e_ref[sel]) / e_ref[sel]))
+
+
+def window_average(t, x, t0, t1):
+    """Mean of the samples of `x` with t0 ≤ t < t1.
+
+    Parameters
+    ----------
+    t : array_like, shape (n,)
+        Sample times.
+    x : array_like, shape (n,)
+        The signal.
+    t0, t1 : float
+        The window, t0 < t1.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, t1 <= t0, or no sample lies in the window.
+    """
+    t = finite_array("t", t)
+    x = np.asarray(x, dtype=float)
+    if x.shape != t.shape:
+        raise ValueError(f"t and x must have the same shape, got {t.shape} and {x.shape}")
+    if not t1 > t0:
+        raise ValueError(f"t1 must be larger than t0, got t0 = {t0:g}, t1 = {t1:g}")
+    m = (t >= t0) & (t < t1)
+    if not m.any():
+        raise ValueError(f"no sample lies in the window t0 = {t0:g} <= t < t1 = {t1:g}")
+    return float(x[m].mean())
+
+
+def max_log_slope(x, y):
+    """Largest Δln y / Δln x between neighbouring samples: a jump in y (a first-order
+    transition in a rate against temperature) makes it large.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Positive samples, n >= 2, x strictly monotonic.
+
+    Returns
+    -------
+    float
+    """
+    x = finite_array("x", x)
+    y = finite_array("y", y)
+    if x.ndim != 1 or y.shape != x.shape or x.size < 2:
+        raise ValueError(f"x and y must be 1-d of the same length >= 2, got {x.shape} and {y.shape}")
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("x and y must be > 0 for logarithms")
+    return float(np.max(np.diff(np.log(y)) / np.diff(np.log(x))))

@@ -615,8 +615,6 @@ def _thermal_chunk(n0, n1, ps, zs, cache, pair, model, ctrl, out, ctr, fl):
     return RUNNING
 
 
-_A = tl.BUTCHER_A
-_B = tl.BUTCHER_B
 _C = tl.BUTCHER_C
 _NO_LINE = np.zeros(3)
 

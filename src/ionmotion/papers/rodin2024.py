@@ -10,14 +10,17 @@ are in rodin2024's dimensionless units (framework mass 1/4π², :data:`constants
 * :func:`cubic_panel_task` - Figs. 4-5 (one, four or eight masses of the cubic lattice);
 * :func:`edge_line_full_task`, :func:`edge_line_timelocal` - Fig. 6 (eight masses on a cell
   edge: full solution and time-local Eq. (26));
-* :func:`paper_speeds`, :data:`CELL_SITES`, :func:`edge_line_sites` - the paper's grids.
+* :func:`paper_speeds`, :data:`CELL_SITES`, :func:`edge_line_sites` - the paper's grids;
+* :func:`fig4_task`, :func:`fig5_task`, :func:`fig4_eq23_rate`, :func:`fig5_eq23_rate`,
+  :func:`slow_pass_ratios`, :func:`largest_deviation`, :func:`edge_line_energy` - the
+  comparisons of Figs. 4-6 with Eq. (23).
 """
 import time as _time
 
 import numpy as np
 
 from .. import full, timelocal
-from ..dissipation import chain_loss_analytic, recoil_matrix, single_pass_loss
+from ..dissipation import chain_loss_analytic, low_speed_loss, recoil_matrix, single_pass_loss
 from ..lattice import CELL_CORNERS, Chain, CubicLattice
 from ..potentials import Gaussian
 from .constants import FOUR_PI2, RODIN2024
@@ -277,3 +280,228 @@ def edge_line_timelocal(dt=1e-3, tau=30.0, Phi0=1.0, lam=0.5, speed=7.5, start=7
     wall = _time.perf_counter() - t0
     cpu = _time.process_time() - c0
     return {"t": t, "z": R[:, 2], "v": V[:, 2], "integrate_wall_s": wall, "integrate_cpu_s": cpu}
+
+
+FIG4_PHI0 = 0.01
+"""Gaussian amplitude of the one-mass passes of Fig. 4."""
+FIG5_PHI0 = 0.0025
+"""Gaussian amplitude of the four- and eight-mass passes of Fig. 5."""
+
+
+def fig4_task(lam, n_lattice, dt, speeds):
+    """Parameters of :func:`cubic_panel_task` for one panel of Fig. 4 (one mass, s = 0 and 1).
+
+    Parameters
+    ----------
+    lam : float
+        Gaussian width.
+    n_lattice : int
+        Lattice size per direction (the paper's 50).
+    dt : float
+        Time step (the paper's 10⁻³).
+    speeds : array_like
+        Initial speeds (the paper's 50 from 1 to 80).
+
+    Returns
+    -------
+    dict
+        Keyword arguments; they name the cached files of the committed sweeps.
+    """
+    return dict(speeds=list(map(float, speeds)), config="one", lam=lam, offsets=[0.0, 1.0],
+                Phi0=FIG4_PHI0, n_lattice=n_lattice, dt=dt)
+
+
+def fig5_task(config, lam, n_lattice, dt, speeds):
+    """Parameters of :func:`cubic_panel_task` for one curve of Fig. 5.
+
+    Parameters
+    ----------
+    config : {"four", "eight"}
+        The face's four masses or the cell's eight.
+    lam, n_lattice, dt, speeds
+        As in :func:`fig4_task`.
+
+    Returns
+    -------
+    dict
+    """
+    return dict(speeds=list(map(float, speeds)), config=config, lam=lam, offsets=[0.0],
+                Phi0=FIG5_PHI0, n_lattice=n_lattice, dt=dt)
+
+
+def fig4_eq23_rate(recoil, lam, s, Phi0=FIG4_PHI0):
+    """Low-speed loss per unit speed Δ/σ̇ of Eq. (23) for the Fig. 4 pass past one mass.
+
+    Parameters
+    ----------
+    recoil : array_like, shape (3, 3)
+        𝓜 of Eq. (23) (:func:`ionmotion.dissipation.recoil_matrix`).
+    lam : float
+        Gaussian width.
+    s : float
+        Impact offset along x.
+    Phi0 : float, optional
+        Gaussian amplitude.
+
+    Returns
+    -------
+    float
+    """
+    return low_speed_loss(recoil, Gaussian(Phi0, lam), [(0, 0, 0)], (s, 0, 0), 1.0)
+
+
+def fig5_eq23_rate(recoil, config, lam, Phi0=FIG5_PHI0, a=_P.a):
+    """Δ/σ̇ of Eq. (23) for a Fig. 5 pass through the face centre, Hessians of the `config`
+    masses summed (the paper neglects the phases between them).
+
+    Parameters
+    ----------
+    recoil : array_like, shape (3, 3)
+        𝓜 of Eq. (23).
+    config : {"four", "eight"}
+        Interacting masses (:data:`CELL_SITES`).
+    lam, Phi0 : float
+        Gaussian width and amplitude.
+    a : float, optional
+        Lattice spacing.
+
+    Returns
+    -------
+    float
+    """
+    if config not in ("four", "eight"):
+        raise ValueError(f"config must be 'four' or 'eight', got {config!r}")
+    sites = np.array(CELL_SITES[config], float) * a
+    return low_speed_loss(recoil, Gaussian(Phi0, lam), sites, (a / 2, a / 2, 0.0), 1.0)
+
+
+def slow_pass_ratios(runs, recoil, v_max=4.5):
+    """Simulated Δ/σ̇ over Eq. (23) at the slow end of Fig. 5 curves.
+
+    Parameters
+    ----------
+    runs : dict
+        (config, lam) -> result of :func:`cubic_panel_task`.
+    recoil : array_like, shape (3, 3)
+        𝓜 of Eq. (23).
+    v_max : float, optional
+        Largest speed listed.
+
+    Returns
+    -------
+    dict
+        (config, lam) -> list of (speed, ratio) for speeds ≤ `v_max`.
+    """
+    out = {}
+    for (cfg, lam), r in runs.items():
+        rate = fig5_eq23_rate(recoil, cfg, lam)
+        m = r["speeds"] <= v_max
+        out[(cfg, lam)] = [(v, r["loss"][0][i] / v / rate)
+                           for i, v in zip(np.flatnonzero(m), r["speeds"][m])]
+    return out
+
+
+def largest_deviation(run, rate, row=0, lo=10.0, hi=25.0):
+    """max |Δ/σ̇ / rate − 1| over the speeds lo ≤ σ̇ ≤ hi of one simulated curve.
+
+    Parameters
+    ----------
+    run : dict
+        Result of :func:`cubic_panel_task`.
+    rate : float
+        Reference Δ/σ̇ (e.g. :func:`fig5_eq23_rate`).
+    row : int, optional
+        Row of ``run["loss"]`` (the impact offset).
+    lo, hi : float, optional
+        Speed window.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If no speed of the run lies in the window.
+    """
+    m = (run["speeds"] >= lo) & (run["speeds"] <= hi)
+    if not m.any():
+        raise ValueError(f"no speed of the run lies in [lo, hi] = [{lo:g}, {hi:g}]")
+    return float(np.max(np.abs(run["loss"][row][m] / run["speeds"][m] / rate - 1)))
+
+
+def edge_line_energy(z, v, mu=1.0, Phi0=1.0, lam=0.5, n_masses=8, a=_P.a):
+    """Bare energy μM0 σ̇²/2 + Σ_j Φ(σ − j a ẑ) of the Fig. 6 particle on the cell edge, the
+    framework at rest (the energy the framework has taken is its decrease).
+
+    Parameters
+    ----------
+    z, v : array_like
+        Position and speed along the edge.
+    mu, Phi0, lam, n_masses, a : optional
+        Mass ratio, Gaussian amplitude and width, masses on the edge, spacing.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    pot = Gaussian(Phi0, lam)
+    z = np.asarray(z, float)
+    zs = a * np.arange(n_masses)
+    path = np.stack([np.zeros_like(z)] * 2 + [z], axis=1)[:, None, :]
+    sites = np.stack([np.zeros(n_masses), np.zeros(n_masses), zs], axis=1)[None]
+    return 0.5 * mu * M0 * np.asarray(v, float) ** 2 + pot.value(path - sites).sum(axis=1)
+
+
+def fig2_task(kappa, s, lam, n_chain, dt, n_speeds):
+    """Parameters of :func:`chain_panel_task` for one Fig. 2 curve on :func:`paper_speeds`.
+
+    Parameters
+    ----------
+    kappa, s, lam : float
+        Confining spring, impact offset and Gaussian width of the panel.
+    n_chain : int
+        Chain length (the paper's 200).
+    dt : float
+        Time step (the paper's 10⁻⁴).
+    n_speeds : int
+        Speeds on the paper's grid (50).
+
+    Returns
+    -------
+    dict
+        Keyword arguments; they name the cached files of the committed sweeps.
+    """
+    return dict(speeds=paper_speeds(lam, n_speeds).tolist(), kappa=kappa, s=s, lam=lam,
+                n_chain=n_chain, dt=dt)
+
+
+def channel_crossover_speed(lam, s, kappa, Phi0=_P.Phi0, k=_P.k_chain, loss=None, speeds=None):
+    """Speed above which the transverse channel of the chain's loss exceeds the longitudinal one.
+
+    The longitudinal channel is the loss at s = 0 times e^{−s²/λ²}; the transverse one is the
+    rest of the loss at offset s. Returned is the last upward crossing on the speed grid (NaN
+    if there is none).
+
+    Parameters
+    ----------
+    lam, s, kappa : float
+        Width, offset (> 0 for a transverse channel) and confining spring (κ∥ = κ⊥).
+    Phi0, k : float, optional
+        Amplitude and chain springs (k∥ = k⊥).
+    loss : callable, optional
+        ``loss(v, Phi0, lam, s, k_par, k_perp, kappa_par, kappa_perp)``; default Eq. (14)
+        (:func:`ionmotion.dissipation.chain_loss_analytic`).
+    speeds : array_like, optional
+        The grid; default 20001 speeds log-spaced from 0.3 to 3000.
+
+    Returns
+    -------
+    float
+    """
+    loss = chain_loss_analytic if loss is None else loss
+    v = np.geomspace(0.3, 3e3, 20001) if speeds is None else np.asarray(speeds, float)
+    lon = loss(v, Phi0, lam, 0.0, k, k, kappa, kappa) * np.exp(-s**2 / lam**2)
+    trans = loss(v, Phi0, lam, s, k, k, kappa, kappa) - lon
+    up = np.flatnonzero((trans[1:] > lon[1:]) & (trans[:-1] <= lon[:-1]))
+    return float(v[up[-1] + 1]) if len(up) else np.nan

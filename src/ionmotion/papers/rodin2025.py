@@ -9,24 +9,28 @@ approximation levels of Sec. IV, the windowed response of Sec. VII), :mod:`ionmo
 * :data:`PAPER_LATTICE`, :func:`paper_lattice` - the framework of Sec. III;
 * :func:`head_on_collision`, :func:`collision_metrics`, :data:`FIG3_CASES`, :func:`fig3_tasks`
   - Fig. 3;
-* :func:`edge_dissipation`, :func:`particle_energy`, :func:`fig4_task` - Fig. 4;
+* :func:`edge_dissipation`, :func:`particle_energy`, :func:`edge_energy_above_bottom`,
+  :func:`edge_decay_rate`, :func:`fig4_task` - Fig. 4;
 * :func:`collision_windowed`, :func:`edge_dissipation_windowed`, :data:`WINDOW_FACTORS`,
   :data:`FIG4_LONG_WINDOW_TASK`, :func:`fig4_window_task` - the quasi-time-local runs of
   Sec. VII;
-* :func:`model_crystal_study` - μ of Eq. (47) for the model crystal.
+* :func:`model_crystal_study` - μ of Eq. (47) for the model crystal;
+* :data:`DIFFUSION_SETS`, :func:`diffusion_tasks` - the Sec. VI diffusion sweeps (Figs. 5-7).
 """
 import time
 
 import numpy as np
 
 from .. import full, timelocal
-from .._validate import integer_in, positive
+from .._validate import choice, integer_in, positive
 from ..lattice import CubicLattice
 from ..mobility import distance_mask, drag_field, hessian, mobility_from_gamma, yukawa_cubic_grid
 from ..potentials import Yukawa
-from ..validation import (LEVELS, displacement, force, integrate_windowed, window_kernel,
-                          windowed_displacement)
-from .constants import RODIN2025_LATTICE, RODIN2025_PARTICLE as _PART
+from ..validation import (LEVELS, decay_rate, displacement, envelope, force, integrate_windowed,
+                          window_kernel, windowed_displacement)
+from .constants import RODIN2025_LATTICE, RODIN2025_PARTICLE
+
+_PART = RODIN2025_PARTICLE
 
 PAPER_LATTICE = RODIN2025_LATTICE.lattice_kwargs()
 """rodin2025 Sec. III framework (meV, Å, ps) as CubicLattice keyword arguments."""
@@ -216,6 +220,50 @@ def particle_energy(z, v, M=_PART.M, U0=_PART.U0_edge, lam=_PART.lam, n_masses=8
     return 0.5 * M * np.asarray(v, float) ** 2 + U
 
 
+def edge_energy_above_bottom(z, v, U0=_PART.U0_edge, M=_PART.M, lam=_PART.lam, n_masses=8,
+                             a=RODIN2025_LATTICE.a):
+    """:func:`particle_energy` minus its minimum, the ion at rest midway along the edge
+    (z = 3.5 a for the eight masses): the energy that is left to dissipate.
+
+    Parameters
+    ----------
+    z, v : array_like
+        Position along the edge (Å) and speed (Å/ps).
+    U0, M, lam, n_masses, a : optional
+        As for :func:`particle_energy`.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    kw = dict(M=M, U0=U0, lam=lam, n_masses=n_masses, a=a)
+    bottom = particle_energy(np.array([(n_masses - 1) / 2 * a]), np.zeros(1), **kw)[0]
+    return particle_energy(z, v, **kw) - bottom
+
+
+def edge_decay_rate(t, z, v, U0=_PART.U0_edge, t_min=0.0, t_max=10.0):
+    """Rate γ of E − E_min ∝ e^{−γt} fitted to the local maxima of the energy above the bottom
+    (:func:`edge_energy_above_bottom`, :func:`ionmotion.validation.envelope`) over
+    t_min ≤ t ≤ t_max (Fig. 4: the first 10 ps).
+
+    Parameters
+    ----------
+    t, z, v : array_like
+        Times (ps), positions (Å) and speeds (Å/ps) of one run.
+    U0 : float, optional
+        Interaction strength (meV·Å).
+    t_min, t_max : float, optional
+        The fitted window (ps).
+
+    Returns
+    -------
+    float
+        γ (1/ps).
+    """
+    te, Ee = envelope(t, edge_energy_above_bottom(z, v, U0))
+    return decay_rate(te, Ee, t_min, t_max)
+
+
 FIG3_CASES = [(0.2, 2.0), (0.2, 10.0), (0.5, 2.0), (0.5, 10.0)]
 """(λ in Å, initial speed in Å/ps) of rodin2025 Fig. 3 columns."""
 
@@ -253,6 +301,53 @@ def fig4_task(quality="draft"):
     if quality == "paper":
         return dict(n_cells=100, t_max=30.0, dt=5e-3, n_quad=40, record_every=2)
     return dict(n_cells=20, t_max=30.0, dt=5e-3, n_quad=24, record_every=2)
+
+
+DIFFUSION_KT = (10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0)
+"""ħΩ_T (meV) of the Sec. VI sweep at U0 = 4 eV (Fig. 7)."""
+DIFFUSION_SETS = tuple((kT, _PART.U0_crystal) for kT in DIFFUSION_KT) + (
+    (25.0, 2 * _PART.U0_crystal), (50.0, 2 * _PART.U0_crystal))
+"""(ħΩ_T, U0) of every Sec. VI trajectory: the Fig. 7 temperatures at 4 eV and two at 8 eV."""
+DIFFUSION_FIGURE_SETS = ((25.0, 4000.0), (50.0, 4000.0), (25.0, 8000.0), (50.0, 8000.0))
+"""The four (ħΩ_T, U0) of Figs. 5 and 6."""
+
+
+def diffusion_tasks(duration, n_grid, seeds, sets=DIFFUSION_SETS, method="timelocal", dt=5e-3):
+    """Parameter dicts of :func:`ionmotion.diffusion.diffusion_task` for a Sec. VI sweep.
+
+    The paper's particle (M = 0.7, λ = 1/2 Å), δt = 5 fs and samples every 50 fs; one task per
+    (ħΩ_T, U0) in `sets` and seed. The dicts name the cached files, so their keys and values are
+    those of the committed sweeps.
+
+    Parameters
+    ----------
+    duration : float
+        Trajectory length (ps); the paper's 3000.
+    n_grid : int
+        Mode grid per direction (the paper's 20).
+    seeds : sequence of int
+        Random seeds (one trajectory each per parameter set).
+    sets : sequence of (float, float), optional
+        (ħΩ_T in meV, U0 in meV·Å) pairs; default :data:`DIFFUSION_SETS`.
+    method : {"timelocal", "full"}, optional
+        Time-local equation (Fig. 7(a)) or the whole lattice (Fig. 7(b)).
+    dt : float, optional
+        Time step (ps).
+
+    Returns
+    -------
+    list of dict
+        Ordered by parameter set, then seed.
+
+    Raises
+    ------
+    ValueError
+        If `method` is unknown or `duration`, `dt` are not positive.
+    """
+    choice("method", method, {"timelocal", "full"})
+    positive("duration", duration), positive("dt", dt)     # validated, kept as given (cache keys)
+    return [dict(method=method, dt=dt, lam=_PART.lam, M=_PART.M, save_dt=0.05, kT=kT, U0=U0,
+                 seed=s, duration=duration, n_grid=n_grid) for kT, U0 in sets for s in seeds]
 
 
 WINDOW_FACTORS = (0.5, 1.0, 2.0, 4.0)

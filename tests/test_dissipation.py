@@ -49,6 +49,26 @@ def test_fast_limit_eq15(kappa):
     assert rel[1] < 1e-3 and rel[1] < rel[0] / 50     # error ∝ Λ² ∝ 1/v²
 
 
+
+def _eq14_crossover(lam, s=1.0):
+    """Last speed where the transverse channel of Eq. (14) overtakes the longitudinal one (κ = 0)."""
+    v = np.geomspace(0.3, 3e3, 20001)
+    lon = chain_loss_analytic(v, 0.01, lam, 0.0, K, K, 0.0, 0.0) * np.exp(-s**2 / lam**2)
+    trans = chain_loss_analytic(v, 0.01, lam, s, K, K, 0.0, 0.0) - lon
+    up = np.flatnonzero((trans[1:] > lon[1:]) & (trans[:-1] <= lon[:-1]))
+    return v[up[-1] + 1]
+
+
+@pytest.mark.parametrize("lam", [2.0, 4.0])
+def test_crossover_speed_after_eq15(lam):
+    """rodin2024's crossover σ̇ = 2πλ²√(κ∥ + 2k∥) holds for Eq. (14) within the fast-limit error
+    2Λ²k = 1/λ² at that speed; a √(κ∥ + k∥) or √(κ∥ + 4k∥) misreading of the printed formula lies
+    outside the same band (the tolerance does not depend on the formula tested)."""
+    v_c, band = _eq14_crossover(lam), 1 / lam**2
+    for k_eff, holds in ((2 * K, True), (K, False), (4 * K, False)):
+        v_p = 2 * np.pi * lam**2 * np.sqrt(k_eff)
+        assert (abs(v_c / v_p - 1) <= band) == holds, (k_eff / K, v_c, v_p)
+
 @pytest.mark.parametrize("kappa", [0.0, 0.05])
 def test_slow_limit_eq16(kappa):
     v = np.array([1.0, 0.4])          # Λ²κ ≤ 12: no underflow of the gapped loss

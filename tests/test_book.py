@@ -59,6 +59,33 @@ def test_toc_lists_a_source_for_every_chapter():
         assert "tags: [parameters]" in text and 'quality = "draft"' in text, slug
 
 
+def _code_cells(text):
+    """The code of each `{code-cell}` of a MyST notebook (cell options and front matter removed)."""
+    for m in re.finditer(r"```\{code-cell\}[^\n]*\n(.*?)^```", text, flags=re.S | re.M):
+        body = re.sub(r"\A---\n.*?\n---\n", "", m.group(1), flags=re.S)
+        yield text[:m.start()].count("\n") + 1, "\n".join(
+            line for line in body.split("\n") if not line.startswith(":"))
+
+
+def test_no_code_cell_ends_in_a_bare_check():
+    """A cell whose last statement is `check(...)` shows the returned book value as an output
+    (`np.float64(0.0228...)`, `array([...])`): check cells end with `report()`."""
+    import ast
+    root, bad = repo_root(), []
+    for slug in book_execute.chapter_slugs(root):
+        for line, code in _code_cells((root / "notebooks" / f"{slug}.md").read_text()):
+            try:
+                last = ast.parse(code).body[-1:]
+            except SyntaxError:
+                continue  # IPython magics; not a check cell
+            if last and isinstance(last[0], ast.Expr) and isinstance(last[0].value, ast.Call):
+                f = last[0].value.func
+                name = getattr(f, "id", getattr(f, "attr", ""))
+                if name in ("check", "check_identity"):
+                    bad.append(f"{slug}.md:{line}")
+    assert not bad, f"code cells ending in a bare check (their value is displayed): {bad}"
+
+
 def test_toc_numbers_the_chapters_and_not_the_reference_pages():
     """Chapters numbered (so the book's numbers read 6.2), the reference part not."""
     toc = (repo_root() / "_toc.yml").read_text()

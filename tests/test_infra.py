@@ -127,6 +127,23 @@ def test_promote_rewrites_only_real_changes(root):
     assert json.loads(dst.read_text())[0]["code_version"].startswith("ionmotion-")
 
 
+def test_same_records_ignore_noise_below_the_tolerance_and_nothing_else():
+    """A residual of float noise (6e-18 against 5e-18, atol 1e-10) is the same result; a change
+    of a millionth of atol or more is not; volatile records compare by outcome only, their
+    sample-derived tolerance included."""
+    rec = dict(quantity="r", book=6.2e-18, paper=0.0, atol=1e-10, rtol=None, passed=True)
+    assert checks.same_records([rec], [dict(rec, book=4.8e-18)])
+    assert not checks.same_records([rec], [dict(rec, book=2e-16)])
+    assert not checks.same_records([rec], [dict(rec, passed=False)])
+    arr = dict(rec, book=[1.000703008865996, 2.0], atol=None, rtol=1e-3)
+    assert checks.same_records([arr], [dict(arr, book=[1.0007030088659954, 2.0])])
+    assert not checks.same_records([arr], [dict(arr, book=[1.0007031, 2.0])])
+    assert not checks.same_records([arr], [dict(arr, book=[1.000703008865996])])
+    vol = dict(rec, volatile=True, book=1.0015, rtol=0.0263, note="spread 0.0088")
+    assert checks.same_records([vol], [dict(vol, book=1.0016, rtol=0.0262, note="spread 0.0087")])
+    assert not checks.same_records([vol], [dict(vol, passed=False)])
+
+
 def test_cache_used_only_when_parameters_match(root):
     calls = []
 

@@ -150,3 +150,39 @@ def test_bad_input(w0_edge):
         tl.integrate(R0, V0, 0.7, pot, SITES, w0_edge, drag, 5e-3, 0)
     with pytest.raises(ValueError, match="form"):
         tl.integrate(R0, V0, 0.7, pot, SITES, w0_edge, drag, 5e-3, 10, form="x")
+
+
+def _one_rk5_step(lam_dt):
+    """One step of Butcher's tableau on y' = λy from y = 1 (complex), straight from the tableau."""
+    k = np.zeros(6, complex)
+    for s in range(6):
+        k[s] = lam_dt * (1 + tl.BUTCHER_A[s, :s] @ k[:s])
+    return 1 + tl.BUTCHER_B @ k
+
+
+@pytest.mark.parametrize("z", [0.3j, 1.81j, 3.07j, -3.07, -3.5, -1.0 + 2.0j, 0.5])
+def test_rk5_amplification_is_the_tableau_stability_function(z):
+    assert abs(tl.rk5_amplification(z) - _one_rk5_step(z)) < 1e-12 * max(1, abs(_one_rk5_step(z)))
+
+
+def test_step_growth_of_oscillation_and_drag():
+    """The linearised particle: an undamped oscillation grows on the imaginary axis beyond
+    dt·w ≈ 0.87; a pure drag (w = 0) is stable up to dt·γ ≈ 3.4 on the real axis."""
+    dt = 0.005
+    assert tl.rk5_growth(0.8 / dt, 0.0, dt) <= 1.0
+    assert tl.rk5_growth(3.07 / dt, 0.0, dt) == pytest.approx(1.4182, abs=1e-4)
+    assert tl.rk5_growth(0.0, 3.07 / dt, dt) == pytest.approx(1.0)        # root λ = 0 and R(−3.07)
+    assert tl.rk5_growth(1.0 / dt, 3.07 / dt, dt) <= 1.0                   # overdamped, both roots stable
+    assert tl.rk5_growth(0.0, 3.6 / dt, dt) > 1.0                          # beyond the real-axis bound
+
+
+def test_guard_stops_a_pass_that_grows_fourfold_and_forgets_stable_steps():
+    """At dt·w = 3.07 each step grows by 1.418: the fourth consecutive step passes GROWTH_LIMIT = 4
+    (1.418³ = 2.85, 1.418⁴ = 4.04); a stable step in between resets the pass."""
+    g = float(tl.rk5_growth(3.07, 0.0, 1.0))
+    fl = np.zeros(3)
+    assert [tl.guard(3.07, g, fl) for _ in range(4)] == [False, False, False, True]
+    fl = np.zeros(3)
+    for _ in range(20):
+        assert not tl.guard(3.07, g, fl) and not tl.guard(3.07, g, fl) and not tl.guard(0.5, 1.0, fl)
+    assert np.exp(fl[2]) == pytest.approx(g * g) and fl[0] == pytest.approx(3.07)

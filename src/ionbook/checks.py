@@ -44,7 +44,6 @@ CUSTOM_ENV = "IONBOOK_CUSTOM_PARAMETERS"
 SCRATCH_ENV = "IONBOOK_FROM_SCRATCH"
 """Set (by ``ionbook reproduce --from-scratch``) to a folder: records of paper-quality runs go to
 ``<folder>/checks/`` and are read from there, and the book's records are never replaced."""
-_SIGNIFICANT = 10  # digits kept when comparing records: float noise below this is not a change
 
 
 class ReproductionError(AssertionError):
@@ -233,31 +232,45 @@ def report(title=None):
     return _Report(recs, title) if recs else None
 
 
-def _rounded(v):
-    if isinstance(v, float):
-        if not math.isfinite(v) or v == 0.0:
-            return v
-        return float(f"{v:.{_SIGNIFICANT}g}")
-    if isinstance(v, list):
-        return [_rounded(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _rounded(x) for k, x in v.items()}
-    return v
+def _close(a, b, floor):
+    """Values equal up to float noise: numbers within 1e-9 relative (10 significant digits) or
+    within `floor`; lists and dicts element by element; anything else exactly."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if not (math.isfinite(a) and math.isfinite(b)):
+            return a == b or (math.isnan(a) and math.isnan(b))
+        return abs(a - b) <= 1e-9 * max(abs(a), abs(b)) + floor
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y, floor) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], floor) for k in a)
+    return a == b
+
+
+def _noise_floor(r):
+    """A book value this far from another is the same result: a millionth of the record's
+    absolute tolerance (a residual of 6e-18 against one of 5e-18, atol 1e-10), else 0."""
+    atol = r.get("atol")
+    return 1e-6 * atol if isinstance(atol, (int, float)) and atol > 0 else 0.0
 
 
 def _comparable(r):
     r = dict(r)
     if r.get("volatile"):  # a timing or a noisy measurement: only its outcome counts
-        r.pop("book", None)
-        r.pop("note", None)
-    return _rounded(r)
+        for k in ("book", "note", "rtol", "atol"):
+            r.pop(k, None)
+    return r
 
 
 def same_records(a, b):
-    """True when two record lists agree up to float noise (10 significant digits; records marked
-    volatile only in their outcome)."""
+    """True when two record lists agree up to float noise (10 significant digits, or a millionth
+    of a record's atol; records marked volatile only in their outcome)."""
     key = lambda r: r["quantity"]  # noqa: E731
-    return [_comparable(r) for r in sorted(a, key=key)] == [_comparable(r) for r in sorted(b, key=key)]
+    a, b = sorted(a, key=key), sorted(b, key=key)
+    return len(a) == len(b) and all(
+        _close(_comparable(x), _comparable(y), max(_noise_floor(x), _noise_floor(y)))
+        for x, y in zip(a, b))
 
 
 def promote(chapter, root=None):

@@ -155,12 +155,14 @@ def check_memory(what, n_bytes, fix, fraction=0.5):
                          f"{limit / 2**30:.3g} GiB that can be allocated; {fix}")
 
 
-def unstable_dt_error(dt, rate, limit, integrator):
-    """The ValueError for a time step at which the particle itself is unstable."""
+def unstable_dt_error(dt, rate, limit, integrator, detail=None):
+    """The ValueError for a time step at which the particle itself is unstable (`detail`: what
+    the guard measured, instead of the bare comparison of dt·Ω with `limit`)."""
+    what = detail or f"dt·Ω = {dt * rate:.3g} > {limit:g}, the stability bound of {integrator}"
     return ValueError(
         f"dt = {dt:.4g} is unstable for the particle: along its path the curvature of its "
-        f"potential energy reaches the rate Ω = {rate:.4g} (dt·Ω = {dt * rate:.3g} > {limit:g}, "
-        f"the stability bound of {integrator}); use dt <= {0.5 * limit / rate:.3g}")
+        f"potential energy reaches the rate Ω = {rate:.4g} (dt·Ω = {dt * rate:.3g}; {what}"
+        f"{' of ' + integrator if detail else ''}); use dt <= {0.5 * limit / rate:.3g}")
 
 
 @njit(cache=True)

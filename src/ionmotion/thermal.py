@@ -40,7 +40,7 @@ from numba import njit
 from . import timelocal as tl
 from ._validate import finite_array, integer_in, positive
 from .engine import RUNNING, UNSTABLE, ParticleState, Trajectory
-from .timelocal import (RUNTIME_LIMIT, _acceleration, _rk5_finish, _rk5_stage_input,
+from .timelocal import (_acceleration, _rk5_finish, _rk5_stage_input,
                         step_rate)
 from .lattice import CELL_CORNERS
 from .units import HBAR
@@ -568,22 +568,22 @@ def _cell_changed(R, a, last):
 
 @njit(cache=True)
 def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
-    """One RK5 step of the thermal time-local equation; returns the particle's rate at the
-    step's start (stability guard). ps = (R, V, last cell, corner sites, rH, vH, RK5 work);
+    """One RK5 step of the thermal time-local equation; returns the particle's rate and the step's
+    growth factor at the step's start (stability guard, :func:`ionmotion.timelocal.step_rate`). ps = (R, V, last cell, corner sites, rH, vH, RK5 work);
     ctrl = (dt, a, t0, save_every, hermite, resync)."""
     R, V, last, sites, rH, vH, work = ps
     g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
     dt, a, t0, save_every, hermite, resync = ctrl
     if step > 0 and step % resync == 0:
         _sync(zs[0], zs[1], zs[2], t0 + step * dt, zs[3], zs[4])
-    rate = 0.0
+    rate, growth = 0.0, 1.0
     for s in range(6):
         _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
         cx, cy, cz = _corner_cell(Rs, a, sites)
         _stage_frame(cache, zs, cx, cy, cz, step, _C[s], hermite, dt, rH, vH, ctr)
         _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
         if s == 0:
-            rate = step_rate(Htot, model, _NO_LINE, dt)
+            rate, growth = step_rate(Htot, model, _NO_LINE, dt)
         for c in range(3):
             kR[s, c] = Vs[c]
             kV[s, c] = acc[c]
@@ -591,22 +591,20 @@ def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
     _advance_amplitudes(zs[3], zs[4], zs[5][3], zs[6][3])
     if _cell_changed(R, a, last):
         ctr[2] += 1
-    return rate
+    return rate, growth
 
 
 @njit(cache=True)
 def _thermal_chunk(n0, n1, ps, zs, cache, pair, model, ctrl, out, ctr, fl):
     """Steps n0 … n1−1 of :func:`trajectory` (the state carried between chunks: ps, the rotated
     amplitudes in zs, the corner cache). ctr = [next output row, mode evaluations, cell changes,
-    next cache slot]; fl = [largest dt·rate]."""
+    next cache slot]; fl = the stability guard's state (:func:`ionmotion.timelocal.guard`)."""
     R, V = ps[0], ps[1]
     dt, save_every = ctrl[0], ctrl[3]
     R_out, V_out = out
     for step in range(n0, n1):
-        rate = _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr)
-        if rate * dt > fl[0]:
-            fl[0] = rate * dt
-        if rate * dt > RUNTIME_LIMIT:
+        rate, growth = _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr)
+        if tl.guard(rate * dt, growth, fl):
             return UNSTABLE
         if (step + 1) % save_every == 0:
             R_out[ctr[0]] = R

@@ -23,8 +23,10 @@ The deterministic case (r_H = ṙ_H = 0, rodin2025 Sec. V, rodin2024 Fig. 6) is 
 :mod:`ionmotion.thermal` extends the same force routine with thermal r_H, ṙ_H of the corner masses.
 Time stepping is Butcher's six-stage fifth-order Runge-Kutta method (:data:`BUTCHER_A` ...), as in
 the authors' code. It is stable for oscillations up to dt·Ω ≈ 0.87 (|R(iy)| ≤ 1 for y ≤ 0.87);
-public functions refuse dt·Ω > :data:`STABILITY_LIMIT`, at the start and, through the run-time
-guard of every RK5 step (:func:`particle_rate`), anywhere along the path. Runs are driven in
+public functions refuse dt·Ω > :data:`STABILITY_LIMIT` at the start; along the path the run-time
+guard (:func:`guard`, from the rates :func:`particle_rates` of every RK5 step) stops a run once a
+pass through steps that are not stable has grown the linearised motion by more than
+:data:`GROWTH_LIMIT`. Runs are driven in
 chunks (:func:`ionmotion.engine.drive`), so Ctrl-C stops them.
 
 Units are whatever the inputs use consistently (meV, Å, ps for rodin2025; rodin2024's
@@ -54,11 +56,21 @@ STABILITY_LIMIT = 0.85
 """Largest dt·Ω accepted: Butcher's RK5 amplifies oscillations of frequency Ω once dt·Ω ≳ 0.87."""
 
 RUNTIME_LIMIT = 3.0
-"""Largest dt·Ω tolerated along the path. On the imaginary axis Butcher's RK5 amplifies an
-oscillation per step by |R(i dt·Ω)| = 1.0003 at 1.2, 1.014 at 1.81 (a thermal diffusion particle
-passing close to a mass at the paper's dt = 5 fs), 1.13 at 2.5 and 1.37 at 3.0: a brief pass above
-STABILITY_LIMIT is harmless, while a step at 3.0 or more grows the oscillation by a third per
-step, a blow-up within tens of steps, so the run stops with a ValueError."""
+"""Reference value of dt·Ω for the advice in the error message (a safe step is half of it / Ω).
+On the imaginary axis Butcher's RK5 amplifies an oscillation of frequency Ω per step by
+|R(i dt·Ω)| (:func:`rk5_growth`): 1.0003 at 1.2, 1.014 at 1.81, 1.13 at 2.5, 1.37 at 3.0, 1.42 at
+3.07 (a thermal diffusion particle passing close to a mass at the paper's dt = 5 fs), 1.89 at 3.5
+and 3.3 at 4.0. What decides is not one step but the growth accumulated over a pass: see
+:data:`GROWTH_LIMIT`."""
+
+GROWTH_LIMIT = 4.0
+"""Largest growth tolerated within one pass of the particle through a region where the step is
+not stable: the product of the per-step growth factors :func:`rk5_growth` (oscillation and drag
+rates of the linearised particle) over the consecutive steps n of the pass (reset when a step is
+stable again). A close pass that spends two or three steps near dt·Ω = 3 grows a local
+oscillation by 2-3 and leaves the stable region again, while a step size that keeps the particle
+above the limit (a blow-up within tens of steps) or a single step at dt·Ω ≳ 4 passes the bound,
+and the run stops with a ValueError."""
 
 FORMS = {"rodin2025": 0, "rodin2024": 1}
 
@@ -172,11 +184,11 @@ def _rk5_finish(R, V, dt, kR, kV):
 
 
 @njit(cache=True)
-def particle_rate(Ht, drag, M, cdir):
-    """Fastest rate of the particle's equation from its summed pair Hessian Ht (3, 3) at the
-    current state: max(√(λmax(Ht)/M), λmax(Ht 𝓛 Ht)/M), along cdir when it is non-zero (line
-    constraint). The run-time counterpart of :func:`fastest_rate` (positive curvature only: a
-    negative one is a slow exponential, not a step instability)."""
+def particle_rates(Ht, drag, M, cdir):
+    """Rates of the particle's linearised equation M ẍ = −Ht x − Ht𝓛Ht ẋ at the current state,
+    from its summed pair Hessian Ht (3, 3): (w, γ) = (√(λmax(Ht)/M), λmax(Ht 𝓛 Ht)/M), along
+    cdir when it is non-zero (line constraint). Positive curvature only: a negative one is a slow
+    exponential, not a step instability."""
     G = np.empty((3, 3))           # Ht 𝓛 Ht, symmetrised
     for a in range(3):
         for b in range(3):
@@ -195,7 +207,15 @@ def particle_rate(Ht, drag, M, cdir):
             for b in range(3):
                 w2 += cdir[a] * Ht[a, b] * cdir[b] / M
                 gam += cdir[a] * G[a, b] * cdir[b] / M
-    return max(np.sqrt(max(w2, 0.0)), gam)
+    return np.sqrt(max(w2, 0.0)), max(gam, 0.0)
+
+
+@njit(cache=True)
+def particle_rate(Ht, drag, M, cdir):
+    """Fastest rate max(w, γ) of :func:`particle_rates`: the run-time counterpart of
+    :func:`fastest_rate`."""
+    w, gam = particle_rates(Ht, drag, M, cdir)
+    return max(w, gam)
 
 
 @njit(cache=True, inline="always")
@@ -210,28 +230,71 @@ def rate_bound(Ht, drag_norm, M):
 
 
 @njit(cache=True, inline="always")
+def rk5_amplification(z):
+    """R(z) = 1 + z + z²/2 + z³/6 + z⁴/24 + z⁵/120 + z⁶/640, the stability polynomial of Butcher's
+    RK5 (the factor one step multiplies a solution e^{λt} by, z = dt·λ)."""
+    return 1.0 + z * (1.0 + z * (0.5 + z * (1.0 / 6.0 + z * (1.0 / 24.0 + z * (1.0 / 120.0
+                                                                            + z / 640.0)))))
+
+
+@njit(cache=True)
+def rk5_growth(w, gam, dt):
+    """Growth per RK5 step, max |R(dt·λ)| over the roots λ of λ² + γλ + w² = 0 (the linearised
+    particle: an oscillation of frequency w damped by the drag rate γ). Above 1 the step amplifies
+    what it should damp or keep: |R(iy)| = 1.014 at y = dt·w = 1.81, 1.37 at 3.0; on the damped
+    side R(−3.07) = 0.56 is stable, R(−3.5) = 1.23 is not."""
+    disc = complex(0.25 * gam * gam - w * w)
+    root = np.sqrt(disc)
+    g1 = abs(rk5_amplification(dt * (-0.5 * gam + root)))
+    g2 = abs(rk5_amplification(dt * (-0.5 * gam - root)))
+    return max(g1, g2)
+
+
+@njit(cache=True, inline="always")
 def step_rate(Ht, model, cdir, dt):
-    """The particle's rate for the guard: the cheap bound if dt·bound is within the stability
-    limit, else the exact :func:`particle_rate`. model = (W0, drag, M, form, ‖drag‖_F)."""
+    """(rate, growth) for the guard: (0, 1) if dt·(cheap bound) is within the stability limit,
+    else the exact max(w, γ) of :func:`particle_rates` and the step's :func:`rk5_growth`.
+    model = (W0, drag, M, form, ‖drag‖_F)."""
     r = rate_bound(Ht, model[4], model[2])
-    if r * dt <= RUNTIME_LIMIT:
-        return 0.0
-    return particle_rate(Ht, model[1], model[2], cdir)
+    if r * dt <= STABILITY_LIMIT:
+        return 0.0, 1.0
+    w, gam = particle_rates(Ht, model[1], model[2], cdir)
+    return max(w, gam), rk5_growth(w, gam, dt)
+
+
+@njit(cache=True)
+def guard(rate_dt, growth, fl):
+    """Account one step in the stability guard (dt·rate and its :func:`rk5_growth`); True when
+    the run must stop.
+
+    fl = [largest dt·rate, log-growth of the current pass, largest such log-growth]: a pass is a
+    run of consecutive steps whose growth exceeds 1; its log-growth is accumulated and reset when a
+    step is stable again; the run stops when a pass grows by more than :data:`GROWTH_LIMIT`."""
+    if rate_dt > fl[0]:
+        fl[0] = rate_dt
+    if growth <= 1.0:
+        fl[1] = 0.0
+        return False
+    fl[1] += np.log(growth)
+    if fl[1] > fl[2]:
+        fl[2] = fl[1]
+    return fl[1] > np.log(GROWTH_LIMIT)
 
 
 @njit(cache=True)
 def _rk5_step(R, V, dt, sites, rH, vH, pair, model, cdir, work):
     """One Butcher RK5 step of the deterministic equation (framework displacement rH, vH fixed).
-    work = (g, H, reff, Htot, kR, kV, Rs, Vs, acc). Returns the particle's rate at the step's
-    start (:func:`step_rate`; 0 when safely stable) for the stability guard."""
+    work = (g, H, reff, Htot, kR, kV, Rs, Vs, acc). Returns the particle's rate and the step's
+    growth factor at the step's start (:func:`step_rate`; (0, 1) when safely stable) for the
+    stability guard."""
     g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
     has_c = cdir[0] != 0.0 or cdir[1] != 0.0 or cdir[2] != 0.0
-    rate = 0.0
+    rate, growth = 0.0, 1.0
     for s in range(6):
         _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
         _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
         if s == 0:
-            rate = step_rate(Htot, model, cdir, dt)
+            rate, growth = step_rate(Htot, model, cdir, dt)
         if has_c:
             proj = acc[0] * cdir[0] + acc[1] * cdir[1] + acc[2] * cdir[2]
             for a in range(3):
@@ -240,7 +303,7 @@ def _rk5_step(R, V, dt, sites, rH, vH, pair, model, cdir, work):
             kR[s, a] = Vs[a]
             kV[s, a] = acc[a]
     _rk5_finish(R, V, dt, kR, kV)
-    return rate
+    return rate, growth
 
 
 _A = BUTCHER_A
@@ -262,7 +325,8 @@ def rk5_model(W0, drag, M, form):
 @njit(cache=True)
 def _integrate_chunk(n0, n1, ps, sites, pair, model, ctrl, out, ctr, fl):
     """Steps n0+1 … n1 of the deterministic RK5 trajectory. ps = (R, V, cdir, work); ctrl =
-    (dt, save_every); out = (R_out, V_out); ctr = [next output row]; fl = [largest dt·rate]."""
+    (dt, save_every); out = (R_out, V_out); ctr = [next output row]; fl = the guard's state
+    (:func:`guard`)."""
     R, V, cdir, work = ps
     dt, save_every = ctrl
     R_out, V_out = out
@@ -270,10 +334,8 @@ def _integrate_chunk(n0, n1, ps, sites, pair, model, ctrl, out, ctr, fl):
     rH = np.zeros((n, 3))
     vH = np.zeros((n, 3))
     for step in range(n0 + 1, n1 + 1):
-        rate = _rk5_step(R, V, dt, sites, rH, vH, pair, model, cdir, work)
-        if rate * dt > fl[0]:
-            fl[0] = rate * dt
-        if rate * dt > RUNTIME_LIMIT:
+        rate, growth = _rk5_step(R, V, dt, sites, rH, vH, pair, model, cdir, work)
+        if guard(rate * dt, growth, fl):
             return UNSTABLE
         if step % save_every == 0:
             R_out[ctr[0]] = R
@@ -419,12 +481,15 @@ def output_rows(n_steps, save_every, what="the trajectory"):
 
 def run_rk5(chunk, n_steps, dt, what):
     """Drive an RK5 chunk kernel ``chunk(n0, n1, fl)`` over n_steps steps (Ctrl-C between
-    chunks); raise the unstable-dt ValueError if the particle's rate (largest dt·rate in fl[0])
-    left the stability region."""
-    fl = np.zeros(1)
+    chunks); raise the unstable-dt ValueError if the particle's rate left the stability region
+    for long enough to grow an oscillation by more than GROWTH_LIMIT (:func:`guard`)."""
+    fl = np.zeros(3)
     status, _ = drive(lambda n0, n1: chunk(n0, n1, fl), n_steps)
     if status == UNSTABLE:
-        raise unstable_dt_error(dt, fl[0] / dt, RUNTIME_LIMIT, f"Butcher's RK5 ({what})")
+        raise unstable_dt_error(
+            dt, fl[0] / dt, RUNTIME_LIMIT, f"Butcher's RK5 ({what})",
+            detail=f"within one pass through unstable steps the scheme grew the linearised "
+                   f"motion by {np.exp(fl[2]):.3g}× (limit {GROWTH_LIMIT:g}×)")
 
 
 def integrate(R0, V0, M, potential, sites, W0, drag, dt, n_steps, constrain=None, save_every=1,

@@ -5,6 +5,7 @@ _build/html, which tests/test_browser.py opens next. Neither changes a tracked f
 import json
 import re
 import subprocess
+import unicodedata
 
 import pytest
 
@@ -158,7 +159,6 @@ def test_every_labelled_figure_has_an_image():
     assert n > 0
 
 
-@pytest.mark.xfail(strict=False, reason="open defect (issue 14): the title of beyond-mean-field is not found in the text extracted from the PDF")
 def test_pdf_holds_every_chapter_with_figures_and_typeset_equations():
     pypdf = pytest.importorskip("pypdf")
     root = repo_root()
@@ -168,7 +168,9 @@ def test_pdf_holds_every_chapter_with_figures_and_typeset_equations():
     slugs = book_execute.chapter_slugs(root)
     assert len(reader.pages) > 5 * len(slugs)
     text = "\n".join(p.extract_text() or "" for p in reader.pages)
-    flat = re.sub(r"\s+", " ", text)
+    # NFKC: the printed fonts set "fi" as the ligature U+FB01 ("Beyond mean ﬁeld"), which the
+    # extracted text keeps; the title is there all the same
+    flat = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
     missing = [t for t in _titles(root).values() if " ".join(t.split()) not in flat]
     assert not missing, f"chapter titles not in the PDF: {missing}"
     outline = [o.title for o in reader.outline if not isinstance(o, list)]
@@ -178,5 +180,9 @@ def test_pdf_holds_every_chapter_with_figures_and_typeset_equations():
     n_figures = len(list((root / "_build" / "html" / "_images").glob("*.png")))
     assert n_images >= 0.9 * n_figures, (n_images, n_figures)
     # ... and the equations were typeset by MathJax, not printed as TeX
-    raw = [m for m in (r"\frac", r"\mathbf", r"\begin{", "$$") if m in text]
+    # (the teaching code cells print TeX strings such as show(r"\int ... \frac ..."): lines of
+    # code are not prose)
+    code = re.compile(r"""\b(rf?|fr?)["']|sp\.latex|\bshow\(|Math\(|display\(""")
+    raw = sorted({m for line in text.splitlines() if not code.search(line)
+                  for m in (r"\frac", r"\mathbf", r"\begin{", "$$") if m in line})
     assert not raw, f"untypeset TeX in the PDF: {raw}"

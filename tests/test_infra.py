@@ -128,12 +128,14 @@ def test_promote_rewrites_only_real_changes(root):
 
 
 def test_same_records_ignore_noise_below_the_tolerance_and_nothing_else():
-    """A residual of float noise (6e-18 against 5e-18, atol 1e-10) is the same result; a change
-    of a millionth of atol or more is not; volatile records compare by outcome only, their
-    sample-derived tolerance included."""
-    rec = dict(quantity="r", book=6.2e-18, paper=0.0, atol=1e-10, rtol=None, passed=True)
-    assert checks.same_records([rec], [dict(rec, book=4.8e-18)])
-    assert not checks.same_records([rec], [dict(rec, book=2e-16)])
+    """A residual of float noise (3.3e-19 against 3.1e-19, atol 2.1e-17) is the same result; a
+    change of a hundredth of atol or more is not, nor another code version; volatile records
+    compare by outcome only, their sample-derived tolerance included."""
+    rec = dict(quantity="r", book=3.3e-19, paper=0.0, atol=2.1e-17, rtol=None, passed=True,
+               code_version="ionmotion-a")
+    assert checks.same_records([rec], [dict(rec, book=3.1e-19)])
+    assert not checks.same_records([rec], [dict(rec, book=6e-19)])
+    assert not checks.same_records([rec], [dict(rec, code_version="ionmotion-b")])
     assert not checks.same_records([rec], [dict(rec, passed=False)])
     arr = dict(rec, book=[1.000703008865996, 2.0], atol=None, rtol=1e-3)
     assert checks.same_records([arr], [dict(arr, book=[1.0007030088659954, 2.0])])

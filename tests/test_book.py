@@ -159,6 +159,18 @@ def test_every_labelled_figure_has_an_image():
     assert n > 0
 
 
+def test_every_chapter_page_offers_its_myst_source():
+    """The download menu of a chapter links its editable source notebooks/<slug>.md, copied
+    unchanged into the site."""
+    root = repo_root()
+    html = root / "_build" / "html"
+    for slug in book_execute.chapter_slugs(root):
+        page = (html / "book" / "generated" / f"{slug}.html").read_text()
+        assert f'href="../../_myst/{slug}.md"' in page, slug
+        copy = html / "_myst" / f"{slug}.md"
+        assert copy.read_text() == (root / "notebooks" / f"{slug}.md").read_text(), slug
+
+
 def test_pdf_holds_every_chapter_with_figures_and_typeset_equations():
     pypdf = pytest.importorskip("pypdf")
     root = repo_root()

@@ -4,9 +4,14 @@
   section it illustrates; never the file path that docutils falls back to when a notebook
   output has no alt (tests/test_browser.py checks this on every page);
 - the download menu's ".pdf" entry opens the printed book (`ionbook.site.pdf`, written to
-  `_build/html/<PDF_NAME>`) instead of the browser's print dialog of one page.
+  `_build/html/<PDF_NAME>`) instead of the browser's print dialog of one page;
+- every chapter's download menu offers its editable MyST source (`notebooks/<slug>.md`, copied
+  to `_build/html/_myst/`), the file a reader changes and re-executes, beside the executed
+  notebook.
 """
 import re
+import shutil
+from pathlib import Path
 
 from docutils import nodes
 
@@ -66,8 +71,45 @@ def pdf_download(app, pagename, templatename, context, doctree):
         group["buttons"] = buttons
 
 
+MYST_DIR = "_myst"
+"""Folder of the HTML output that holds the chapters' MyST sources."""
+
+
+def _chapter_source(app, pagename):
+    """notebooks/<slug>.md of a chapter page book/generated/<slug>, else None."""
+    if not pagename.startswith("book/generated/"):
+        return None
+    src = Path(app.srcdir) / "notebooks" / (pagename.rsplit("/", 1)[-1] + ".md")
+    return src if src.is_file() else None
+
+
+def myst_download(app, pagename, templatename, context, doctree):
+    """Add "MyST source" to a chapter's download menu."""
+    pathto, src = context.get("pathto"), _chapter_source(app, pagename)
+    if pathto is None or src is None:
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group.setdefault("buttons", []).append({
+                "type": "link", "url": pathto(f"{MYST_DIR}/{src.name}", 1),
+                "text": ".md (MyST source)", "icon": "fas fa-file-code",
+                "tooltip": "The chapter's editable source: change it, then python -m ionbook execute",
+                "label": "download-myst-source-button"})
+
+
+def copy_myst_sources(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir) / MYST_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    for src in sorted((Path(app.srcdir) / "notebooks").glob("*.md")):
+        shutil.copyfile(src, out / src.name)
+
+
 def setup(app):
     app.connect("doctree-resolved", set_alt_texts)
+    app.connect("html-page-context", myst_download, priority=901)
+    app.connect("build-finished", copy_myst_sources)
     # after sphinx-book-theme has filled in its header buttons (priority 501)
     app.connect("html-page-context", pdf_download, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

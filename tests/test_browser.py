@@ -643,3 +643,23 @@ def test_screenshots_written(site):
     for s in site["shots"]:
         data = s.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, s
+
+
+def test_search_snippets_show_prose_not_code_or_tex(tools):
+    """A search for a word that stands in code and formulas as well as in prose: the result
+    snippets hold no Python source and no TeX commands (Sphinx builds them from the page text,
+    code cells and formula sources included, unless book/_static/ionmotion-search.js drops them)."""
+    browser, route, base = tools["browser"], tools["route"], tools["base"]
+    ctx = browser.new_context(viewport=DESKTOP)
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.goto(base + "search.html?q=drag", wait_until="load")
+    page.wait_for_function("document.querySelectorAll('#search-results li p.context').length > 3",
+                           timeout=30_000)
+    page.wait_for_timeout(1000)  # the remaining snippets arrive one fetch at a time
+    snippets = page.eval_on_selector_all("#search-results li p.context",
+                                         "ps => ps.map(p => p.textContent)")
+    ctx.close()
+    bad = [s[:120] for s in snippets
+           if re.search(r"\\[a-zA-Z]+|\bimport \w|\bnp\.\w|\bdef \w+\(|check\(", s)]
+    assert snippets and not bad, f"{len(bad)} of {len(snippets)} search snippets show code or TeX: {bad[:4]}"

@@ -663,3 +663,26 @@ def test_search_snippets_show_prose_not_code_or_tex(tools):
     bad = [s[:120] for s in snippets
            if re.search(r"\\[a-zA-Z]+|\bimport \w|\bnp\.\w|\bdef \w+\(|check\(", s)]
     assert snippets and not bad, f"{len(bad)} of {len(snippets)} search snippets show code or TeX: {bad[:4]}"
+
+
+def test_scorecard_shows_the_four_papers_on_one_screen(tools):
+    """"What this book reproduces": the scorecard table, one row per paper with its verdict, lies
+    within the first screen at 1400 × 900 px."""
+    browser, route, base = tools["browser"], tools["route"], tools["base"]
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.goto(base + "book/generated/reproduction.html", wait_until="load")
+    _wait_mathjax(page)
+    box = page.evaluate("""() => {
+      const t = document.querySelector('section#scorecard table');
+      if (!t) return null;
+      const r = t.getBoundingClientRect();
+      return {bottom: r.bottom + window.scrollY, right: r.right, rows: t.tBodies[0].rows.length,
+              text: t.innerText};
+    }""")
+    ctx.close()
+    assert box is not None, "no scorecard table on the page"
+    assert box["rows"] == 4 and all(p in box["text"] for p in ("rodin2022", "rodin2024",
+                                                               "rodin2025", "hu2026")), box["text"]
+    assert box["bottom"] <= 900 and box["right"] <= 1400, box

@@ -104,14 +104,27 @@ def _verdict_counts(counts):
 def _paper_sentence(paper, entry):
     st = [s for _, s, _ in entry["items"] if s != "schematic"]
     n = {s: st.count(s) for s in STATUS_MARK}
-    parts = [f"{n['checked']} of {len(st)} items reproduced and checked"]
+    parts = [f"{n['checked'] + n['disagrees']} of {len(st)} items checked"]
     if n["disagrees"]:
-        parts.append(f"{n['disagrees']} where the paper does not hold")
+        parts.append(f"{n['disagrees']} where at least one statement of the paper does not hold")
     if n["figure"]:
         parts.append(f"{n['figure']} drawn without a check")
     if n["not attempted"]:
         parts.append(f"{n['not attempted']} not attempted")
     return "; ".join(parts) + "."
+
+
+def _tally(recs):
+    """" (12✔ 1✘)": a checked item's records that hold and those where the paper does not."""
+    if not recs:
+        return ""
+    bad = sum(r.get("verdict") == "disagrees" for r in recs)
+    return f"&nbsp;({len(recs) - bad}✔" + (f"&nbsp;{bad}✘" if bad else "") + ")"
+
+
+def _nb(text):
+    """No line break inside an item name ("Fig. 4" stays on one line)."""
+    return str(text).replace(" ", "&nbsp;")
 
 
 def _cell(text):
@@ -129,29 +142,37 @@ def page(root=None):
     total = sum(sum(e["verdicts"].values()) for e in card.values())
     lines = [
         "(reproduction)=", "# What this book reproduces", "",
-        "Each check of a chapter compares one reproduced number or statement with the paper and "
-        "carries a verdict: **agrees** (a number or statement printed in a paper, reproduced within "
-        "a tolerance that could fail), **disagrees** (the paper's statement does not hold; see "
-        "{ref}`errata`), **extension** (a result beyond the papers) or **internal** (consistency, "
-        "convergence, identities). The scorecard counts the paper-quality records; the quick draft "
-        "executions that CI runs are the same checks at lower resolution and are not counted.", "",
         f"{total} paper-quality records ({_verdict_counts(_sum_verdicts(card))}); "
         f"{len(stale)} made by older code than the chapter's current code "
         "(marked *older code* below).", "",
         "## Scorecard", "",
-        "✔ reproduced and checked · ✘ the paper does not hold · ◐ figure only · "
-        "○ not attempted · · schematic", "",
-        "::::{grid} 1 2 4 4", ":gutter: 2", "",
+        "| paper | its figures, tables and claims | verdict |", "|---|---|---|",
     ]
     for paper, spec in inv.items():
         e = card[paper]
-        lines += [f":::{{grid-item-card}} {paper}", "", f"*{spec['title']}*", ""]
+        chips = " · ".join(f"{STATUS_MARK[st]}&nbsp;{_nb(item['id'])}{_tally(rs)}"
+                           for item, st, rs in e["items"] if st != "schematic")
+        lines.append(f"| **{paper}** | {chips} | {_cell(_paper_sentence(paper, e))} |")
+    lines += [
+        "", "✔ reproduced and checked · ✘ at least one statement of the paper does not hold (see "
+        "{ref}`errata`) · ◐ figure only · ○ not attempted (why: below); in brackets the item's "
+        "records that hold (✔) and those that show the paper wrong (✘). Schematic figures, which "
+        "hold nothing to reproduce, are left out. The items in detail and the records per verdict:",
+        ""]
+    for paper, spec in inv.items():
+        e = card[paper]
+        lines += [f":::{{dropdown}} {paper}: {spec['title']}", ""]
         for item, status, rs in e["items"]:
-            n = f" ({len(rs)})" if rs else ""
+            n = f" ({len(rs)} records)" if rs else ""
             lines.append(f"- {STATUS_MARK[status]} {item['id']}{n}: {item['what']}")
-        lines += ["", f"**{_paper_sentence(paper, e)}** Records: "
-                  f"{_verdict_counts(e['verdicts']) or 'none'}.", ":::", ""]
-    lines += ["::::", ""]
+        lines += ["", f"Records: {_verdict_counts(e['verdicts']) or 'none'}.", ":::", ""]
+    lines += [
+        "Each check of a chapter compares one reproduced number or statement with the paper and "
+        "carries a verdict: **agrees** (a number or statement printed in a paper, reproduced within "
+        "a tolerance that could fail), **disagrees** (the paper's statement does not hold; see "
+        "{ref}`errata`), **extension** (a result beyond the papers) or **internal** (consistency, "
+        "convergence, identities). The counts are of the paper-quality records; the quick draft "
+        "executions that CI runs are the same checks at lower resolution and are not counted.", ""]
     own = card[None]["verdicts"]
     if own:
         lines += [f"Records that name no paper (the book's own checks): {_verdict_counts(own)}.", ""]
@@ -183,7 +204,7 @@ def _not_reproduced(inv, card):
     lines = ["## What this book does not reproduce", ""]
     for paper in inv:
         for item, status, _ in card[paper]["items"]:
-            if status == "not attempted":
+            if status == "not attempted" or item.get("not_attempted"):
                 why = item.get("not_attempted", "not attempted yet")
                 lines.append(f"- **{paper} {item['id']}** ({item['what']}): {why}.")
     for paper, spec in inv.items():

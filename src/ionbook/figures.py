@@ -57,3 +57,146 @@ def collision_panels(tasks, runs, levels, kind, ylabel):
     axes[0, 0].legend(fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _panel(ax, letter, **labels):
+    """Axis labels and the panel letter ("(a)") at the top left."""
+    ax.set(**labels)
+    ax.set_title(f"({letter})", loc="left")
+
+
+def hopping_zero_field(k, pp, pm, num, ks, kap_num, kap_small):
+    """hopping-conductivity: the zero-field chain's eigenvalues and '+' decay rate (two panels).
+
+    Parameters
+    ----------
+    k : ndarray
+        ka across the Brillouin zone.
+    pp, pm : ndarray
+        Closed-form '+' and '−' eigenvalues on `k`.
+    num : ndarray, shape (len(k), 2)
+        Numerical eigenvalues on `k` (about 40 of them drawn as dots).
+    ks, kap_num, kap_small : ndarray
+        ka on a log grid, the numerical decay rate and the small-k law there.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    n_k = len(k)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.2))
+    ax.plot(k, pp.real, label=r"$p_{k,+}$")
+    ax.plot(k, pm.real, label=r"$p_{k,-}$")
+    ax.plot(k[::max(1, n_k // 40)], num.real[::max(1, n_k // 40)], ".", color="k", ms=3)
+    _panel(ax, "a", xlabel=r"$ka$", ylabel="eigenvalue")
+    ax.legend()
+    ax2.loglog(ks, kap_num, ".", label="numerical")
+    ax2.loglog(ks, kap_small, "-", label="hu2026 Eq. (27)")
+    _panel(ax2, "b", xlabel=r"$ka$", ylabel=r"$\kappa_{k,+}\tau$")
+    ax2.legend()
+    return fig
+
+
+def hopping_field_branch(k, pp_f, p_num, weak_phase):
+    """hopping-conductivity: hu2026 Fig. 3(c), modulus and phase of the '+' branch in a field.
+
+    Parameters
+    ----------
+    k : ndarray
+        ka across the Brillouin zone.
+    pp_f : ndarray
+        Closed-form '+' eigenvalue on `k`.
+    p_num : ndarray
+        Numerical '+' eigenvalue on ``k[1:-1]`` (about 40 of them drawn as dots).
+    weak_phase : ndarray
+        The weak-field, small-k phase on `k` (grey dashed line in the phase panel).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    sub = slice(None, None, max(1, len(k) // 40))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.2))
+    ax.plot(k, np.abs(pp_f))
+    ax.plot(k[1:-1][sub], np.abs(p_num[sub]), ".", color="k", ms=3)
+    _panel(ax, "a", xlabel=r"$ka$", ylabel=r"$|p_{k,+}|$")
+    ax2.plot(k, np.angle(pp_f))
+    ax2.plot(k[1:-1][sub], np.angle(p_num[sub]), ".", color="k", ms=3)
+    ax2.plot(k, weak_phase, "--", color="0.5", lw=1)
+    _panel(ax2, "b", xlabel=r"$ka$", ylabel=r"$\arg p_{k,+}$")
+    return fig
+
+
+def hopping_ring(cells, traj0, trajf, start, arrow, waves):
+    """hopping-conductivity: a packet and density waves propagated on a ring (two panels).
+
+    Parameters
+    ----------
+    cells : ndarray
+        Cell positions (units of a).
+    traj0, trajf : ndarray, shape (steps + 1, 2 × len(cells))
+        The packet's site occupations per step without and with the field; drawn summed per
+        cell after 100, 200 and 400 steps.
+    start, arrow : float
+        Where the packet starts and the predicted drift after 400 steps (the arrow).
+    waves : dict
+        Label -> (t, amplitude, |p|^t) of a density wave: measured amplitude (dots) and the
+        eigenvalue's power (line).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.2))
+    for t, ls in ((100, ":"), (200, "--"), (400, "-")):
+        ax.plot(cells, traj0[t, 0::2] + traj0[t, 1::2], ls, color="0.6")
+        ax.plot(cells, trajf[t, 0::2] + trajf[t, 1::2], ls, color="C0", label=f"t = {t}τ")
+    top = 1.08 * (traj0[100, 0::2] + traj0[100, 1::2]).max()
+    ax.annotate("", xy=(start + arrow, top), xytext=(start, top),
+                arrowprops=dict(arrowstyle="->", color="C3", lw=1.5))
+    ax.set(xlim=(start - 30, start + 45), ylim=(0, 1.15 * top))
+    _panel(ax, "a", xlabel="cell position (a)", ylabel="ions per cell")
+    ax.legend(loc="upper right")
+    for label, (tt, amp, law) in waves.items():
+        ax2.plot(tt, amp, ".", label=label)
+        ax2.plot(tt, law, "-", color=ax2.lines[-1].get_color(), lw=1)
+    _panel(ax2, "b", xlabel=r"$t/\tau$", ylabel="wave amplitude")
+    ax2.legend()
+    return fig
+
+
+def hopping_conductivity(inv_kT, lnsT_num, lnsT_law, xs, diff_num, xx, cosh_law, chord):
+    """hopping-conductivity: Arrhenius plot and strong-field conductivity (two panels).
+
+    Parameters
+    ----------
+    inv_kT, lnsT_num, lnsT_law : ndarray
+        1/k_BT and ln(σT), numerical (dots) and hu2026 Eq. (38) (line).
+    xs, diff_num : ndarray
+        x = ZEa/2k_BT and the numerical differential conductivity relative to σ_weak (dots).
+    xx, cosh_law, chord : ndarray
+        A fine x grid, cosh x of hu2026 Eq. (42) and the chord conductivity sinh x / x.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.2))
+    ax.plot(inv_kT, lnsT_num, ".", label=r"numerical $\partial J/\partial\mathcal{E}$")
+    ax.plot(inv_kT, lnsT_law, "-", lw=1, label="hu2026 Eq. (38)")
+    _panel(ax, "a", xlabel=r"$1/k_BT$ (eV$^{-1}$)", ylabel=r"$\ln(\sigma T)$")
+    ax.legend()
+    ax2.plot(xs, diff_num, "o", ms=4, label=r"numerical $\partial J/\partial\mathcal{E}$")
+    ax2.plot(xx, cosh_law, label="hu2026 Eq. (42): cosh x")
+    ax2.plot(xx, chord, "--", label="chord: sinh x / x")
+    _panel(ax2, "b", xlabel=r"$x = Z\mathcal{E}a/2k_BT$", ylabel=r"$\sigma/\sigma_\mathrm{weak}$")
+    ax2.legend()
+    return fig

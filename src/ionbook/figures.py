@@ -200,3 +200,118 @@ def hopping_conductivity(inv_kT, lnsT_num, lnsT_law, xs, diff_num, xx, cosh_law,
     _panel(ax2, "b", xlabel=r"$x = Z\mathcal{E}a/2k_BT$", ylabel=r"$\sigma/\sigma_\mathrm{weak}$")
     ax2.legend()
     return fig
+
+
+def _table_i_band(ax):
+    """The range of rodin2022 Table I (0.0012–0.99 cm²/(V·s)) as a labelled grey band."""
+    ax.axhspan(0.0012, 0.99, color="0.8")
+    ax.text(0.5, 0.035, "rodin2022 Table I range", transform=ax.get_yaxis_transform(), ha="center")
+
+
+def drag_slice(X, Y, gmin, U, detH, a):
+    """drag-mobility: the smallest drag eigenvalue in a plane, with U and the zero set of det H.
+
+    Parameters
+    ----------
+    X, Y : ndarray, shape (m, m)
+        Grid of the plane (Å).
+    gmin : ndarray, shape (m, m)
+        Smallest eigenvalue of γ (meV·ps/Å²), drawn as log₁₀ (floored at 1e-8).
+    U : ndarray, shape (m, m)
+        Potential (meV); contours every 20 meV from 60 meV.
+    detH : ndarray, shape (m, m)
+        det H; its zero set in white.
+    a : float
+        Lattice constant (Å), the extent of both axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    im = ax.pcolormesh(X, Y, np.log10(np.maximum(gmin, 1e-8)), shading="auto", cmap="viridis",
+                       vmin=-6, vmax=1)
+    ax.contour(X, Y, U, levels=np.arange(60, 400, 20), colors="k", linewidths=0.4)
+    ax.contour(X, Y, detH, levels=[0], colors="w", linewidths=1.5)
+    fig.colorbar(im, ax=ax, label=r"$\log_{10}\,\gamma_\mathrm{min}$ (meV ps/Å$^2$)")
+    ax.grid(False)
+    ax.set(xlabel="x (Å)", ylabel="y (Å)", aspect="equal", xlim=(0, a), ylim=(0, a))
+    return fig
+
+
+def drag_toy(Fgrid, curves, runs, titles):
+    """drag-mobility: drift against force in the 1D landscapes, exact curves and runs (two panels).
+
+    Parameters
+    ----------
+    Fgrid : ndarray
+        Forces of the curves (meV/Å).
+    curves : sequence of dict
+        Per panel: ``det`` (noise-free exact drift), ``eq47`` (rodin2022 Eq. (47)) and ``noisy``
+        (k_BT -> exact drift with noise) on `Fgrid`.
+    runs : sequence of dict
+        Per panel: ``noisy`` (k_BT -> list of (F, mean, standard error)) and ``noise_free``
+        (list of (F, v)).
+    titles : sequence of str
+        Panel titles.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    for ax, cv, rn, title in zip(axes, curves, runs, titles):
+        ax.plot(Fgrid, cv["det"], "k-", label="no noise (exact)")
+        ax.plot(Fgrid, cv["eq47"], "k--", label="rodin2022 Eq. (47)")
+        for c, (kT, v) in zip(["C0", "C1", "C3"], cv["noisy"].items()):
+            ax.plot(Fgrid, v, color=c, label=f"kT = {kT:g} meV (exact)")
+            for F, m, se in rn["noisy"][kT]:
+                ax.errorbar(F, m, 2 * se, fmt="o", color=c, ms=4)
+        for F, v in rn["noise_free"]:
+            ax.plot(F, v, "ks", ms=5, mfc="none")
+        ax.set(xlabel="F (meV/Å)", title=title, ylim=(-0.3, 9))
+    axes[0].set_ylabel("drift velocity (Å/ps)")
+    axes[1].legend(fontsize=7)
+    return fig
+
+
+def drag_crystal(cryst, forces, kTs, eq47):
+    """drag-mobility: the model crystal's mobility, Einstein and drift, against Eq. (47).
+
+    Parameters
+    ----------
+    cryst : dict of ndarray
+        One entry per (k_BT, F) row: ``kT``, ``F``, ``mu_einstein``, ``mu_einstein_se``,
+        ``mu_drift``, ``mu_drift_se`` (cm²/(V·s)).
+    forces : sequence of float
+        The nonzero forces run (meV/Å), one marker colour each.
+    kTs : sequence of float
+        The temperatures run (meV).
+    eq47 : sequence of (float, str, float)
+        rodin2022 Eq. (47) values (cm²/(V·s)) with their line style and floor.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    ax.errorbar(cryst["kT"], cryst["mu_einstein"], 2 * cryst["mu_einstein_se"], fmt="o", ms=6,
+                label=r"Einstein $qD/k_BT$")
+    for F, c in zip(forces, ["C1", "C2"]):
+        s = cryst["F"] == F
+        ax.errorbar(cryst["kT"][s] + 1.0, cryst["mu_drift"][s], 2 * cryst["mu_drift_se"][s],
+                    fmt="s", color=c, ms=6, label=f"drift, F = {F:g} meV/Å")
+    for mu, ls, floor in eq47:
+        ax.axhline(mu, color="k", ls=ls, label=f"rodin2022 Eq. (47), floor {floor:g}")
+    _table_i_band(ax)
+    ax.set(yscale="log", xlabel=r"$k_BT$ (meV)", ylabel="μ (cm²/(V·s))", ylim=(1e-4, 30),
+           xlim=(min(kTs) - 5, max(kTs) + 5))
+    ax.set_xticks(kTs)
+    ax.legend(fontsize=8, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    return fig

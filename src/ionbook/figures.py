@@ -315,3 +315,200 @@ def drag_crystal(cryst, forces, kTs, eq47):
     ax.set_xticks(kTs)
     ax.legend(fontsize=8, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return fig
+
+
+def superionic_type2(t, g, Tp_over_T, sigT, Ea, limits):
+    """superionic-transitions: the type-II transition, hu2026 Fig. 4(b)(c) (three panels).
+
+    Parameters
+    ----------
+    t : ndarray
+        T/T_p.
+    g : ndarray
+        Polarization γ on `t` (drawn with its mirror −γ).
+    Tp_over_T, sigT : ndarray
+        Abscissa and ordinate of the Arrhenius plot (T_p/T, σT/σ_u).
+    Ea : ndarray
+        Apparent activation energy (eV) on `t`.
+    limits : sequence of float
+        Limits of `Ea` drawn as grey dashed lines (eV).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplot_mosaic([["a", "b"], ["c", "c"]], figsize=(7.5, 5.6),
+                                  gridspec_kw=dict(height_ratios=[1, 1.1]))
+    ax, ax2, ax3 = axs["a"], axs["b"], axs["c"]
+    ax.plot(t, g, color="C0")
+    ax.plot(t, -g, "--", color="C0")
+    ax.set(xlabel=r"$T/T_p$", ylabel=r"polarization $\gamma$")
+    ax2.semilogy(Tp_over_T, sigT, color="C1")
+    ax2.axvline(1, color="k", lw=0.6, ls=":")
+    ax2.set(xlabel=r"$T_p/T$", ylabel=r"$\sigma T/\sigma_u$ (K)")
+    ax3.plot(t, Ea, color="C1", lw=2)
+    for E in limits:
+        ax3.axhline(E, color="0.5", ls="--", lw=1)
+    ax3.axvline(1, color="k", lw=0.6, ls=":")
+    ax3.set(xlabel=r"$T/T_p$", ylabel=r"$E_a$ (eV)", ylim=(0.3, 1.6 * np.nanmax(Ea[t < 1.5]) / 1.5))
+    for lab_, a_ in (("(a)", ax), ("(b)", ax2), ("(c)", ax3)):
+        a_.set_title(lab_, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def superionic_type1(t, curves):
+    """superionic-transitions: hopping probability and conductivity of the type-I cases.
+
+    Parameters
+    ----------
+    t : ndarray
+        T/T_p.
+    curves : dict
+        Label -> (P0 on the physical branch, the second root, σ/σ_u, fold temperature T_I/T_p or
+        inf); roots above 1 are not drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import math
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.4))
+    for (label, (P, other, sigma, t_I)), col in zip(curves.items(), ("C0", "C1", "C2")):
+        ax.plot(t, np.where(P <= 1 + 1e-12, P, np.nan), color=col, label=label)
+        ax.plot(t, np.where(other <= 1, other, np.nan), ":", color=col, lw=1.2)
+        ax2.semilogy(t, sigma, color=col, label=label)
+        if math.isfinite(t_I):
+            for a_ in (ax, ax2):
+                a_.axvline(t_I, color=col, lw=0.9, ls="--")
+    ax.set(ylim=(0, 1.02), xlabel=r"$T/T_p$", ylabel=r"$P_0$")
+    ax2.legend(loc="lower right")
+    ax2.set(xlabel=r"$T/T_p$", ylabel=r"$\sigma/\sigma_u$")
+    ax.set_title("(a)", loc="left")
+    ax2.set_title("(b)", loc="left")
+    return fig
+
+
+def superionic_temperatures(K_line, TI_K, Tp_K, M_fix, M_line, TI_M, Tp, K0, window):
+    """superionic-transitions: T_I and T_p against K0 and against M0 (two panels).
+
+    Parameters
+    ----------
+    K_line, TI_K, Tp_K : ndarray
+        K0 (eV) and the type-I and type-II temperatures (K) there, at M0 = `M_fix` (eV).
+    M_fix : float
+        M0 of the first panel (eV).
+    M_line, TI_M : ndarray
+        M0 (eV) and the type-I temperature (K) there, at K0 = `K0`.
+    Tp : float
+        The type-II temperature at `K0` (K).
+    K0 : float
+        K0 of the second panel (eV).
+    window : sequence of float
+        Edges of the coexistence window in M0 (eV), dotted verticals.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.3))
+    ax.plot(K_line, TI_K, label=r"$T_I$ (type I)")
+    ax.plot(K_line, Tp_K, label=r"$T_p$ (type II)")
+    ax.set(xlabel=r"$K_0$ (eV)", ylabel="T (K)")
+    ax.set_title(r"(a) $M_0$ = %.1f eV" % M_fix, loc="left")
+    ax.legend()
+    ax2.plot(M_line, TI_M, label=r"$T_I$")
+    ax2.axhline(Tp, color="C1", label=r"$T_p$")
+    for m in window:
+        ax2.axvline(m, color="k", ls=":", lw=1)
+    ax2.set(xlabel=r"$M_0$ (eV)", ylabel="T (K)")
+    ax2.set_title(r"(b) $K_0$ = %.2f eV" % K0, loc="left")
+    ax2.legend()
+    return fig
+
+
+def superionic_phase_diagram(Kg, Mg, cls, kk, edges, star, T_window):
+    """superionic-transitions: which transitions occur below T_window in the (K0, M0) plane.
+
+    Parameters
+    ----------
+    Kg, Mg : ndarray
+        K0 and M0 of the map's cells (eV).
+    cls : ndarray of int, shape (len(Mg), len(Kg))
+        0 neither, 1 type II only, 2 type I only, 3 both.
+    kk : ndarray
+        K0 of the boundary lines (eV).
+    edges : sequence of ndarray
+        M0 on `kk` of the boundary drawn solid (fold exists above) and dashed (type I pre-empts
+        type II above).
+    star : (float, float)
+        (K0, M0) marked with a star.
+    T_window : float
+        The temperature of the title (K).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    cmap = ListedColormap(["#DDDDDD", "#E69F00", "#0072B2", "#009E73"])
+    ax.pcolormesh(Kg, Mg, cls, cmap=cmap, vmin=-0.5, vmax=3.5, shading="nearest", rasterized=True)
+    ax.plot(kk, edges[0], "w-", lw=1.6)
+    ax.plot(kk, edges[1], "w--", lw=1.6)
+    ax.plot([star[0]], [star[1]], "k*", ms=12)
+    ax.set(xlim=(0, 1.5), ylim=(0, 6), xlabel=r"$K_0$ (eV)", ylabel=r"$M_0$ (eV)")
+    for c_, lab in zip(range(4), ["neither", "type II only", "type I only", "both"]):
+        ax.plot([], [], "s", ms=9, color=cmap(c_), label=lab)
+    ax.legend(loc="upper right", framealpha=0.9, frameon=True)
+    ax.set_title(f"transitions below T_window = {T_window:.0f} K", fontsize=10)
+    ax.grid(False)
+    return fig
+
+
+def superionic_honeycomb(t, sig_num, sig_law, sig_chain, pos, packets):
+    """superionic-transitions: honeycomb conductivity and packets drifting in a field (two panels).
+
+    Parameters
+    ----------
+    t : ndarray
+        T/T_p.
+    sig_num, sig_law : ndarray, shape (len(t), 2, 2)
+        Numerical and closed-form conductivity tensors; σ_xx is drawn.
+    sig_chain : ndarray
+        The chain's conductivity, scaled for comparison (dashed).
+    pos : ndarray, shape (n_sites, 2)
+        Site positions (a).
+    packets : sequence of (ndarray, ndarray, ndarray)
+        Per field direction: final occupations (sites above a quarter of the maximum drawn), the
+        start and the end of the predicted drift (arrow).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.5))
+    ax.semilogy(t, sig_num[:, 0, 0], "o", ms=4, label=r"numerical $\sigma_{xx}$")
+    ax.semilogy(t, sig_law[:, 0, 0], "-", label="hu2026 Eq. (63)")
+    ax.semilogy(t, sig_chain, "--", label="chain × 4/6")
+    ax.set(xlabel=r"$T/T_p$", ylabel=r"$\sigma/\sigma_u$")
+    ax.set_title("(a)", loc="left")
+    ax.legend()
+    for (n, start, end), col in zip(packets, ("C0", "C1", "C2")):
+        sel = n > 0.25 * n.max()
+        ax2.scatter(pos[sel, 0], pos[sel, 1], s=60 * n[sel] / n.max(), color=col, alpha=0.6)
+        ax2.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", color="k"))
+    ax2.set_aspect("equal")
+    ax2.set(xlabel="x (a)", ylabel="y (a)")
+    ax2.set_title("(b)", loc="left")
+    return fig

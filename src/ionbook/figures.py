@@ -512,3 +512,109 @@ def superionic_honeycomb(t, sig_num, sig_law, sig_chain, pos, packets):
     ax2.set(xlabel="x (a)", ylabel="y (a)")
     ax2.set_title("(b)", loc="left")
     return fig
+
+
+def edge_trajectory(t, z, v, envelopes, a, labels):
+    """timelocal-validation: rodin2025 Fig. 4(b)(c), the ion along a cell edge (three panels).
+
+    Parameters
+    ----------
+    t : ndarray
+        Time (ps).
+    z, v : dict
+        Level ("full", "tl") -> position (Å) and velocity (Å/ps) of the ion on `t`.
+    envelopes : dict
+        Level -> (times, values) of the envelope of the energy above the well bottom (meV).
+    a : float
+        Lattice constant (Å); positions are drawn as z / a.
+    labels : dict
+        Level -> legend label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(3, 1, figsize=(7, 7), sharex=True)
+    for (which, lab), c, ls in zip(labels.items(), ("k", "C2"), ("-", "--")):
+        ax[0].plot(t, z[which] / a, ls, color=c, label=lab)
+        ax[1].plot(t, v[which], ls, color=c)
+        ax[2].semilogy(*envelopes[which], ls, color=c)
+    ax[0].set_ylabel("z / a")
+    ax[0].legend(ncol=2)
+    ax[1].set_ylabel(r"$\dot Z$ (Å/ps)")
+    ax[2].set_ylabel(r"$E - E_\mathrm{min}$ (meV)")
+    ax[2].set_xlabel("t (ps)")
+    fig.tight_layout()
+    return fig
+
+
+def window_drag(x, running, factors, marked):
+    """timelocal-validation: the drag carried by a memory window, relative to the time-local one.
+
+    Parameters
+    ----------
+    x : ndarray
+        Window length in periods 2π/Ω_max.
+    running : dict
+        ω (ps⁻¹) -> running integral on `x`, relative to the time-local drag.
+    factors : sequence of float
+        The windows used (periods), marked with dots.
+    marked : dict
+        ω -> the running integral at `factors`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for (om, cum), c in zip(running.items(), ("C0", "C3")):
+        ax.plot(x, cum, color=c, lw=1.8, label=rf"$\omega$ = {om:.1f} ps$^{{-1}}$")
+        ax.plot(factors, marked[om], "o", color=c)
+    ax.axhline(1.0, color="k", lw=0.8, ls="--")
+    ax.set_xlabel(r"$\tau_w\,/\,(2\pi/\Omega_\mathrm{max})$")
+    ax.set_ylabel(r"windowed drag / $\mathcal{L}_{zz}$")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def envelope_ratios(envelopes, reference):
+    """timelocal-validation: energy envelopes and their ratio to a reference one (two panels).
+
+    Parameters
+    ----------
+    envelopes : sequence of (str, ndarray, ndarray, str, str, float)
+        (label, times, envelope, colour, line style, line width) per curve.
+    reference : (ndarray, ndarray)
+        Times and envelope that the lower panel divides by.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    te_ref, Ee_ref = reference
+    fig, (ax, axr) = plt.subplots(2, 1, figsize=(7, 6), sharex=True,
+                                  gridspec_kw=dict(height_ratios=(3, 2)))
+    lowest = np.inf
+    for lab, te, Ee, c, ls, lw in envelopes:
+        ax.semilogy(te, Ee, ls, color=c, lw=lw, label=lab)
+        axr.semilogy(te, Ee / np.interp(te, te_ref, Ee_ref), ls, color=c, lw=lw)
+        lowest = min(lowest, Ee[te <= 10.5].min())
+    ax.set_xlim(0, 10.5)
+    ax.set_ylim(0.7 * lowest, 2 * Ee_ref.max())
+    axr.set_ylim(0.3, 2.5)
+    axr.set_yticks([0.3, 0.5, 0.7, 1, 1.5, 2], labels=["0.3", "0.5", "0.7", "1", "1.5", "2"])
+    axr.minorticks_off()
+    axr.axhline(1, color="k", lw=0.8)
+    ax.set_ylabel(r"$E - E_\mathrm{min}$ (meV)")
+    axr.set_ylabel("envelope / full")
+    axr.set_xlabel("t (ps)")
+    ax.legend(fontsize=8.5, ncol=2)
+    fig.tight_layout()
+    return fig

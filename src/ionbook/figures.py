@@ -618,3 +618,210 @@ def envelope_ratios(envelopes, reference):
     ax.legend(fontsize=8.5, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def chain_polarization(t, g_mf, rings):
+    """beyond-mean-field: √⟨γ²⟩ of rings of growing length against the exact and mean-field ones.
+
+    Parameters
+    ----------
+    t : ndarray
+        T/T_p of the lines.
+    g_mf : ndarray
+        Mean-field polarization on `t` (black).
+    rings : sequence of (str, ndarray, ndarray, ndarray)
+        Per ring: label, T/T_p and √⟨γ²⟩ of the simulation (markers), and the exact √⟨γ²⟩ on
+        `t` (dashed).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(t, g_mf, "k-", lw=2, label="mean field, Eq. (50)")
+    for i, (label, tk, gk, exact) in enumerate(rings):
+        ax.plot(tk, gk, "o", color=f"C{i}", label=label)
+        ax.plot(t, exact, "--", color=f"C{i}", lw=1)
+    ax.set(xlabel="$T/T_p$", ylabel=r"$\sqrt{\langle\gamma^2\rangle}$", ylim=(0, 1.02))
+    ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def staggered_correlations(curves):
+    """beyond-mean-field: staggered correlations of a ring, simulated and exact, on a log scale.
+
+    Parameters
+    ----------
+    curves : sequence of (str, ndarray, ndarray, ndarray)
+        Per temperature: label, distances r, simulated (−1)^r ⟨s_0 s_r⟩ (markers, clipped at
+        1e-4) and the exact one (line).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for i, (label, rr, G, Gex) in enumerate(curves):
+        ax.semilogy(rr, np.clip(G, 1e-4, None), "o", ms=3, color=f"C{i}", label=label)
+        ax.semilogy(rr, Gex, "-", color=f"C{i}")
+    ax.set(xlabel="distance r (sites)", ylabel=r"$(-1)^r\langle s_0 s_r\rangle$", ylim=(1e-3, 1.1))
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _arrhenius_against_mean_field(ax, x_mf, s_mf, eq):
+    """Mean-field conductivity (black) and half of it (grey dashed) against T_p/T."""
+    ax.semilogy(x_mf, s_mf, "k-", label=f"hu2026 Eq. ({eq})")
+    ax.semilogy(x_mf, s_mf / 2, "--", color="0.5", label=f"Eq. ({eq}) / 2")
+
+
+def chain_conductivity(x_mf, s_mf, x, sig, t, ratio, label):
+    """beyond-mean-field: the chain's simulated conductivity against the mean field (two panels).
+
+    Parameters
+    ----------
+    x_mf, s_mf : ndarray
+        T_p/T and the mean-field σ/σ_u.
+    x, sig : ndarray
+        T_p/T and σ/σ_u of the simulation.
+    t, ratio : ndarray
+        T/T_p and the simulated σ over the mean-field one there.
+    label : str
+        Legend label of the simulation.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(8, 3.4))
+    _arrhenius_against_mean_field(ax, x_mf, s_mf, 38)
+    ax.semilogy(x, sig, "o", color="C3", label=label)
+    ax.axvline(1, ls=":", c="k")
+    _panel(ax, "a", xlabel="$T_p/T$", ylabel=r"$\sigma/\sigma_u$")
+    ax.legend()
+    bx.plot(t, ratio, "o-", color="C3")
+    bx.axvline(1, ls=":", c="k")
+    _panel(bx, "b", xlabel="$T/T_p$", ylabel=r"$\sigma_\mathrm{KMC}/\sigma_\mathrm{MF}$")
+    return fig
+
+
+def binder_cumulants(table, gtable, Tp, Tc, t_mf, g_mf):
+    """beyond-mean-field: Binder cumulants of two samplers and the order parameter (two panels).
+
+    Parameters
+    ----------
+    table, gtable : dict
+        Lattice size L -> (T, U, dU, ⟨|γ|⟩, χ) of the fixed-N and the grand-canonical runs
+        (:func:`ionmotion.kmc.binder_table`).
+    Tp, Tc : float
+        The mean-field and the exact transition temperatures (K).
+    t_mf, g_mf : ndarray
+        T/T_p and the mean-field polarization (black).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.5, 3.4))
+    colour = {L: f"C{i}" for i, L in enumerate(sorted(set(table) | set(gtable)))}
+    for L in sorted(table):
+        T, U, dU, G, chi = table[L]
+        ax.errorbar(T / Tp, U, dU, fmt="o-", ms=3, color=colour[L], label=f"{2 * L * L} sites")
+        bx.plot(T / Tp, G, "o-", ms=3, color=colour[L])
+    for L in sorted(gtable):
+        Tg_, Ug, dUg = gtable[L][:3]
+        ax.errorbar(Tg_ / Tp, Ug, dUg, fmt="s--", ms=3, color=colour[L], mfc="none")
+    ax.axvline(Tc / Tp, color="k", lw=1, label="exact Ising $T_c$")
+    _panel(ax, "a", xlabel="$T/T_p$", ylabel="Binder cumulant $U$")
+    ax.legend(fontsize=8)
+    bx.plot(t_mf, g_mf, "k-", label="mean field")
+    bx.axvline(Tc / Tp, color="k", lw=1)
+    _panel(bx, "b", xlabel="$T/T_p$", ylabel=r"$\langle|\gamma|\rangle$", ylim=(0, 1.02))
+    bx.legend(fontsize=8)
+    return fig
+
+
+def honeycomb_conductivity(Tp, Tc, T_mf, s_mf, g_mf, einstein, drift, polarization):
+    """beyond-mean-field: honeycomb conductivity and polarization against the mean field.
+
+    Parameters
+    ----------
+    Tp, Tc : float
+        The mean-field and the exact transition temperatures (K).
+    T_mf, s_mf, g_mf : ndarray
+        Temperatures (K), mean-field σ/σ_u and polarization.
+    einstein, drift : (ndarray, ndarray, str)
+        Temperatures (K), σ/σ_u and legend label of the Einstein and the drift conductivity.
+    polarization : ndarray
+        The simulated ⟨|γ|⟩ at the temperatures of `einstein`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    (Th, sh, lab_h), (Td, sd, lab_d) = einstein, drift
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.5, 3.4))
+    _arrhenius_against_mean_field(ax, Tp / T_mf, s_mf, 63)
+    ax.semilogy(Tp / Th, sh, "o", color="C0", label=lab_h)
+    ax.semilogy(Tp / Td, sd, "s", mfc="none", color="C3", ms=8, label=lab_d)
+    ax.axvline(Tp / Tc, color="k", lw=1)
+    ax.axvline(1, color="k", ls=":", lw=1)
+    _panel(ax, "a", xlabel="$T_p/T$", ylabel=r"$\sigma/\sigma_u$")
+    ax.legend(fontsize=8)
+    bx.plot(T_mf / Tp, g_mf, "k-", label="mean field, hu2026 Eq. (50)")
+    bx.plot(Th / Tp, polarization, "o-", color="C0", label="KMC")
+    bx.axvline(Tc / Tp, color="k", lw=1)
+    _panel(bx, "b", xlabel="$T/T_p$", ylabel=r"$\langle|\gamma|\rangle$", ylim=(0, 1.02))
+    bx.legend(fontsize=8)
+    return fig
+
+
+def concerted_hopping(t_mf, mean_field, t_I, with_m0, without_m0, M0):
+    """beyond-mean-field: hop rate and conductivity with and without concerted hopping.
+
+    Parameters
+    ----------
+    t_mf : ndarray
+        T/T_p of the mean-field lines.
+    mean_field : (ndarray, ndarray, ndarray)
+        On `t_mf`: P0 of hu2026 Eq. (54) (black), of Eq. (49) (grey), and σ/σ_u of
+        Eqs. (38), (54).
+    t_I : float
+        The type-I temperature over T_p (dotted; not drawn if not finite).
+    with_m0, without_m0 : (ndarray, ndarray, ndarray)
+        T/T_p, hops per ion per τ and σ/σ_u of the simulation with and without concerted hopping.
+    M0 : float
+        The concerted-hopping strength (eV), for the labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    P54, P49, s54 = mean_field
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.5, 3.4))
+    ax.semilogy(t_mf, P54, "k-", label=f"MF hu2026 Eq. (54), M0 = {M0:g} eV")
+    ax.semilogy(t_mf, P49, "-", color="0.6", label="MF hu2026 Eq. (49), M0 = 0")
+    ax.semilogy(with_m0[0], with_m0[1], "o-", color="C3", label=f"KMC, M0 = {M0:g} eV")
+    ax.semilogy(without_m0[0], without_m0[1], "s-", color="C0", label="KMC, M0 = 0")
+    if np.isfinite(t_I):
+        ax.axvline(t_I, color="k", ls=":")
+    _panel(ax, "a", xlabel="$T/T_p$", ylabel="hops per ion per τ  /  $P_0$")
+    ax.legend(fontsize=7)
+    bx.semilogy(t_mf, s54, "k-", label="MF hu2026 Eqs. (38), (54)")
+    bx.semilogy(with_m0[0], with_m0[2], "o-", color="C3", label=f"KMC, M0 = {M0:g} eV")
+    bx.semilogy(without_m0[0], without_m0[2], "s-", color="C0", label="KMC, M0 = 0")
+    _panel(bx, "b", xlabel="$T/T_p$", ylabel=r"$\sigma/\sigma_u$")
+    bx.legend(fontsize=7)
+    return fig

@@ -825,3 +825,59 @@ def concerted_hopping(t_mf, mean_field, t_I, with_m0, without_m0, M0):
     _panel(bx, "b", xlabel="$T/T_p$", ylabel=r"$\sigma/\sigma_u$")
     bx.legend(fontsize=7)
     return fig
+
+
+def speed_histograms(panels):
+    """thermal-framework: rodin2025 Fig. 1(d)(e), histograms of |r| and |ṙ| with their laws.
+
+    Parameters
+    ----------
+    panels : dict
+        ħΩ_T (meV) -> [(values, grid, density on the grid)] for |r| (left) and |ṙ| (right):
+        the sampled values (shaded histogram) and the Maxwell–Boltzmann density (line).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(1, 2, figsize=(8, 3.6))
+    for i, (kT, pair) in enumerate(panels.items()):
+        for ax, (x, xs, density) in zip(axs, pair):
+            ax.hist(x, bins=80, density=True, color=f"C{i}", alpha=0.35)
+            ax.plot(xs, density, color=f"C{i}", lw=1.8, label=f"{kT:g} meV")
+    axs[0].set(xlabel=r"$|\mathbf{r}|$ (Å)", ylabel="probability density")
+    axs[1].set(xlabel=r"$|\dot{\mathbf{r}}|$ (Å/ps)")
+    axs[0].legend(title=r"$\hbar\Omega_T$", fontsize=10, title_fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def correlation_decay(t, c_self, c_nb, t_est, est_self, est_nb):
+    """thermal-framework: normalised displacement correlations, closed form and sampled.
+
+    Parameters
+    ----------
+    t : ndarray
+        Time (ps).
+    c_self, c_nb : ndarray
+        C_xx(t)/C_xx(0) of the same mass and of the neighbour along x (lines).
+    t_est, est_self, est_nb : ndarray
+        Lags (ps) and the same two from sampled trajectories (symbols).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.plot(t, c_self, color="C0", lw=2, label="same mass, rodin2025 Eq. (24)")
+    ax.plot(t, c_nb, color="C1", lw=2, label="neighbour along x, rodin2025 Eq. (24)")
+    ax.plot(t_est, est_self, "o", color="C0", label="same mass, sampled")
+    ax.plot(t_est, est_nb, "s", color="C1", label="neighbour, sampled")
+    ax.set(xlabel="t (ps)", ylabel=r"$C_{xx}(t)\,/\,C_{xx}(0)$")
+    ax.legend(fontsize=9)
+    return fig

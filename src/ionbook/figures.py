@@ -881,3 +881,84 @@ def correlation_decay(t, c_self, c_nb, t_est, est_self, est_nb):
     ax.set(xlabel="t (ps)", ylabel=r"$C_{xx}(t)\,/\,C_{xx}(0)$")
     ax.legend(fontsize=9)
     return fig
+
+
+def single_mass_loss(v, curves, sims, extra_handles):
+    """dissipation-cubic: rodin2024 Fig. 4, loss per unit speed past one mass (two panels).
+
+    Parameters
+    ----------
+    v : ndarray
+        Speeds of the Eq. (13) curves.
+    curves : dict
+        λ -> for the offsets s = 0 and 1 (left, right): (loss per speed of rodin2024 Eq. (13) on
+        `v`, low-speed rate of Eq. (23)); colours C0, C1, … in this order.
+    sims : dict
+        λ -> simulation result with ``speeds`` and ``loss`` (one row per offset), where run.
+    extra_handles : sequence of matplotlib.lines.Line2D
+        Marker legend entries appended to the λ entries.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharey=True)
+    for k, (lam, pair) in enumerate(curves.items()):
+        c = f"C{k}"
+        for i, (ax, s, (e13v, rate)) in enumerate(zip(axes, (0.0, 1.0), pair)):
+            ax.loglog(v, e13v, "s", mfc="none", color=c, ms=4)
+            ax.axhline(rate, color=c, lw=1.2, label=f"λ = {lam:g}")
+            if lam in sims:
+                r = sims[lam]
+                ax.loglog(r["speeds"], r["loss"][i] / r["speeds"], "o", color=c, ms=3.5)
+            ax.set_title(f"s = {s:g}", fontsize=10)
+            ax.set_xlabel(r"$\dot\sigma$")
+    axes[0].set_ylabel(r"$\Delta/\dot\sigma$")
+    axes[0].set_ylim(3e-10, 3e-6)
+    fig.legend(handles=axes[0].get_legend_handles_labels()[0] + list(extra_handles), ncol=7,
+               fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 1.08))
+    fig.tight_layout()
+    return fig
+
+
+def several_masses_loss(rates, sims, small, lams):
+    """dissipation-cubic: rodin2024 Fig. 5, loss per unit speed past four and eight masses.
+
+    Parameters
+    ----------
+    rates : dict
+        (configuration "four" or "eight", λ) -> low-speed rate of rodin2024 Eq. (23) (dashed),
+        in drawing order.
+    sims, small : dict
+        (configuration, λ) -> simulation result (``speeds``, ``loss``): the main runs (dots) and
+        those on a smaller box (crosses), where present.
+    lams : sequence of float
+        All λ, whose index picks the colour.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), sharey=True)
+    for (cfg, lam), rate in rates.items():
+        ax, c = axes[0 if cfg == "four" else 1], f"C{list(lams).index(lam)}"
+        if (cfg, lam) in sims:
+            r = sims[(cfg, lam)]
+            ax.semilogy(r["speeds"], r["loss"][0] / r["speeds"], "o-", color=c, ms=3, lw=0.8)
+        if (cfg, lam) in small:
+            s32 = small[(cfg, lam)]
+            ax.semilogy(s32["speeds"], s32["loss"][0] / s32["speeds"], "x", color=c, ms=4)
+        ax.axhline(rate, color=c, lw=1, ls="--", label=f"λ = {lam:g}")
+        ax.set_title(f"{cfg} masses", fontsize=10)
+        ax.set_xlabel(r"$\dot\sigma$")
+    axes[0].set_ylabel(r"$\Delta/\dot\sigma$")
+    floor = min(float(r["loss"][0][-1] / r["speeds"][-1]) for r in sims.values()) / 5
+    for ax in axes:
+        ax.set_ylim(bottom=floor)
+        ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -962,3 +962,79 @@ def several_masses_loss(rates, sims, small, lams):
         ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def chain_loss_panels(panels, runs, lines, kappas, offsets, lams, extra_handles):
+    """dissipation-chain: rodin2024 Fig. 2, σ̇Δ against σ̇ in 2 × 2 panels (κ × offset s).
+
+    Parameters
+    ----------
+    panels : sequence of (float, float, float)
+        (κ, s, λ) of each curve.
+    runs : sequence of dict
+        Per curve: ``speeds``, the simulated ``loss`` (dots, every other speed) and ``eq13``
+        (rodin2024 Eq. (13), squares in between).
+    lines : sequence of (ndarray, ndarray)
+        Per curve: speeds and σ̇Δ of the closed form, rodin2024 Eq. (14) (line).
+    kappas, offsets, lams : sequence of float
+        Their index picks the panel row, the panel column and the colour.
+    extra_handles : sequence of matplotlib.lines.Line2D
+        Marker legend entries appended to the λ entries.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(8, 6.4), sharex=True, sharey=True)
+    for (kap, s, lam), r, (v, line) in zip(panels, runs, lines):
+        ax, c = axes[list(kappas).index(kap), list(offsets).index(s)], f"C{list(lams).index(lam)}"
+        ax.semilogy(v, line, color=c, lw=1, label=f"λ = {lam:g}")
+        ax.semilogy(r["speeds"][1::2], (r["speeds"] * r["eq13"])[1::2], "s", mfc="none", color=c,
+                    ms=7, mew=1.0)
+        ax.semilogy(r["speeds"][::2], (r["speeds"] * r["loss"])[::2], "o", color=c, ms=4, zorder=3)
+        ax.set_title(f"κ = {kap:g}, s = {s:g}", fontsize=10)
+        ax.set_ylim(1e-7, 5e-4)
+    for ax in axes[1]:
+        ax.set_xlabel(r"$\dot\sigma$")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(r"$\dot\sigma\,\Delta$")
+    fig.legend(handles=axes[0, 0].get_legend_handles_labels()[0] + list(extra_handles), ncol=7,
+               fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 1.05))
+    fig.tight_layout()
+    return fig
+
+
+def chain_loss_limits(v, kappas, curves):
+    """dissipation-chain: the closed-form loss against its fast and slow limits (two panels).
+
+    Parameters
+    ----------
+    v : ndarray
+        Speeds of the lines.
+    kappas : sequence of float
+        κ of the panels.
+    curves : sequence of (ndarray, ndarray, ndarray, dict)
+        Per panel: rodin2024 Eqs. (14), (15) and (16) on `v`, and a simulation result
+        (``speeds``, ``loss``; black dots).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True)
+    for ax, kap, (e14, fast, slow, r) in zip(axes, kappas, curves):
+        ax.loglog(v, e14, label="Eq. (14)")
+        ax.loglog(v, fast, "--", label="fast, Eq. (15)")
+        ax.loglog(v, slow, ":", lw=2, label="slow, Eq. (16)")
+        ax.loglog(r["speeds"], r["loss"], "o", color="k", ms=3, label="simulation")
+        ax.set_ylim(1e-10, 1e-3)
+        ax.set_xlabel(r"$\dot\sigma$")
+        ax.set_title(f"κ = {kap:g}", fontsize=10)
+    axes[0].set_ylabel(r"$\Delta$")
+    axes[0].legend(fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1038,3 +1038,59 @@ def chain_loss_limits(v, kappas, curves):
     axes[0].legend(fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def fdt_kernels(t, beta_C, K, T, mismatch, series):
+    """derivation: recoil and noise kernels of explicit modes, and their mismatch against T.
+
+    Parameters
+    ----------
+    t : ndarray
+        Time (ps).
+    beta_C : dict
+        Temperature (K) -> xx component of β C(t) on `t`; line styles "-" then ":".
+    K : ndarray
+        xx component of the recoil kernel K(t) on `t` (black dashed).
+    T, mismatch, series : ndarray
+        Temperatures (K), the relative mismatch ‖βC(0) − K(0)‖/‖K(0)‖ (dots) and its high-T
+        series (dashed).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.3))
+    for (temp, bc), ls in zip(beta_C.items(), ("-", ":")):
+        a1.plot(t, bc, ls, label=f"βC, {temp} K")
+    a1.plot(t, K, "k--", lw=1, label="K (any T)")
+    a1.set_xlabel("t (ps)"); a1.set_ylabel("xx kernel (arb. units)"); a1.legend(fontsize=8)
+    a2.loglog(T, mismatch, "o", ms=3, label="explicit modes")
+    a2.loglog(T, series, "--", label="high-T series ⟨x²⟩/3")
+    a2.set_xlabel("T (K)"); a2.set_ylabel("relative FDT mismatch"); a2.legend(fontsize=8)
+    return fig
+
+
+def drag_ratio(ratios, rel, marked):
+    """derivation: the drag matrix over the isotropic formula against the spring ratio k2/k1.
+
+    Parameters
+    ----------
+    ratios, rel : ndarray
+        k2/k1 and 𝓛_xx over the isotropic formula with the [100] sound speeds.
+    marked : float
+        The book framework's k2/k1 (dotted).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.8, 3.2))
+    ax.plot(ratios, rel, "o-", ms=3)
+    ax.axhline(1, color="0.5", lw=0.8); ax.axvline(1, color="0.5", lw=0.8)
+    ax.axvline(marked, ls=":", color="k")
+    ax.set_xlabel("$k_2/k_1$"); ax.set_ylabel(r"$\mathcal{L}$ / rodin2022 Eq. (43), [100] speeds")
+    return fig

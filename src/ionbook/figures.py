@@ -1,7 +1,11 @@
-"""Figures that a chapter draws more than once (the same layout for different quantities).
+"""The chapters' figures: each function draws one figure from arrays a chapter has computed.
 
-:func:`collision_panels` draws rodin2025 Fig. 3 ("Validating the time-local equation") as 2 × 2
-panels, once for the framework's deflection and once for the force on the ion.
+Chapters call the package and keep their code cells short (issue 17), so the drawing lives here:
+one function per figure (or per layout a chapter draws more than once, such as
+:func:`collision_panels`, rodin2025 Fig. 3 as 2 × 2 panels for the deflection and for the force),
+named after what it shows and documented with the chapter it belongs to. No physics: every curve,
+fit and model value a figure shows is computed in the chapter (with ``ionmotion``) and passed in;
+these functions only lay out panels, styles, labels and legends. Each returns the figure.
 """
 import numpy as np
 
@@ -1093,4 +1097,114 @@ def drag_ratio(ratios, rel, marked):
     ax.axhline(1, color="0.5", lw=0.8); ax.axvline(1, color="0.5", lw=0.8)
     ax.axvline(marked, ls=":", color="k")
     ax.set_xlabel("$k_2/k_1$"); ax.set_ylabel(r"$\mathcal{L}$ / rodin2022 Eq. (43), [100] speeds")
+    return fig
+
+
+def diffusion_trajectories(runs, keys):
+    """diffusion: rodin2025 Fig. 5, trajectories projected on the x–y plane (2 × 2 panels).
+
+    Parameters
+    ----------
+    runs : dict
+        (ħΩ_T, U0) -> {"label": str, "runs": [result with ``R`` (Å)]}, as returned by
+        :func:`ionbook.sweep.longest_available`; the first run is drawn.
+    keys : sequence of (float, float)
+        The four parameter sets, one per panel; a missing one is titled "not computed".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(2, 2, figsize=(8, 7.5))
+    for ax, key in zip(axs.ravel(), keys):
+        if key not in runs:
+            ax.set_title(f"ħΩ_T = {key[0]:g} meV, U0 = {key[1]/1000:g} eV: not computed"); continue
+        R = runs[key]["runs"][0]["R"]
+        ax.plot(R[:, 0], R[:, 1], lw=0.4, color="C0")
+        ax.plot(*R[0, :2], "o", color="k", ms=7); ax.plot(*R[-1, :2], "x", color="C3", ms=9, mew=2)
+        lo = np.floor(R[:, :2].min(0) / 3) * 3 - 3
+        hi = np.ceil(R[:, :2].max(0) / 3) * 3 + 3
+        ax.set_xticks(np.arange(lo[0], hi[0] + 1, 3), minor=True)
+        ax.set_yticks(np.arange(lo[1], hi[1] + 1, 3), minor=True)
+        ax.grid(False, which="major"); ax.grid(True, which="minor", color="0.75", lw=0.4)
+        ax.set(aspect="equal", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]),
+               title=f"ħΩ_T = {key[0]:g} meV, U0 = {key[1]/1000:g} eV ({runs[key]['label']})",
+               xlabel="x (Å)", ylabel="y (Å)")
+    fig.tight_layout()
+    return fig
+
+
+def msd_fits(res, keys):
+    """diffusion: log–log mean squared displacements with their linear fits beyond 1 ps.
+
+    Parameters
+    ----------
+    res : dict
+        (ħΩ_T, U0) -> analysis with ``tau``, ``mean``, ``sem`` and ``fit`` (``intercept``,
+        ``slope``), as returned by :func:`ionmotion.diffusion.pooled_diffusion`.
+    keys : sequence of (float, float)
+        The parameter sets to draw (colours C0, C1, … by position; missing ones skipped).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for i, key in enumerate(keys):
+        if key not in res:
+            continue
+        r = res[key]; tt = r["tau"][1:]; mm = r["mean"][1:]; ee = r["sem"][1:]
+        ax.plot(tt, mm, color=f"C{i}", lw=2, label=f"{key[0]:g} meV, {key[1]/1000:g} eV")
+        ax.fill_between(tt, np.clip(mm - ee, 1e-6, None), mm + ee, color=f"C{i}", alpha=0.25)
+        lin = r["fit"]["intercept"] + r["fit"]["slope"] * tt
+        ax.plot(tt[tt >= 1.0], lin[tt >= 1.0], "--", color=f"C{i}", lw=1.2)
+    tg = np.geomspace(0.05, 0.4, 10)
+    ax.plot(tg, 30 * tg**2, color="0.35", lw=1.2)
+    ax.text(0.2, 30 * 0.04 * 0.45, r"$\propto\tau^2$", color="0.25", fontsize=11)
+    tl_ = np.geomspace(2, 12, 10)
+    ax.plot(tl_, 0.3 * tl_, color="0.35", lw=1.2)
+    ax.text(6, 0.3 * 6 * 0.45, r"$\propto\tau$", color="0.25", fontsize=11)
+    ax.axvline(1.0, color="0.6", lw=0.8, ls=":")
+    ax.set(xscale="log", yscale="log", xlabel="τ (ps)",
+           ylabel=r"$\langle|\Delta\mathbf{R}|^2\rangle$ (Å²)", xlim=(0.05, 12))
+    ax.legend(title=r"$\hbar\Omega_T$, $U_0$", fontsize=9, title_fontsize=9, loc="upper left")
+    return fig
+
+
+def msd_and_arrhenius(msd, points, lines):
+    """diffusion: mean squared displacements (left) and an Arrhenius plot of D (right).
+
+    Parameters
+    ----------
+    msd : sequence of (ndarray, ndarray, str)
+        τ (ps), ⟨|ΔR|²⟩ (Å²) and label per temperature (viridis colours in order).
+    points : sequence of (ndarray, ndarray, ndarray, dict)
+        ħΩ_T (meV), D (Å²/ps), its error and the errorbar style (fmt, colour, label).
+    lines : sequence of (float, float, dict)
+        D0 (Å²/ps), E_a (meV) and the style of an Arrhenius line D0 exp(−E_a/ħΩ_T).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ins) = plt.subplots(1, 2, figsize=(8, 3.6))
+    for i, (tau, mean, label) in enumerate(msd):
+        ax.plot(tau, mean, color=plt.cm.viridis(0.9 * i / max(1, len(msd) - 1)), lw=1.8,
+                label=label)
+    ax.set(xlabel="τ (ps)", ylabel=r"$\langle|\Delta\mathbf{R}|^2\rangle$ (Å²)")
+    ax.legend(title=r"$\hbar\Omega_T$", loc="upper left", fontsize=8, title_fontsize=8)
+    for kT, D, err, style in points:
+        ins.errorbar(1 / kT, D, yerr=err, ms=4, **style)
+    x = np.linspace(1 / 55, 1 / 9, 50)
+    for D0, Ea, style in lines:
+        ins.plot(x, D0 * np.exp(-Ea * x), **style)
+    ins.set(yscale="log", xlabel=r"$1/\hbar\Omega_T$ (1/meV)", ylabel="D (Å²/ps)")
+    ins.legend(fontsize=8)
+    fig.tight_layout()
     return fig

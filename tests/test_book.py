@@ -87,6 +87,40 @@ def test_no_code_cell_ends_in_a_bare_check():
     assert not bad, f"code cells ending in a bare check (their value is displayed): {bad}"
 
 
+MAX_CELL_LINES = 25
+
+
+def _cell_problems(code):
+    """Why a chapter code cell breaks the design rule (issue 17, item 4), or None: more than
+    MAX_CELL_LINES lines of code that are neither blank nor comments (the cell's options and
+    figure metadata are not code), or a function or class defined."""
+    import ast
+    lines = code.split("\n")
+    n = sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
+    out = [f"{n} lines"] if n > MAX_CELL_LINES else []
+    try:  # IPython magics and shell escapes are not Python
+        tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                   for line in lines))
+    except SyntaxError:
+        return ", ".join(out) or None
+    out += [f"defines {node.name}" for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    return ", ".join(out) or None
+
+
+def test_chapter_code_cells_are_short_and_define_nothing():
+    """Chapters call the package: no code cell defines a function or class, and none is longer
+    than MAX_CELL_LINES non-blank, non-comment lines (figures live in ionbook.figures,
+    orchestration in the pipeline helpers, physics in ionmotion)."""
+    root, bad = repo_root(), []
+    for slug in book_execute.chapter_slugs(root):
+        for line, code in _code_cells((root / "notebooks" / f"{slug}.md").read_text()):
+            why = _cell_problems(code)
+            if why:
+                bad.append(f"{slug}.md:{line} ({why})")
+    assert not bad, "code cells too long or defining functions:\n" + "\n".join(bad)
+
+
 def test_toc_numbers_the_chapters_and_not_the_reference_pages():
     """Chapters numbered (so the book's numbers read 6.2), the reference part not."""
     toc = (repo_root() / "_toc.yml").read_text()

@@ -252,3 +252,15 @@ def test_examples_in_the_help_use_real_parameters():
             validate(m.group(1), dict(pairs), REPO)  # raises if a name or value is wrong
     with pytest.raises(ParameterError, match="n_grid"):
         validate("model-framework", {"n_grid": "64"}, REPO)
+
+
+def test_help_lists_every_chapters_parameters(capsys):
+    for argv in (["--help"], ["execute", "--help"], ["execute", "model-framework", "-h"]):
+        with pytest.raises(SystemExit) as e:
+            cli.run(argv)
+        assert e.value.code == 0
+        out = capsys.readouterr().out
+        for src in (REPO / "notebooks").glob("*.md"):
+            m = re.search(rf"^  {re.escape(src.stem)}\s.*\n\s+-p (.*)$", out, flags=re.M)
+            assert m, (argv, src.stem)
+            assert m.group(1).split(", ") == list(parameter_specs(src.stem, REPO)), src.stem

@@ -16,7 +16,9 @@ A chapter is `notebooks/<slug>.md` (jupytext MyST); its executed copy is
 `book/generated/<slug>.ipynb`, which `_toc.yml` lists. Jupyter Book never executes anything
 (`execute_notebooks: off`). A mistake on the command line (an unknown chapter or parameter, a
 value of the wrong type) is answered with one line naming what is allowed, and exit code 2; a
-chapter that fails is reported in one line with exit code 1.
+chapter that fails is reported in one line with exit code 1 and not published. A reproduction
+check that fails only at a reader's own parameters is a result, not a failure: one line per check
+("check not met at your parameters ..."), the chapter is published, exit code 0.
 """
 import argparse
 import sys
@@ -26,21 +28,29 @@ class UsageError(Exception):
     """A command-line mistake: printed as one line, exit code 2."""
 
 
-def _chapters_epilog():
+def _chapters_epilog(with_parameters=False):
+    """The chapters (slug, title) for the help screens; with `with_parameters` (only when help
+    is asked for: reading every parameters cell takes a moment) each chapter's parameter names."""
     try:
-        from .parameters import chapter_title, known_chapters
+        from .parameters import chapter_title, known_chapters, parameter_specs
 
         slugs = known_chapters()
         width = max(map(len, slugs), default=0)
-        return "chapters:\n" + "\n".join(f"  {s.ljust(width)}  {chapter_title(s)}" for s in slugs) \
-            + "\n\nparameters of a chapter: python -m ionbook params <chapter>"
+        lines = []
+        for s in slugs:
+            lines.append(f"  {s.ljust(width)}  {chapter_title(s)}")
+            if with_parameters:
+                lines.append(f"  {'':{width}}  -p {', '.join(parameter_specs(s))}")
+        return ("chapters" + (" and their parameters" if with_parameters else "") + ":\n"
+                + "\n".join(lines)
+                + "\n\ndefaults, types and allowed values: python -m ionbook params <chapter>")
     except Exception:  # help must work even outside a checkout
         return "chapters: python -m ionbook list"
 
 
-def _parser():
+def _parser(with_parameters=False):
     fmt = argparse.RawDescriptionHelpFormatter
-    epilog = _chapters_epilog()
+    epilog = _chapters_epilog(with_parameters)
     p = argparse.ArgumentParser(prog="python -m ionbook", description=__doc__,
                                 formatter_class=fmt, epilog=epilog)
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
@@ -131,7 +141,8 @@ def run(argv=None):
     from .execute import ChapterFailed
     from .parameters import ParameterError, QUALITIES
 
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(with_parameters=bool({"-h", "--help"} & set(argv))).parse_args(argv)
     try:
         if args.cmd == "list":
             from .parameters import chapter_title, known_chapters

@@ -105,9 +105,14 @@ def test_check_verdicts_are_validated_and_reported(root):
 
 def test_custom_parameters_never_touch_the_record(root, monkeypatch):
     monkeypatch.setenv(checks.CUSTOM_ENV, "1")
-    with pytest.raises(checks.ReproductionError, match="own parameters"):
-        checks.check("x", book=2.0, paper=1.0, rtol=0.01, chapter="c", quality="paper")
+    # at a reader's parameters a failed check is recorded, not raised: the run goes on
+    assert checks.check("x", book=2.0, paper=1.0, rtol=0.01, chapter="c", quality="paper") == 2.0
     assert (root / "build" / "checks" / "custom" / "c.paper.json").exists()
+    assert [r["quantity"] for r in checks.custom_failures("c", root)] == ["x"]
+    monkeypatch.delenv(checks.CUSTOM_ENV)
+    with pytest.raises(checks.ReproductionError, match="book 2.0 vs paper 1.0"):
+        checks.check("x", book=2.0, paper=1.0, rtol=0.01, chapter="c", quality="paper")
+    monkeypatch.setenv(checks.CUSTOM_ENV, "1")
     assert not checks.promote("c", root)
     assert not checks.book_record_path("c", root).exists()
 

@@ -137,8 +137,8 @@ def check(quantity, book, paper=None, *, rtol=None, atol=None, chapter, quality=
         The book value is a measurement of this machine (a timing, a speed-up) or carries
         run-to-run noise: a new run changes the book's record only if the outcome changes.
 
-    Returns the book value. Raises :class:`ReproductionError` if the check fails (at a reader's
-    own parameters the failure is reported instead, see the module docstring).
+    Returns the book value. Raises :class:`ReproductionError` if the check fails; at a reader's
+    own parameters the failure is recorded and the run goes on (``ionbook execute`` lists it).
     """
     _validate_verdict(verdict, errata, paper, source)
     if paper is not None:
@@ -172,13 +172,34 @@ def check(quantity, book, paper=None, *, rtol=None, atol=None, chapter, quality=
     records = [r for r in records if r["quantity"] != quantity] + [rec]
     path.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
     _pending.append(rec)
-    if not ok:
-        msg = (f"[{chapter}] {quantity}: book {rec['book']} vs paper {rec['paper']} "
-               f"(rtol={rtol}, atol={atol}) {note}")
-        if custom_parameters():  # ionbook execute reports it as a result of those parameters
-            msg += " (at the reader's own parameters; the book's record is unchanged)"
-        raise ReproductionError(msg)
+    if not ok and not custom_parameters():
+        raise ReproductionError(failure_message(rec))
+    # at a reader's own parameters a failed check is a result of those parameters: it is recorded
+    # (build/checks/custom), shown by report(), and listed by ionbook execute; the run goes on, so
+    # every later check is seen too
     return book
+
+
+def failure_message(rec):
+    """One line saying what a failed record found."""
+    return (f"[{rec['chapter']}] {rec['quantity']}: book {rec['book']} vs paper {rec['paper']} "
+            f"(rtol={rec['rtol']}, atol={rec['atol']}) {rec['note']}")
+
+
+def custom_failures(chapter, root=None):
+    """Failed records of the latest run of `chapter` at a reader's own parameters (the files in
+    build/checks/custom, any quality)."""
+    d = Path(root or repo_root()) / "build" / "checks" / "custom"
+    out = []
+    for f in sorted(d.glob(f"{chapter}.*.json")):
+        out += [r for r in json.loads(f.read_text()) if not r["passed"]]
+    return out
+
+
+def clear_custom(chapter, root=None):
+    """Forget the records of earlier runs of `chapter` at a reader's own parameters."""
+    for f in (Path(root or repo_root()) / "build" / "checks" / "custom").glob(f"{chapter}.*.json"):
+        f.unlink()
 
 
 def _line(rec):

@@ -21,6 +21,7 @@ check that fails only at a reader's own parameters is a result, not a failure: o
 ("check not met at your parameters ..."), the chapter is published, exit code 0.
 """
 import argparse
+import os
 import sys
 
 
@@ -223,7 +224,13 @@ def run(argv=None):
 
 
 def _main(argv=None):
-    sys.exit(run(argv))
+    try:
+        code = run(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `python -m ionbook list | head`: the reader has what they wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":

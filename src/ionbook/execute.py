@@ -24,7 +24,7 @@ from .parameters import GENERATED_PAGES, QUIET_PAPERMILL, ParameterError, chapte
 from .paths import repo_root
 
 GENERATED = Path("book") / "generated"
-from .checks import CUSTOM_ENV  # noqa: E402  (one name for the variable)
+from .checks import CUSTOM_ENV, clear_custom, custom_failures, failure_message  # noqa: E402
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 """The kernel's own log (e.g. ipykernel's notice about TCP transport) is not for readers."""
 
@@ -111,9 +111,10 @@ def execute(slug, parameters=None, root=None, log=print):
     for lg in pm_logs:
         lg.addFilter(QUIET_PAPERMILL)
     error = None
+    clear_custom(slug, root)
     try:
-        # at custom parameters the kernel goes on after an error, so that every check that
-        # fails there is seen (and a real error is still reported, below)
+        # at custom parameters the kernel goes on after an error (a real error is still
+        # reported, below); failed checks do not raise there and are read from their records
         pm.execute_notebook(str(ipynb), str(running), parameters=parameters,
                             cwd=str(root / "notebooks"), kernel_name="python3",
                             progress_bar=False, log_output=False,
@@ -144,9 +145,12 @@ def execute(slug, parameters=None, root=None, log=print):
             f"chapter {slug} failed {where}, cell {i}: {ename}: {shorten(evalue)} "
             f"(book/generated/{slug}.ipynb left unchanged; the failed run is in "
             f"build/notebooks/{failed.name})")
-    for i, ename, evalue in checks:
+    notes = [shorten(evalue) for _, _, evalue in checks]
+    if custom:
+        notes += [shorten(failure_message(r)) for r in custom_failures(slug, root)]
+    for text in notes:
         log(f"check not met at your parameters {_describe_parameters(parameters)} "
-            f"(a result of those parameters, not a fault of the book): {shorten(evalue)}")
+            f"(a result of those parameters, not a fault of the book): {text}")
     if checks:  # keep the published page free of tracebacks: say what the check found
         for cell in nb.cells:
             for k, o in enumerate(cell.get("outputs", [])):

@@ -5,7 +5,9 @@ the same kernel evaluating r_H at every Runge-Kutta stage ("exact"), and the str
 NumPy evaluation (all phase factors times all mode amplitudes at every stage,
 :func:`ionmotion.thermal.trajectory_reference`); and the thermal kernel as it was before the
 engines shared :mod:`ionmotion.engine` (kept below as the reference) against the current one,
-in one run, with identical trajectories required.
+in one run, with identical trajectories required; and the banded evaluation (``stride=k``: exact
+corner values every k steps, quintic Hermite in between) for k = 2, 4, 8 against stride 1 and
+"exact", timed alternately in one run (:func:`strides`).
 
     python3 -m pytest benchmarks/bench_thermal.py --benchmark-only     # pytest-benchmark
     python3 benchmarks/bench_thermal.py                                # plain table of steps/s
@@ -36,10 +38,45 @@ def setup():
     return _setup()
 
 
-def _run(setup, scheme, n):
+def _run(setup, scheme, n, stride=1):
     modes, W0, drag = setup
     return th.trajectory(R0, np.zeros(3), 0.7, POT, modes, W0, drag, DT, n, scheme=scheme,
-                         save_every=n)
+                         save_every=n, stride=stride)
+
+
+STRIDE_CASES = (("hermite", 1), ("exact", 1), ("hermite", 2), ("hermite", 4), ("hermite", 8))
+
+
+def strides(setup=None, n=2000, rounds=3):
+    """RK steps/s of stride 1 (the default), "exact" and strides 2, 4, 8 at the paper's dt, timed
+    alternately in one run (best of `rounds`); returns {label: (steps/s, ratio to stride 1)}.
+    Strides 4 and 8 exceed the accuracy guard at dt = 5 fs (k·dt·Ω_max = 0.63, 1.25 >
+    th.STRIDE_PHASE_LIMIT); the guard is lifted here, for the timing only."""
+    setup = _setup() if setup is None else setup
+    limit = th.STRIDE_PHASE_LIMIT
+    th.STRIDE_PHASE_LIMIT = 2.0
+    try:
+        for scheme, k in STRIDE_CASES:
+            _run(setup, scheme, 2, k)  # compile outside the timing
+        best = dict.fromkeys(STRIDE_CASES, np.inf)
+        for _ in range(rounds):
+            for case in STRIDE_CASES:
+                t0 = time.perf_counter()
+                _run(setup, case[0], n, case[1])
+                best[case] = min(best[case], time.perf_counter() - t0)
+    finally:
+        th.STRIDE_PHASE_LIMIT = limit
+    ref = best[("hermite", 1)]
+    return {(f"stride {k}" if scheme == "hermite" else scheme): (n / t, ref / t)
+            for (scheme, k), t in best.items()}
+
+
+def test_bench_thermal_strides(benchmark, setup):
+    """Banded evaluation against stride 1 and "exact" in one run: steps/s and speed-up."""
+    res = benchmark.pedantic(strides, kwargs={"setup": setup}, rounds=1, iterations=1)
+    for label, (rate, ratio) in res.items():
+        benchmark.extra_info[label] = {"rk_steps_per_s": rate, "speedup_vs_stride1": ratio}
+        print(f"{label:9s} {rate:9.1f} RK steps/s   vs stride 1: {ratio:5.2f}x")
 
 
 @pytest.mark.parametrize("scheme", ["hermite", "exact"])
@@ -400,6 +437,8 @@ def main(n_fast=4000, n_dense=20):
     for k, v in rates.items():
         print(f"{k:12s} {v:10.1f} RK steps/s   3 ns (600000 steps): {600000 / v / 60:8.1f} min"
               f"   speed-up vs dense: {v / rates['dense NumPy']:7.1f}x")
+    for label, (rate, ratio) in strides(setup).items():
+        print(f"{label:9s} {rate:9.1f} RK steps/s   vs stride 1: {ratio:5.2f}x   (one run)")
     for scheme, (t_old, t_new, ratio) in compare(setup).items():
         print(f"old vs new kernel, {scheme:8s}: old {t_old:.3f} s  new {t_new:.3f} s  "
               f"old/new {ratio:.2f}")

@@ -29,6 +29,16 @@ coordinate is never folded.  Mode amplitudes are advanced in time by multiplying
   stage values come from the quintic Hermite interpolant (r_H) and its derivative (ṙ_H). For the
   highest mode (Ω_max dt ≈ 0.16 in the paper) the interpolation error is ~1e-9 of the amplitude,
   far below the RK5 truncation error of the particle; the tests compare the two schemes.
+  With ``stride=k`` (opt-in; k = 1, the default, is the scheme just described, bit for bit) the
+  exact values are computed only at block ends t_b = t0 + b·k·dt and the amplitudes are rotated
+  by e^{-iΩ k dt} once per block; step j of the block takes its stage values from the quintic
+  Hermite interpolant over [t_b, t_b + k dt] at s = (j + c)/k (stage node c). r_H has no power
+  above Ω_max, so the error is bounded mode by mode: for a sinusoid of amplitude A and x = Ωh
+  (h = k dt) the two-point Hermite remainder f⁽⁶⁾(ξ)/6!·(t−t_b)³(t−t_b−h)³ gives
+  |δr_H| ≤ A x⁶/46080 and, differentiating it, |δṙ_H| ≤ AΩ (x⁵ √5/30000 + x⁶/322560).
+  Both stay below 1e-6 of the mode's own amplitude (A, AΩ; hence of Σ_j|A_j| for the sum) for
+  k·dt·Ω_max <= :data:`STRIDE_PHASE_LIMIT` = 0.42 (ṙ_H binds: r_H alone would allow 0.59), and
+  larger strides are refused. At the paper's dt = 5 fs (Ω_max dt = 0.157) that admits k <= 2.
 Random numbers are drawn outside the kernels from a seeded ``numpy.random.Generator``.
 """
 import functools
@@ -44,6 +54,11 @@ from .timelocal import (_acceleration, _rk5_finish, _rk5_stage_input,
                         step_rate)
 from .lattice import CELL_CORNERS
 from .units import HBAR
+
+STRIDE_PHASE_LIMIT = 0.42
+"""Largest k·dt·Ω_max for ``trajectory(..., stride=k)``: the quintic Hermite interpolant over a
+block of k steps keeps r_H and ṙ_H within 1e-6 of every mode's amplitude (module docstring)."""
+STRIDE_MAX = 16
 
 CORNER_OFFSETS = CELL_CORNERS
 """Integer offsets of the 8 corners of a cubic cell from its lowest corner (order used in W0)."""
@@ -459,19 +474,21 @@ def _set_key(key, slot, cx, cy, cz, tag):
 @njit(cache=True)
 def _hermite_slot(cache, zs, cx, cy, cz, step, ctr):
     """Cache slot holding the cell's corner values (r_H, ṙ_H, r̈_H) at the start (data0) and the
-    end (data1) of this step. A slot filled at the previous step moves its end values to the
-    start and evaluates only the new end; a new cell costs two mode sums (ctr[1] counts them).
-    cache = (key (NS, 4), data0, data1 (NS, 3, 8, 3), tmp (3, 8, 3)); ctr[3] the next slot."""
+    end (data1) of this block (`step` is the block index; a block is one step when stride = 1).
+    A slot filled at the previous block moves its end values to the start and evaluates only the
+    new end (amplitudes zr, zi are at the block's start; zs[11], zs[12] rotate them by the block
+    length); a new cell costs two mode sums (ctr[1] counts them). cache = (key (NS, 4), data0,
+    data1 (NS, 3, 8, 3), tmp (3, 8, 3)); ctr[3] the next slot."""
     key, data0, data1, tmp = cache
-    zr, zi, rot_r, rot_i, coef, Er, Ei = zs[3], zs[4], zs[5], zs[6], zs[7], zs[9], zs[10]
+    zr, zi, rot_r, rot_i, coef, Er, Ei = zs[3], zs[4], zs[11], zs[12], zs[7], zs[9], zs[10]
     for k in range(key.shape[0]):
         if key[k, 0] == cx and key[k, 1] == cy and key[k, 2] == cz:
             if key[k, 3] == step:
                 return k
             if key[k, 3] == step - 1:  # end of last step = start of this one
                 data0[k] = data1[k]
-                _corner_kernel((zr, zi), (rot_r[3], rot_i[3], True), coef, (Er, Ei), (cx, cy, cz),
-                               3, tmp)
+                _corner_kernel((zr, zi), (rot_r, rot_i, True), coef, (Er, Ei), (cx, cy, cz), 3,
+                               tmp)
                 data1[k] = tmp
                 ctr[1] += 1
                 key[k, 3] = step
@@ -481,7 +498,7 @@ def _hermite_slot(cache, zs, cx, cy, cz, step, ctr):
     dummy = np.zeros((1, 1, 1, 1))
     _corner_kernel((zr, zi), (dummy, dummy, False), coef, (Er, Ei), (cx, cy, cz), 3, tmp)
     data0[slot] = tmp
-    _corner_kernel((zr, zi), (rot_r[3], rot_i[3], True), coef, (Er, Ei), (cx, cy, cz), 3, tmp)
+    _corner_kernel((zr, zi), (rot_r, rot_i, True), coef, (Er, Ei), (cx, cy, cz), 3, tmp)
     data1[slot] = tmp
     ctr[1] += 2
     _set_key(key, slot, cx, cy, cz, step)
@@ -521,21 +538,24 @@ def _copy_frame(d, rH, vH):
 
 
 @njit(cache=True)
-def _stage_frame(cache, zs, cx, cy, cz, step, cs, hermite, dt, rH, vH, ctr):
-    """r_H, ṙ_H of the 8 corners of cell (cx, cy, cz) at the stage time t_step + cs·dt."""
+def _stage_frame(cache, zs, cx, cy, cz, step, cs, ctrl, rH, vH, ctr):
+    """r_H, ṙ_H of the 8 corners of cell (cx, cy, cz) at the stage time t_step + cs·dt; hermite:
+    from the block's end values at fraction s = (j + cs)/k of the block (step = b·k + j)."""
     key, data0, data1, tmp = cache
+    dt, hermite, k = ctrl[0], ctrl[4], ctrl[6]
     if not hermite:
         q = int(round(4 * cs))
         _copy_frame(data0[_exact_slot(cache, zs, cx, cy, cz, 4 * step + q, q - 1, ctr)], rH, vH)
         return
-    slot = _hermite_slot(cache, zs, cx, cy, cz, step, ctr)
-    if cs == 0.0:
+    slot = _hermite_slot(cache, zs, cx, cy, cz, step // k, ctr)
+    s = (step % k + cs) / k
+    if s == 0.0:
         _copy_frame(data0[slot], rH, vH)
-    elif cs == 1.0:
+    elif s == 1.0:
         _copy_frame(data1[slot], rH, vH)
     else:
         _hermite(data0[slot, 0], data0[slot, 1], data0[slot, 2], data1[slot, 0],
-                 data1[slot, 1], data1[slot, 2], dt, cs, rH, vH)
+                 data1[slot, 1], data1[slot, 2], k * dt, s, rH, vH)
 
 
 @njit(cache=True)
@@ -570,17 +590,19 @@ def _cell_changed(R, a, last):
 def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
     """One RK5 step of the thermal time-local equation; returns the particle's rate and the step's
     growth factor at the step's start (stability guard, :func:`ionmotion.timelocal.step_rate`). ps = (R, V, last cell, corner sites, rH, vH, RK5 work);
-    ctrl = (dt, a, t0, save_every, hermite, resync)."""
+    ctrl = (dt, a, t0, save_every, hermite, resync, stride k). The amplitudes zs[3], zs[4] hold
+    the start of the current block of k steps: re-synchronised at the first block start at or
+    after every multiple of `resync` steps, rotated by zs[11], zs[12] after a block's last step."""
     R, V, last, sites, rH, vH, work = ps
     g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
-    dt, a, t0, save_every, hermite, resync = ctrl
-    if step > 0 and step % resync == 0:
+    dt, a, t0, save_every, hermite, resync, k = ctrl
+    if step > 0 and step % k == 0 and (step // k) % max(1, resync // k) == 0:
         _sync(zs[0], zs[1], zs[2], t0 + step * dt, zs[3], zs[4])
     rate, growth = 0.0, 1.0
     for s in range(6):
         _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
         cx, cy, cz = _corner_cell(Rs, a, sites)
-        _stage_frame(cache, zs, cx, cy, cz, step, _C[s], hermite, dt, rH, vH, ctr)
+        _stage_frame(cache, zs, cx, cy, cz, step, _C[s], ctrl, rH, vH, ctr)
         _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
         if s == 0:
             rate, growth = step_rate(Htot, model, _NO_LINE, dt)
@@ -588,7 +610,8 @@ def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
             kR[s, c] = Vs[c]
             kV[s, c] = acc[c]
     _rk5_finish(R, V, dt, kR, kV)
-    _advance_amplitudes(zs[3], zs[4], zs[5][3], zs[6][3])
+    if step % k == k - 1:
+        _advance_amplitudes(zs[3], zs[4], zs[11], zs[12])
     if _cell_changed(R, a, last):
         ctr[2] += 1
     return rate, growth
@@ -623,10 +646,10 @@ def corner_response(lattice, n_quad=None, n_grid=None):
     return tl.static_response_block(lattice, CORNER_OFFSETS, n_grid=n_grid, n_quad=n_quad)
 
 
-def _thermal_state(R0, V0, modes, dt, t0):
+def _thermal_state(R0, V0, modes, dt, t0, stride=1):
     """Kernel inputs of :func:`trajectory`: particle state ps, mode arrays zs (ζ, Ω, the
-    amplitudes rotated to t0, quarter-step rotations, pencil coefficients, phase table) and the
-    corner cache."""
+    amplitudes rotated to t0, quarter-step rotations, pencil coefficients, phase table, the
+    block rotation e^{-iΩ·stride·dt}) and the corner cache."""
     st = ParticleState.start(R0, V0, t0)
     last = np.floor(st.R / modes.a).astype(np.int64)
     ps = (st.R, st.V, last, np.empty((8, 3)), np.empty((8, 3)), np.empty((8, 3)), tl.rk5_work(8))
@@ -637,25 +660,47 @@ def _thermal_state(R0, V0, modes, dt, t0):
     _sync(zeta_r, zeta_i, om, t0, zr, zi)
     rot_r, rot_i = _rotations(om, dt)
     coef2 = np.ascontiguousarray(coef[:, :, :, :6, :])
-    zs = (zeta_r, zeta_i, om, zr, zi, rot_r, rot_i, coef, coef2, Er, Ei)
+    if stride == 1:
+        blk_r, blk_i = rot_r[3], rot_i[3]
+    else:
+        blk_r, blk_i = np.cos(-om * (dt * stride)), np.sin(-om * (dt * stride))
+    zs = (zeta_r, zeta_i, om, zr, zi, rot_r, rot_i, coef, coef2, Er, Ei, blk_r, blk_i)
     NS = 8
     cache = (np.full((NS, 4), -(2**62), dtype=np.int64), np.zeros((NS, 3, 8, 3)),
              np.zeros((NS, 3, 8, 3)), np.zeros((3, 8, 3)))
     return st, ps, zs, cache
 
 
+def _check_stride(stride, scheme, dt, omega_max):
+    """stride as an int in 1..STRIDE_MAX, > 1 only for the hermite scheme and only while the
+    block's phase k·dt·Ω_max stays within STRIDE_PHASE_LIMIT (interpolation error <= 1e-6)."""
+    k = integer_in("stride", stride, 1, STRIDE_MAX)
+    if k > 1 and scheme != "hermite":
+        raise ValueError(f"stride must be 1 for scheme {scheme!r} (stride > 1 interpolates r_H; "
+                         f"use scheme='hermite')")
+    if k > 1 and k * dt * omega_max > STRIDE_PHASE_LIMIT:
+        raise ValueError(f"stride = {k} is too long a block: k·dt·Ω_max = {k * dt * omega_max:.3g} "
+                         f"> {STRIDE_PHASE_LIMIT} (quintic Hermite error of r_H, ṙ_H above 1e-6 "
+                         f"of the mode amplitude); use stride <= "
+                         f"{max(1, int(STRIDE_PHASE_LIMIT / (dt * omega_max)))}")
+    return k
+
+
 def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1, t0=0.0,
-               scheme="hermite", form="rodin2025", return_stats=False):
+               scheme="hermite", form="rodin2025", return_stats=False, stride=1):
     """Time-local stochastic trajectory: rodin2025 Eqs. (18)-(20) with thermal r_H, ṙ_H.
 
     R0, V0 (3,) initial state (the paper: cell centre, at rest); M particle mass; potential a
     pair potential; modes a :class:`ThermalModes` sample (its lattice constant defines the cells);
     W0 (24, 24) from :func:`corner_response`; drag 𝓛 (3, 3); dt, n_steps Butcher RK5 steps;
     save_every output stride; t0 the time at which the mode phases start; scheme "hermite" or
-    "exact" (module docstring). Returns a :class:`~ionmotion.engine.Trajectory` that unpacks as
-    t, R, V (and, with return_stats, the stats {mode_evaluations, cell_changes} as a fourth
-    item; they are also in its extras). Raises ValueError for a dt above the RK5 stability
-    limit of the fastest framework mode or of the particle (at the start or along the path).
+    "exact" (module docstring); stride k (hermite only, integer 1..16, k·dt·Ω_max <=
+    :data:`STRIDE_PHASE_LIMIT`): exact corner values every k steps, interpolated in between
+    (module docstring; k = 1 is the default scheme, unchanged). Returns a
+    :class:`~ionmotion.engine.Trajectory` that unpacks as t, R, V (and, with return_stats, the
+    stats {mode_evaluations, cell_changes} as a fourth item; they are also in its extras).
+    Raises ValueError for a dt above the RK5 stability limit of the fastest framework mode or of
+    the particle (at the start or along the path), and for a stride out of range or too long.
     """
     if not isinstance(modes, ThermalModes):
         raise ValueError("modes must be a ThermalModes sample (thermal.sample_modes)")
@@ -665,16 +710,17 @@ def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1,
     if scheme not in ("hermite", "exact"):
         raise ValueError(f"scheme must be 'hermite' or 'exact', got {scheme!r}")
     t0 = float(finite_array("t0", t0))
+    stride = _check_stride(stride, scheme, dt, float(modes.omega.max()))
     tl.check_time_step(dt, float(modes.omega.max()), "the fastest framework mode")
     cell = np.floor(R0 / modes.a)
     tl.check_time_step(dt, tl.fastest_rate(R0, V0, potential, (cell + CORNER_OFFSETS) * modes.a,
                                            drag, M))
-    st, ps, zs, cache = _thermal_state(R0, V0, modes, dt, t0)
+    st, ps, zs, cache = _thermal_state(R0, V0, modes, dt, t0, stride)
     R_out, V_out = np.empty((n_out, 3)), np.empty((n_out, 3))
     R_out[0], V_out[0] = st.R, st.V
     pair = (potential.code, float(potential.amp), float(potential.lam))
     model = tl.rk5_model(W0, drag, M, form)
-    ctrl = (dt, float(modes.a), t0, save_every, scheme == "hermite", 4096)
+    ctrl = (dt, float(modes.a), t0, save_every, scheme == "hermite", 4096, stride)
     stats = np.array([1, 0, 0, 0], np.int64)
 
     def chunk(n0, n1, fl):

@@ -589,7 +589,8 @@ def _cell_changed(R, a, last):
 @njit(cache=True)
 def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
     """One RK5 step of the thermal time-local equation; returns the particle's rate and the step's
-    growth factor at the step's start (stability guard, :func:`ionmotion.timelocal.step_rate`). ps = (R, V, last cell, corner sites, rH, vH, RK5 work);
+    growth factor at the step's start (stability guard, :func:`ionmotion.timelocal.step_rate`).
+    ps = (R, V, last cell, corner sites, rH, vH, RK5 work);
     ctrl = (dt, a, t0, save_every, hermite, resync, stride k). The amplitudes zs[3], zs[4] hold
     the start of the current block of k steps: re-synchronised at the first block start at or
     after every multiple of `resync` steps, rotated by zs[11], zs[12] after a block's last step."""

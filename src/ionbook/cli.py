@@ -90,6 +90,15 @@ def _parser(with_parameters=False):
     g.add_argument("assignment", help="the assignment folder (or its autograder .zip)")
     g.add_argument("submissions", help="folder of submitted .ipynb files")
     g.add_argument("--csv", default=None, help="output CSV (default: <submissions>/scores.csv)")
+    d = sub.add_parser("dft", help="the DFT points of the real-materials chapter (needs GPAW: "
+                                   "bash .ci/install-dft.sh); resumable")
+    d.add_argument("kind", choices=["lattice", "convergence", "grid", "holdout"],
+                   help="lattice: E(a) scan and elastic constants; convergence: cutoff, k-points, "
+                        "smearing; grid: the wedge of the a/N grid; holdout: off-grid test points")
+    d.add_argument("material", help="AgCl, LiCl or LiI")
+    d.add_argument("--n", type=int, default=16, help="grid divisions per edge (grid; default 16)")
+    d.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    d.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
     r = sub.add_parser("reproduce", help="all chapters at quality=paper via dask.distributed")
     r.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
     r.add_argument("--stale", action="store_true",
@@ -193,6 +202,15 @@ def run(argv=None):
 
             table = grade_folder(args.assignment, args.submissions, args.csv)
             print(table.summary())
+        elif args.cmd == "dft":
+            from . import dft as dftcmd
+            from ionmotion.materials import material
+
+            try:
+                material(args.material)
+                dftcmd.run(args.kind, args.material, args.n, args.scheduler, args.jobs)
+            except ValueError as e:
+                raise UsageError(str(e)) from None
         elif args.cmd == "reproduce":
             from .reproduce import reproduce_all, reproduce_stale
 

@@ -1,0 +1,195 @@
+"""Tests of ionmotion.materials (rock-salt geometry, O_h orbits) and ionmotion.landscape (elastic
+constants, 𝓛 from the Christoffel equation, force-difference Hessian, spline, percolation)."""
+from itertools import permutations, product
+
+import numpy as np
+import pytest
+
+from ionmotion import landscape as ls, materials as mt
+from ionmotion.mobility import drag_matrix_from_sound
+
+AGCL = mt.material("AgCl")
+
+
+def _sym_field(frac):
+    """An O_h-invariant periodic test field (meV) about the origin, with its gradient (per unit
+    fractional coordinate)."""
+    c, s = np.cos(2 * np.pi * frac), np.sin(2 * np.pi * frac)
+    c2 = np.cos(4 * np.pi * frac)
+    U = 100 * c.sum(-1) + 30 * (c[..., 0] * c[..., 1] + c[..., 1] * c[..., 2]
+                                + c[..., 0] * c[..., 2]) + 7 * c2.sum(-1) * c.prod(-1)
+    return U
+
+
+def test_oh_is_a_group_of_48_orthogonal_operations():
+    ops = mt.oh_operations()
+    assert ops.shape == (48, 3, 3) and np.array_equal(ops[0], np.eye(3))
+    keys = {o.tobytes() for o in ops}
+    assert len(keys) == 48
+    for o in ops:
+        assert np.array_equal(o @ o.T, np.eye(3, dtype=int))
+    for o1 in ops[::7]:
+        for o2 in ops[::5]:
+            assert (o1 @ o2).tobytes() in keys
+
+
+def test_orbits_match_brute_force_enumeration():
+    # independent count: canonical form = smallest tuple over all signed permutations
+    n = 8
+    orbits = {}
+    for p in product(range(n), repeat=3):
+        key = min(tuple((sg * x) % n for sg, x in zip(sgs, perm))
+                  for perm in permutations(p) for sgs in product((1, -1), repeat=3))
+        orbits.setdefault(key, []).append(p)
+    rep, op = mt.orbit_representatives(n)
+    assert len(np.unique(rep)) == len(orbits)
+    pts = mt.grid_indices(n)
+    ops = mt.oh_operations()
+    assert np.array_equal((np.einsum("pij,pj->pi", ops[op], pts[rep])) % n, pts)
+
+
+def test_framework_is_oh_invariant_and_wedge_counts():
+    sites, sym = AGCL.fixed_sites()
+    assert len(sites) == 7 and sym.count("Cl") == 4
+    for o in mt.oh_operations():
+        img = (sites @ o.T) % 1.0
+        d = np.abs(img[:, None] - sites[None]) % 1.0
+        assert np.all(np.min(np.minimum(d, 1 - d).sum(-1), axis=1) < 1e-12)
+    acc = mt.accessible(AGCL, 16)
+    assert len(mt.wedge(acc)) == 33          # also found by the orbit enumeration in issue 16
+    assert acc.sum() == 753 and not acc[8, 0, 0] and acc[0, 0, 0] and acc[4, 4, 4]
+    sup = mt.support(acc)
+    assert sup.sum() > acc.sum() and np.all(sup[acc])
+
+
+def test_expand_reproduces_a_symmetric_field_and_rotates_forces():
+    n = 8
+    frac = mt.grid_indices(n) / n
+    U = _sym_field(frac)
+    h = 1e-6
+    F = -np.stack([(_sym_field(frac + h * e) - _sym_field(frac - h * e)) / (2 * h)
+                   for e in np.eye(3)], -1)
+    rep, _ = mt.orbit_representatives(n)
+    reps = np.unique(rep)
+    Ug, Fg = mt.expand(n, reps, U[reps], F[reps])
+    assert np.allclose(Ug.ravel(), U) and np.allclose(Fg.reshape(-1, 3), F, atol=1e-6)
+    # a field that is not symmetric is not reproduced
+    Ub = mt.expand(n, reps, (U + 5 * np.sin(2 * np.pi * frac[:, 0]))[reps])
+    assert not np.allclose(Ub.ravel(), U + 5 * np.sin(2 * np.pi * frac[:, 0]))
+
+
+def test_wedge_rejects_asymmetric_mask():
+    m = mt.accessible(AGCL, 8)
+    m[1, 2, 3] = not m[1, 2, 3]
+    with pytest.raises(ValueError, match="invariant"):
+        mt.wedge(m)
+
+
+def test_hessian_from_forces_converges_at_second_order():
+    a = 5.0
+    errs = []
+    for n in (16, 32):
+        frac = mt.grid_indices(n) / n
+        k = 2 * np.pi / a
+        x = frac * a
+        # U = A Σ cos(k x_i) + B cos(k x) cos(k y): F = −∇U, H analytic
+        A, B = 50.0, 20.0
+        F = np.stack([A * k * np.sin(k * x[:, 0]) + B * k * np.sin(k * x[:, 0]) * np.cos(k * x[:, 1]),
+                      A * k * np.sin(k * x[:, 1]) + B * k * np.cos(k * x[:, 0]) * np.sin(k * x[:, 1]),
+                      A * k * np.sin(k * x[:, 2])], -1).reshape(n, n, n, 3)
+        H, asym = ls.hessian_from_forces(F, a)
+        Hx = np.zeros((n ** 3, 3, 3))
+        Hx[:, 0, 0] = -(A + B * np.cos(k * x[:, 1])) * k * k * np.cos(k * x[:, 0])
+        Hx[:, 1, 1] = -(A + B * np.cos(k * x[:, 0])) * k * k * np.cos(k * x[:, 1])
+        Hx[:, 2, 2] = -A * k * k * np.cos(k * x[:, 2])
+        Hx[:, 0, 1] = Hx[:, 1, 0] = B * k * k * np.sin(k * x[:, 0]) * np.sin(k * x[:, 1])
+        errs.append(np.abs(H.reshape(-1, 3, 3) - Hx).max())
+    assert 3.6 < errs[0] / errs[1] < 4.4
+
+
+def test_spline_reproduces_quadratics_and_its_derivatives_are_consistent():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 4, (60, 3))
+    Q = np.array([[2.0, 0.3, -0.1], [0.3, 1.0, 0.2], [-0.1, 0.2, 3.0]])
+    f = lambda p: np.einsum("pi,ij,pj->p", p, Q, p) + p @ np.array([1.0, -2.0, 0.5]) + 3
+    s = ls.PolyharmonicSpline(x, f(x))
+    q = rng.uniform(0.5, 3.5, (20, 3))
+    assert np.allclose(s(q), f(q), atol=1e-6)
+    assert np.allclose(s.hessian(q), 2 * Q, atol=1e-5)
+    # a non-polynomial field: interpolates, and gradient/Hessian agree with finite differences
+    g = lambda p: np.sin(p[:, 0]) * np.cos(0.7 * p[:, 1]) + 0.3 * p[:, 2] ** 3
+    s = ls.PolyharmonicSpline(x, g(x))
+    assert np.allclose(s(x), g(x), atol=1e-8)
+    h = 1e-4
+    for e in np.eye(3):
+        fd = (s(q + h * e) - s(q - h * e)) / (2 * h)
+        assert np.allclose(s.gradient(q) @ e, fd, atol=1e-6)
+        fdg = (s.gradient(q + h * e) - s.gradient(q - h * e)) / (2 * h)
+        assert np.allclose(np.einsum("mab,b->ma", s.hessian(q), e), fdg, atol=1e-5)
+
+
+def test_christoffel_isotropic_limit_is_eq43_and_cubic_is_scalar():
+    rho = 0.6
+    C11, C44 = 60.0, 15.0
+    C = ls.cubic_stiffness(C11, C11 - 2 * C44, C44)       # isotropic: C11 − C12 = 2 C44
+    vL, vT = np.sqrt(C11 / rho), np.sqrt(C44 / rho)
+    L = ls.drag_matrix_direction_average(C, rho)
+    assert np.allclose(L, drag_matrix_from_sound(rho, vL, vT), rtol=1e-10)
+    Ca = ls.cubic_stiffness(60.0, 36.0, 6.0)               # AgCl-like, strongly anisotropic
+    La = ls.drag_matrix_direction_average(Ca, rho)
+    assert np.allclose(La, La[0, 0] * np.eye(3), rtol=1e-10, atol=1e-12 * La[0, 0])
+    v, _ = ls.christoffel(Ca, rho, np.array([[1.0, 0, 0]]))
+    assert np.allclose(v[0], np.sqrt(np.array([6.0, 6.0, 60.0]) / rho))
+    # the Γ–X shortcut differs from the average when the crystal is anisotropic
+    Lx = drag_matrix_from_sound(rho, np.sqrt(60 / rho), np.sqrt(6 / rho))
+    assert abs(Lx[0, 0] / La[0, 0] - 1) > 0.1
+
+
+def test_elastic_constants_and_equation_of_state_from_synthetic_data():
+    C11, C12, C44 = 70.0, 30.0, 12.0
+    C = ls.cubic_stiffness(C11, C12, C44) / ls.EV_PER_A3_GPA
+
+    def stress(eps):
+        s = np.einsum("ijkl,kl->ij", C, eps)
+        return np.array([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]])
+
+    e = 0.01
+    u = [stress(np.diag([sg * e, 0, 0])) for sg in (1, -1)]
+    shear = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    sh = [stress(sg * e * shear) for sg in (1, -1)]
+    r = ls.cubic_elastic_constants(u, sh, e)
+    assert np.allclose([r["C11"], r["C12"], r["C44"]], [C11, C12, C44])
+    V0, B0, B1, E0 = 170.0, 45.0, 4.5, -21.7
+    V = V0 * np.linspace(0.94, 1.06, 7)
+    E = ls._bm_energy(V, E0, V0, B0 / ls.EV_PER_A3_GPA, B1)
+    fit = ls.birch_murnaghan(V, E)
+    assert np.isclose(fit["B0"], B0, rtol=1e-6) and np.isclose(fit["a0"], V0 ** (1 / 3))
+    with pytest.raises(ValueError, match="bracket"):
+        ls.birch_murnaghan(V[:4], -E[:4])
+
+
+def test_percolation_level_of_a_cosine_landscape_is_its_saddle():
+    n = 16
+    frac = mt.grid_indices(n) / n
+    U = -np.cos(2 * np.pi * frac).sum(-1).reshape(n, n, n)   # minima −3, saddles −1, maxima 3
+    level, cluster = ls.percolation_level(U, np.ones_like(U, bool))
+    assert level == pytest.approx(-1.0)
+    assert cluster[0, 0, 0] and not cluster[n // 2, n // 2, n // 2]
+    # blocking the saddles' plane x = ½ raises the level to the next way round: there is none
+    m = np.ones_like(U, bool)
+    m[n // 2] = False
+    m[:, n // 2] = False
+    m[:, :, n // 2] = False
+    with pytest.raises(ValueError, match="percolate"):
+        ls.percolation_level(U, m)
+
+
+def test_bad_input_names_the_parameter():
+    with pytest.raises(ValueError, match="material"):
+        mt.material("NaCl")
+    with pytest.raises(ValueError, match="strain"):
+        ls.cubic_elastic_constants(np.zeros((2, 6)), np.zeros((2, 6)), 0.5)
+    with pytest.raises(ValueError, match="F must"):
+        ls.hessian_from_forces(np.zeros((4, 4, 3)), 5.0)
+    with pytest.raises(ValueError, match="finite"):
+        ls.PolyharmonicSpline(np.full((12, 3), np.nan), np.zeros(12))

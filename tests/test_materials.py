@@ -193,3 +193,66 @@ def test_bad_input_names_the_parameter():
         ls.hessian_from_forces(np.zeros((4, 4, 3)), 5.0)
     with pytest.raises(ValueError, match="finite"):
         ls.PolyharmonicSpline(np.full((12, 3), np.nan), np.zeros(12))
+
+
+def test_langer_growth_rate_is_kramers_in_one_direction_and_tst_without_drag():
+    M, wb = 2.0, 5.0
+    H = np.diag([-M * wb ** 2, 100.0, 200.0])
+    assert ls.unstable_growth_rate(H, np.zeros((3, 3)), M) == pytest.approx(wb)
+    g = np.diag([30.0, 5.0, 5.0])      # friction along the unstable direction: 1D Kramers
+    lam = ls.unstable_growth_rate(H, g, M)
+    assert lam == pytest.approx(-15 / 2 + np.sqrt(15 ** 2 / 4 + wb ** 2))
+    r = ls.hop_rate(np.diag([50.0, 50.0, 50.0]), H, g, M, 300.0, np.array([25.0, 50.0]))
+    # harmonic TST: (1/2π) Πω_min/Πω_saddle e^{−ΔE/kT}
+    w_min = np.sqrt(50.0 / M) ** 3
+    w_sad = np.sqrt(100.0 / M) * np.sqrt(200.0 / M)
+    assert np.allclose(r["tst"], w_min / w_sad / (2 * np.pi) * np.exp(-300.0 / np.array([25.0, 50.0])))
+    assert 0 < r["factor"] < 1 and np.allclose(r["rate"], r["tst"] * r["factor"])
+    with pytest.raises(ValueError, match="one negative"):
+        ls.unstable_growth_rate(np.eye(3), g, M)
+
+
+def test_pair_baseline_derivatives_and_interpolant_exactness():
+    comp = AGCL
+    n = 8
+    frac = mt.grid_indices(n) / n
+    keep = mt.min_distance(frac, comp.fixed_sites()[0], comp.a) > 0.2 * comp.a
+    d = mt.min_distance(frac[keep], comp.fixed_sites()[0], comp.a)
+    U = 5e4 * np.exp(-d / 0.4) + 50 * np.cos(2 * np.pi * frac[keep]).sum(1)
+    b = ls.PairBaseline(comp, frac[keep], U)
+    q = frac[keep][:6] * comp.a + 0.05
+    h = 1e-5
+    for e in np.eye(3):
+        assert np.allclose((b(q + h * e) - b(q - h * e)) / (2 * h), b.gradient(q) @ e, rtol=1e-5)
+        assert np.allclose((b.gradient(q + h * e) - b.gradient(q - h * e)) / (2 * h),
+                           np.einsum("mab,b->ma", b.hessian(q), e), rtol=1e-4, atol=1e-3)
+    grid = np.full(n ** 3, np.nan)
+    grid[keep] = U
+    ip = ls.Interpolant(comp, grid.reshape(n, n, n))
+    assert np.allclose(ip(frac[keep] * comp.a), U, atol=1e-6 * np.abs(U).max())
+    # periodic through the copies of the points: a point and its copy one cell on agree to 1 %
+    # of the data's range on this coarse a/8 grid (the copies reach 0.2 a beyond the cell)
+    p = np.array([[0.1, 0.05, 0.0]]) * comp.a
+    assert ip(p)[0] == pytest.approx(ip(p + [comp.a, 0, 0])[0], abs=1e-2 * np.abs(U).max())
+
+
+def test_minimax_path_and_string_method_find_the_saddle_of_a_cosine_landscape():
+    a, n, A = 4.0, 16, 100.0
+    frac = mt.grid_indices(n) / n
+    U = -A * np.cos(2 * np.pi * frac).sum(-1).reshape(n, n, n)
+    path = ls.minimax_path(U, np.ones_like(U, bool), (0, 0, 0), (1, 0, 0))
+    assert tuple(path[0]) == (0, 0, 0) and tuple(path[-1]) == (n, 0, 0)
+    assert U[tuple((path % n).T)].max() == pytest.approx(-A)        # the saddle (½, 0, 0)
+    k = 2 * np.pi / a
+    grad = lambda x: A * k * np.sin(k * x)
+    x0 = path / n * a + np.array([0, 0.3, -0.2])                     # a bent start
+    mep, _ = ls.string_method(grad, x0, m=41, step=2e-4, tol=1e-7)
+    assert np.allclose(mep[:, 1:], 0, atol=1e-3) and mep[20, 0] == pytest.approx(a / 2, abs=1e-3)
+
+
+def test_zero_crossing_and_drag_matrices():
+    t = np.linspace(0, 1, 9)
+    assert ls.zero_crossing(t, np.sin(3 * (t - 0.37))) == pytest.approx(0.37, abs=1e-4)
+    assert ls.zero_crossing(t, t + 1) is None
+    L = ls.drag_matrices(60.0, 30.0, 15.0, 0.5)                      # isotropic: C11 − C12 = 2C44
+    assert np.allclose(L["Γ–X"], L["average"], rtol=1e-10)

@@ -92,9 +92,10 @@ def _parser(with_parameters=False):
     g.add_argument("--csv", default=None, help="output CSV (default: <submissions>/scores.csv)")
     d = sub.add_parser("dft", help="the DFT points of the real-materials chapter (needs GPAW: "
                                    "bash .ci/install-dft.sh); resumable")
-    d.add_argument("kind", choices=["lattice", "convergence", "grid", "holdout"],
+    d.add_argument("kind", choices=["lattice", "convergence", "grid", "holdout", "saddle"],
                    help="lattice: E(a) scan and elastic constants; convergence: cutoff, k-points, "
-                        "smearing; grid: the wedge of the a/N grid; holdout: off-grid test points")
+                        "smearing; grid: the wedge of the a/N grid; holdout: off-grid test points; "
+                        "saddle: the hop's saddle and the Hessians there and at the site")
     d.add_argument("material", help="AgCl, LiCl or LiI")
     d.add_argument("--n", type=int, default=16, help="grid divisions per edge (grid; default 16)")
     d.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")

@@ -17,7 +17,8 @@ import os
 import numpy as np
 
 from ionmotion import dft, landscape, materials
-from .sweep import load_sweep, run_sweep
+from . import cache
+from .sweep import load_sweep, run_sweep, sweep_manifests
 
 SLUG = "real-materials"
 SCAN = (0.98, 0.99, 1.0, 1.01, 1.02)
@@ -81,6 +82,52 @@ def holdout_tasks(name, a0, count=12):
     return [dict(name=name, a=a0, fx=float(p[0]), fy=float(p[1]), fz=float(p[2])) for p in pts]
 
 
+SADDLE_LINE = tuple(round(0.25 - 0.0125 * k, 4) for k in range(9))
+"""t of the points (½, t, t) on the mirror line through the window (½, ¼, ¼) between two
+vacancy images (the saddle lies on it by symmetry: x = ½ is a mirror plane, y ↔ z another)."""
+HESS_STEP = 0.1
+"""Displacement (Å) of the finite-difference Hessians at the site and at the saddle."""
+
+
+def saddle_line_tasks(name, a0):
+    return [dict(name=name, a=a0, fx=0.5, fy=t, fz=t) for t in SADDLE_LINE]
+
+
+def saddle_t(name, a0):
+    """t* of the saddle (½, t*, t*): where the force along (0, 1, 1) changes sign on the line
+    (cubic interpolation of the force; None if the line is not complete or has no sign change)."""
+    res = load_sweep(SLUG, "saddle", saddle_line_tasks(name, a0))
+    if any(r is None for r in res):
+        return None
+    t = np.array(SADDLE_LINE)
+    f = np.array([r["force_eV_per_A"][1] + r["force_eV_per_A"][2] for r in res])
+    return landscape.zero_crossing(t, f)
+
+
+def hessian_tasks(name, a0, centre):
+    """The six points centre ± h·e_i (fractional centre) for a central-difference Hessian."""
+    h = HESS_STEP / a0
+    out = []
+    for i in range(3):
+        for sg in (1, -1):
+            p = list(centre)
+            p[i] = round(p[i] + sg * h, 8)
+            out.append(dict(name=name, a=a0, fx=p[0], fy=p[1], fz=p[2]))
+    return out
+
+
+def saddle_tasks(name, a0):
+    """The line scan; once it is complete, also the saddle itself and the Hessian points of the
+    saddle and of the site."""
+    out = saddle_line_tasks(name, a0)
+    ts = saddle_t(name, a0)
+    if ts is not None:
+        c = (0.5, round(ts, 6), round(ts, 6))
+        out += [dict(name=name, a=a0, fx=c[0], fy=c[1], fz=c[2])]
+        out += hessian_tasks(name, a0, c) + hessian_tasks(name, a0, (0.0, 0.0, 0.0))
+    return out
+
+
 def tasks(kind, name, n=16):
     """The task list of one kind for material `name` (needs the lattice scan for all but it)."""
     if kind == "scan":
@@ -92,13 +139,15 @@ def tasks(kind, name, n=16):
     return {"elastic": lambda: elastic_tasks(name, a0),
             "convergence": lambda: convergence_tasks(name, a0),
             "grid": lambda: grid_tasks(name, a0, n),
-            "holdout": lambda: holdout_tasks(name, a0)}[kind]()
+            "holdout": lambda: holdout_tasks(name, a0),
+            "saddle": lambda: saddle_tasks(name, a0)}[kind]()
 
 
 _FUNC = {"scan": dft.strained_point, "elastic": dft.strained_point,
-         "convergence": dft.mobile_point, "grid": dft.mobile_point, "holdout": dft.mobile_point}
+         "convergence": dft.mobile_point, "grid": dft.mobile_point, "holdout": dft.mobile_point,
+         "saddle": dft.mobile_point}
 _FOLDER = {"scan": "lattice", "elastic": "lattice", "convergence": "convergence",
-           "grid": "grid", "holdout": "holdout"}
+           "grid": "grid", "holdout": "holdout", "saddle": "saddle"}
 
 
 def run(kind, name, n=16, scheduler=None, jobs=None):
@@ -108,9 +157,30 @@ def run(kind, name, n=16, scheduler=None, jobs=None):
     if kind == "lattice":
         run("scan", name, n, scheduler, jobs)
         return run("elastic", name, n, scheduler, jobs)
+    if kind == "saddle":   # two stages: the line, then the saddle and the Hessian points
+        run_sweep(_FUNC[kind], saddle_line_tasks(name, pbe_a(name)), slug=SLUG, name="saddle",
+                  scheduler=scheduler, n_workers=jobs, retries=0)
     t = tasks(kind, name, n)
-    return run_sweep(_FUNC[kind], t, slug=SLUG, name=_FOLDER[kind], scheduler=scheduler,
-                     n_workers=jobs, retries=0)
+    out = run_sweep(_FUNC[kind], t, slug=SLUG, name=_FOLDER[kind], scheduler=scheduler,
+                    n_workers=jobs, retries=0)
+    annotate(_FOLDER[kind])
+    return out
+
+
+def annotate(folder):
+    """Write the DFT description into every manifest of `folder` that lacks it: the functional,
+    cutoff, k-points, smearing and SCF tolerances the point used (:data:`ionmotion.dft.DEFAULTS`
+    with the task's overrides) and the code, ASE and setup versions that made it."""
+    d = cache.data_dir(SLUG) / folder
+    for man in sorted(d.glob("*.json")):
+        m = json.loads(man.read_text())
+        if "dft" in m:
+            continue
+        over = {k: v for k, v in m["parameters"].items() if k in dft.DEFAULTS}
+        with np.load(man.with_suffix(".npz"), allow_pickle=False) as z:
+            versions = json.loads(str(z["versions"]))
+        m["dft"] = {**dft.settings(**over), **versions}
+        man.write_text(json.dumps(m, indent=1, sort_keys=True) + "\n")
 
 
 def load(kind, name, n=16):
@@ -206,3 +276,96 @@ class MaterialDFT:
             rows.append((json.dumps(setting), point, float(y["energy_eV"]),
                          np.asarray(y["force_eV_per_A"]) * 1e3, float(y["scf_wall_s"])))
         return rows
+
+    def saddle(self):
+        """The hop's saddle from the DFT points of ``dft saddle``: dict with t (the saddle is at
+        (½, t, t)), barrier (meV above the site), H_saddle and H_site (meV/Å², central
+        differences of the forces with step :data:`HESS_STEP`), the line scan (t, U meV,
+        force along (0,1,1)/√2 meV/Å); None until the line, saddle and Hessian points exist."""
+        a0 = self.compound.a
+        t = saddle_tasks(self.name, a0)
+        res = load_sweep(SLUG, "saddle", t)
+        if len(t) == len(SADDLE_LINE) or any(r is None for r in res) or self.reference_eV is None:
+            return None
+        E = lambda r: (float(r["energy_eV"]) - self.reference_eV) * 1e3
+        nl = len(SADDLE_LINE)
+        line = (np.array(SADDLE_LINE), np.array([E(r) for r in res[:nl]]),
+                np.array([(r["force_eV_per_A"][1] + r["force_eV_per_A"][2]) / np.sqrt(2) * 1e3
+                          for r in res[:nl]]))
+
+        def hess(rs):
+            F = np.array([r["force_eV_per_A"] * 1e3 for r in rs])       # meV/Å, (+x, −x, +y, …)
+            H = -(F[0::2] - F[1::2]) / (2 * HESS_STEP)                  # row i: −∂F/∂r_i
+            return 0.5 * (H + H.T)
+
+        return {"t": t[nl]["fy"], "barrier": E(res[nl]), "H_saddle": hess(res[nl + 1:nl + 7]),
+                "H_site": hess(res[nl + 7:nl + 13]), "line": line,
+                "walls": [self._wall(r) for r in res]}
+
+
+DEFAULT_TABLE = (
+    "| setting | value |\n|---|---|\n"
+    "| code | GPAW (plane waves, PAW setups of gpaw-data), through ASE |\n"
+    f"| functional | {dft.DEFAULTS['xc']} |\n"
+    f"| cutoff | {dft.DEFAULTS['ecut_eV']:.0f} eV |\n"
+    f"| k-points | {dft.DEFAULTS['kpts']}×{dft.DEFAULTS['kpts']}×{dft.DEFAULTS['kpts']} "
+    f"(cells for the elastic constants: {ELASTIC_K}×{ELASTIC_K}×{ELASTIC_K}) |\n"
+    f"| occupations | Fermi–Dirac, {dft.DEFAULTS['smearing_eV']} eV |\n"
+    f"| SCF stops at | ΔE < {dft.DEFAULTS['conv_energy_eV_per_electron']:g} eV per valence "
+    f"electron, density change < {dft.DEFAULTS['conv_density']:g} |\n"
+    "| cell | conventional rock-salt cube, 8 ions, cation 0 moved, 7 fixed |\n")
+"""The DFT settings of the landscape points, as a Markdown table."""
+
+
+def _walls(name, folder):
+    return [m["wall_time_s"] for m in sweep_manifests(SLUG, folder)
+            if m["parameters"].get("name") == name]
+
+
+def cost_table(mats):
+    """Markdown: DFT points and wall time (one core each) per material and kind of point."""
+    rows = ["| material | kind | points | mean per point (s) | longest (s) | core-hours |",
+            "|---|---|---:|---:|---:|---:|"]
+    total = 0.0
+    for name in mats:
+        sub = 0.0
+        for folder in ("lattice", "convergence", "grid", "holdout", "saddle"):
+            w = _walls(name, folder)
+            if not w:
+                continue
+            sub += sum(w)
+            rows.append(f"| {name} | {folder} | {len(w)} | {np.mean(w):.0f} | {max(w):.0f} | "
+                        f"{sum(w) / 3600:.2f} |")
+        rows.append(f"| **{name}** | **all** | | | | **{sub / 3600:.2f}** |")
+        total += sub
+    rows.append(f"| **both** | | | | | **{total / 3600:.2f}** |")
+    return "\n".join(rows)
+
+
+def convergence_table(m):
+    """The convergence study of one material: a Markdown table of energies above the site
+    (meV) and the force on the ion at the general point (meV/Å) per setting, and the largest
+    relative deviation of the defaults from the most converged cutoff (600 eV) and k-points
+    (4×4×4) ("deviation"), and that of one k-point ("k1")."""
+    by = {}
+    for setting, point, E, F, _ in m.convergence():
+        by.setdefault(setting, {})[point] = (E, F)
+    names = [s for s in by if len(by[s]) == len(CONV_POINTS)]
+
+    def vec(s):
+        d = by[s]
+        e0 = d["site"][0]
+        return np.array([(d[p][0] - e0) * 1e3 for p in ("tetrahedral", "window", "general")]
+                        + [np.abs(d["general"][1]).max(), np.abs(d["window"][1]).max()])
+
+    label = lambda s: ", ".join(f"{k} = {v}" for k, v in json.loads(s).items()).replace(
+        "defaults = True", "**defaults**")
+    rows = [f"**{m.name}** | tetrahedral (meV) | window (meV) | general (meV) | "
+            "force, general (meV/Å) | force, window (meV/Å)", "|---|---:|---:|---:|---:|---:|"]
+    rows += [f"| {label(s)} | " + " | ".join(f"{x:.1f}" for x in vec(s)) + " |" for s in names]
+    ref = vec(json.dumps({"defaults": True}))
+    dev = max(np.abs(ref / vec(json.dumps(best)) - 1).max()
+              for best in ({"ecut_eV": 600.0}, {"kpts": 4}))
+    k1 = np.abs(vec(json.dumps({"kpts": 1}))[:3] / ref[:3] - 1).max()
+    rows[0] = "| " + rows[0]
+    return {"markdown": "\n".join(rows), "deviation": float(dev), "k1": float(k1)}

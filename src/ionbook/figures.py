@@ -1208,3 +1208,131 @@ def msd_and_arrhenius(msd, points, lines):
     ins.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def landscape_maps(maps, saddles):
+    """real-materials: U (eV) on the plane through the site spanned by x̂ and (0,1,1)/√2, one
+    panel per material; white where the exclusion spheres of rodin2022 Methods cut the plane.
+
+    Parameters
+    ----------
+    maps : dict
+        name → (u Å, v Å, U meV (len v, len u), a Å).
+    saddles : dict
+        name → (u, v) of the hop's saddle (Å) or None.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(maps), figsize=(5.2 * len(maps), 3.6), squeeze=False)
+    for ax, (name, (u, v, U, a)) in zip(axes[0], maps.items()):
+        levels = np.linspace(0, np.nanmax(U) / 1e3, 25)
+        cs = ax.contourf(u / a, v / a, U / 1e3, levels=levels, cmap="viridis")
+        ax.contour(u / a, v / a, U / 1e3, levels=levels[::3], colors="w", linewidths=0.4)
+        ax.plot([0, 1], [0, 0], "o", color="C3", ms=6, label="vacated site and its image")
+        if saddles.get(name) is not None:
+            ax.plot(*(np.asarray(saddles[name]) / a), "x", color="C1", ms=8, mew=2,
+                    label="saddle of the hop")
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x/a$")
+        ax.set_ylabel(r"$(y+z)/(\sqrt{2}\,a)$")
+        ax.set_title(name)
+        fig.colorbar(cs, ax=ax, label="$U$ (eV)", shrink=0.85)
+    axes[0][0].legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def percolation_cells(clusters, ions):
+    """real-materials, after rodin2022 Fig. 2: the region {U ≤ E*} of the percolating cluster on
+    the a/32 grid (E* the percolation level), one 3D panel per material, fixed ions marked.
+
+    Parameters
+    ----------
+    clusters : dict
+        name → (boolean (n, n, n) cluster, level meV).
+    ions : dict
+        name → (fractional positions (k, 3), symbols, {symbol: colour}).
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(5.0 * len(clusters), 4.6))
+    for i, (name, (cl, level)) in enumerate(clusters.items()):
+        ax = fig.add_subplot(1, len(clusters), i + 1, projection="3d")
+        n = cl.shape[0]
+        # draw the cluster around the vacated site: shift the cell by half an edge
+        c = np.roll(cl, n // 2, axis=(0, 1, 2))
+        ax.voxels(c, facecolors="C0", edgecolors="none", alpha=0.35)
+        frac, sym, colours = ions[name]
+        for s in sorted(set(sym)):
+            p = (np.asarray([f for f, t in zip(frac, sym) if t == s]) + 0.5) % 1.0 * n
+            ax.scatter(*p.T, s=120, color=colours[s], depthshade=False, label=f"fixed {s}")
+        ax.scatter([n / 2], [n / 2], [n / 2], s=60, marker="x", color="k", label="vacated site")
+        ax.set_title(f"{name}: $E^* = {level / 1e3:.2f}$ eV")
+        ax.set_xticks([]), ax.set_yticks([]), ax.set_zticks([])
+        ax.legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def mobility_grids(tables, paper):
+    """real-materials: rodin2022 Eq. (47) against the grid, per material, beside Table I.
+
+    Parameters
+    ----------
+    tables : dict
+        name → rows (source, n, μ cm²/(V·s), …) of :func:`ionbook.realmaterials.mobility_table`.
+    paper : dict
+        name → rodin2022 Table I value.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.2, 3.8))
+    for i, (name, rows) in enumerate(tables.items()):
+        for src, mk in (("DFT forces", "o"), ("interpolant", "s")):
+            pts = [(n, mu) for s, n, mu, *_ in rows if s == src]
+            if pts:
+                n, mu = np.array(pts).T
+                ax.plot(n, mu, mk + "-", color=f"C{i}", mfc="w" if src == "interpolant" else None,
+                        label=f"{name}, Hessian from {src}")
+        ax.axhline(paper[name], color=f"C{i}", ls="--", lw=1,
+                   label=f"{name}, rodin2022 Table I (a/64)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("grid divisions per cell edge $N$ (spacing $a/N$)")
+    ax.set_ylabel(r"$\mu = q\langle\gamma^{-1}\rangle$ (cm$^2$/(V s))")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def dynamic_mobility(T, mu, mu0, experiment, eq47):
+    """real-materials: the hop mobility from the Langevin dynamics against temperature, its
+    activation-free prefactor, the experiments' numbers and rodin2022 Table I.
+
+    Parameters
+    ----------
+    T : array
+        Temperatures (K).
+    mu, mu0 : dict
+        name → μ(T) and μ₀(T) = μ(T) e^{ΔE/k_BT} (cm²/(V·s)).
+    experiment, eq47 : dict
+        name → the experiment's mobility and rodin2022 Table I (cm²/(V·s)).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for i, name in enumerate(mu):
+        axes[0].semilogy(1000 / T, mu[name], color=f"C{i}", label=name)
+        axes[1].semilogy(T, mu0[name], color=f"C{i}", label=f"{name}: $\\mu_0$ of the dynamics")
+        axes[1].axhline(experiment[name], color=f"C{i}", ls="--", lw=1,
+                        label=f"{name}: experiment (rodin2022 Sec. V)")
+        axes[1].axhline(eq47[name], color=f"C{i}", ls=":", lw=1,
+                        label=f"{name}: rodin2022 Table I")
+    axes[0].set_xlabel("$1000/T$ (1/K)")
+    axes[0].set_ylabel(r"$\mu = qD/k_BT$ (cm$^2$/(V s))")
+    axes[0].legend(fontsize=8)
+    axes[1].set_xlabel("$T$ (K)")
+    axes[1].set_ylabel(r"$\mu_0 = \mu\,e^{\Delta E/k_BT}$ (cm$^2$/(V s))")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

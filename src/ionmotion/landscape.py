@@ -398,6 +398,22 @@ def path_profile(spline, path, L):
     return s, spline(path), t, g
 
 
+def zero_crossing(t, f):
+    """The t where the sampled function f(t) changes sign (cubic spline through the samples,
+    root bracketed by the first sign change); None if f keeps its sign."""
+    from scipy.interpolate import CubicSpline
+    from scipy.optimize import brentq
+    t = np.asarray(t, dtype=float)
+    f = np.asarray(f, dtype=float)
+    o = np.argsort(t)
+    t, f = t[o], f[o]
+    k = np.flatnonzero(np.sign(f[:-1]) != np.sign(f[1:]))
+    if k.size == 0:
+        return None
+    cs = CubicSpline(t, f)
+    return float(brentq(cs, t[k[0]], t[k[0] + 1]))
+
+
 def tst_rate_1d(s, U, kT, M):
     """One-directional transition-state rate (1/ps) over the highest point of a 1D profile U(s)
     (meV) that starts and ends in the same well (one period): √(kT/2πM) e^{−U_b/kT} divided by
@@ -497,3 +513,42 @@ class Interpolant:
 
     def hessian(self, x):
         return self.baseline.hessian(x) + self.spline.hessian(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# the hop rate from the Langevin equation: harmonic transition-state theory with Langer's
+# (multidimensional Kramers) friction factor
+# ---------------------------------------------------------------------------------------------
+
+def unstable_growth_rate(H_saddle, gamma, M):
+    """λ₊ > 0 with det(Mλ² + γλ + H_s) = 0: the growth rate of the unstable motion at the saddle
+    under the drag γ (meV·ps/Å²); M in meV·ps²/Å², H_s (meV/Å²) with one negative eigenvalue.
+    At γ = 0 it is the barrier frequency ω_b = √(|h_u|/M)."""
+    H = np.asarray(H_saddle, dtype=float)
+    g = np.asarray(gamma, dtype=float)
+    w = np.linalg.eigvalsh(H)
+    if not (w[0] < 0 < w[1]):
+        raise ValueError(f"H_saddle must have exactly one negative eigenvalue, got {w}")
+    A = np.block([[np.zeros((3, 3)), np.eye(3)], [-H / M, -g / M]])
+    ev = np.linalg.eigvals(A)
+    pos = ev[(np.abs(ev.imag) < 1e-9 * np.abs(ev).max()) & (ev.real > 0)].real
+    if pos.size != 1:
+        raise ValueError("no unique positive growth rate at the saddle")
+    return float(pos[0])
+
+
+def hop_rate(H_min, H_saddle, gamma_saddle, M, barrier, kT):
+    """Rate (1/ps) of one escape channel over a saddle, the high-barrier (Kramers–Langer) limit of
+    the Langevin equation M r̈ = −∇U − γ ṙ + noise:  k = (λ₊/ω_b) · (1/2π) Πω_min/Πω_saddle ·
+    e^{−ΔE/kT}  (harmonic transition-state theory times Langer's friction factor λ₊/ω_b ≤ 1).
+    Returns dict(rate, tst, factor, omega_b)."""
+    wm = np.linalg.eigvalsh(np.asarray(H_min, dtype=float))
+    ws = np.linalg.eigvalsh(np.asarray(H_saddle, dtype=float))
+    if wm[0] <= 0:
+        raise ValueError(f"H_min must be positive definite, got eigenvalues {wm}")
+    prefactor = np.sqrt(np.prod(wm) / np.prod(ws[1:]) / M) / (2 * np.pi)
+    omega_b = np.sqrt(-ws[0] / M)
+    lam = unstable_growth_rate(H_saddle, gamma_saddle, M)
+    tst = prefactor * np.exp(-np.asarray(barrier) / np.asarray(kT))
+    return {"rate": tst * lam / omega_b, "tst": tst, "factor": lam / omega_b,
+            "omega_b": omega_b, "attempt": prefactor}

@@ -1225,7 +1225,7 @@ def landscape_maps(maps, saddles):
 
     fig, axes = plt.subplots(1, len(maps), figsize=(5.2 * len(maps), 3.6), squeeze=False)
     for ax, (name, (u, v, U, a)) in zip(axes[0], maps.items()):
-        levels = np.linspace(0, np.nanmax(U) / 1e3, 25)
+        levels = np.linspace(min(np.nanmin(U), 0.0) / 1e3, np.nanmax(U) / 1e3, 25)
         cs = ax.contourf(u / a, v / a, U / 1e3, levels=levels, cmap="viridis")
         ax.contour(u / a, v / a, U / 1e3, levels=levels[::3], colors="w", linewidths=0.4)
         ax.plot([0, 1], [0, 0], "o", color="C3", ms=6, label="vacated site and its image")
@@ -1261,7 +1261,7 @@ def percolation_cells(clusters, ions):
         n = cl.shape[0]
         # draw the cluster around the vacated site: shift the cell by half an edge
         c = np.roll(cl, n // 2, axis=(0, 1, 2))
-        ax.voxels(c, facecolors="C0", edgecolors="none", alpha=0.35)
+        ax.voxels(c, facecolors=(0.12, 0.47, 0.71, 0.35), shade=False)
         frac, sym, colours = ions[name]
         for s in sorted(set(sym)):
             p = (np.asarray([f for f, t in zip(frac, sym) if t == s]) + 0.5) % 1.0 * n
@@ -1320,7 +1320,7 @@ def dynamic_mobility(T, mu, mu0, experiment, eq47):
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.45]})
     for i, name in enumerate(mu):
         axes[0].semilogy(1000 / T, mu[name], color=f"C{i}", label=name)
         axes[1].semilogy(T, mu0[name], color=f"C{i}", label=f"{name}: $\\mu_0$ of the dynamics")
@@ -1333,6 +1333,6 @@ def dynamic_mobility(T, mu, mu0, experiment, eq47):
     axes[0].legend(fontsize=8)
     axes[1].set_xlabel("$T$ (K)")
     axes[1].set_ylabel(r"$\mu_0 = \mu\,e^{\Delta E/k_BT}$ (cm$^2$/(V s))")
-    axes[1].legend(fontsize=7)
+    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig

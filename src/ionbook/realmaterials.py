@@ -29,7 +29,7 @@ def _plane_map(ip, a, nu=121, nv=71):
     """U on the plane through the site spanned by x̂ and (0, 1, 1)/√2 (it holds the site, its
     image at a·x̂ and the saddle line (½, t, t)); NaN inside the exclusion spheres."""
     u = np.linspace(-0.15, 1.15, nu) * a
-    v = np.linspace(-0.2, 0.75, nv) * a
+    v = np.linspace(-0.2, 0.5, nv) * a
     U_, V_ = np.meshgrid(u, v, indexing="xy")
     pts = np.stack([U_, V_ / np.sqrt(2), V_ / np.sqrt(2)], -1).reshape(-1, 3)
     return u, v, pts

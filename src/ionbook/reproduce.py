@@ -232,6 +232,25 @@ def verify_caches(budget, slugs=None, *, root=None, out=sys.stdout):
     return rows
 
 
+def _is_input(path, base):
+    """True for the DFT points of the real-materials chapter: inputs made by an external code
+    (``python -m ionbook dft``), copied into a from-scratch run rather than recomputed."""
+    from .dft import INPUT_FOLDERS, SLUG
+    parts = path.relative_to(base).parts
+    return len(parts) > 2 and parts[0] == SLUG and parts[1] in INPUT_FOLDERS
+
+
+def copy_inputs(book_data, data):
+    """Copy the external inputs (see :func:`_is_input`) of the book's data/ into `data`."""
+    import shutil
+
+    from .dft import INPUT_FOLDERS, SLUG
+    for folder in INPUT_FOLDERS:
+        src = Path(book_data) / SLUG / folder
+        if src.is_dir():
+            shutil.copytree(src, Path(data) / SLUG / folder, dirs_exist_ok=True)
+
+
 def expected_cost(root=None):
     """{slug: seconds}: the wall times recorded in the manifests of the book's cached results, the
     cost model of a from-scratch reproduction (chapter execution itself adds tens of seconds)."""
@@ -242,7 +261,7 @@ def expected_cost(root=None):
     cost = {}
     for man in base.glob("*/**/*.json"):
         slug = man.relative_to(base).parts[0]
-        if slug == "checks" or not man.with_suffix(".npz").exists():
+        if slug == "checks" or not man.with_suffix(".npz").exists() or _is_input(man, base):
             continue
         cost[slug] = cost.get(slug, 0.0) + (json.loads(man.read_text()).get("wall_time_s") or 0.0)
     return cost
@@ -343,7 +362,9 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
     slugs = list(slugs or ex.chapter_slugs(root))
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
-    resumed = {s: (data / s).is_dir() and any((data / s).rglob("*.npz")) for s in slugs}
+    resumed = {s: (data / s).is_dir() and any(p for p in (data / s).rglob("*.npz")
+                                              if not _is_input(p, data)) for s in slugs}
+    copy_inputs(book_data, data)   # the DFT points: made by an external code, not recomputed
     cost = {s: c for s, c in expected_cost(root).items() if s in slugs}
     print(f"from scratch into {data}: {len(slugs)} chapter(s); the committed manifests record "
           f"{sum(cost.values()) / 3600:.2f} core-hours of cached work", file=stream)

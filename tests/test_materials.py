@@ -256,3 +256,41 @@ def test_zero_crossing_and_drag_matrices():
     assert ls.zero_crossing(t, t + 1) is None
     L = ls.drag_matrices(60.0, 30.0, 15.0, 0.5)                      # isotropic: C11 − C12 = 2C44
     assert np.allclose(L["Γ–X"], L["average"], rtol=1e-10)
+
+
+def test_more_bad_input_is_refused_with_the_parameter_named():
+    from ionmotion import dft
+    with pytest.raises(ValueError, match="a must"):
+        mt.RockSalt("X", "Ag", "Cl", 1.0, 1.0, -5.0)
+    with pytest.raises(ValueError, match="unknown DFT setting"):
+        dft.settings(cutoff=400)
+    with pytest.raises(ValueError, match="kpts"):
+        dft.settings(kpts=0)
+    with pytest.raises(ValueError, match="positive definite"):
+        ls.christoffel(ls.cubic_stiffness(10.0, 20.0, 5.0), 1.0, np.array([[1.0, 1.0, 0.0]]) / np.sqrt(2))
+    with pytest.raises(ValueError, match="same shape"):
+        ls.percolation_level(np.zeros((4, 4, 4)), np.ones((4, 4, 5), bool))
+    m = np.ones((8, 8, 8), bool)
+    m[4] = False
+    with pytest.raises(ValueError, match="no path"):
+        ls.minimax_path(np.zeros((8, 8, 8)), m, (0, 0, 0), (1, 0, 0))
+    with pytest.raises(ValueError, match="H_min"):
+        ls.hop_rate(-np.eye(3), np.diag([-1.0, 1, 1]), np.zeros((3, 3)), 1.0, 10.0, 1.0)
+    with pytest.raises(ValueError, match="at least 4"):
+        ls.birch_murnaghan([1.0, 2.0], [0.0, 1.0])
+
+
+def test_dft_command_resumes_from_the_cached_points_and_refuses_unknown_materials(capsys):
+    """`python -m ionbook dft grid AgCl` with every point cached computes nothing (so it needs no
+    GPAW) and leaves the manifests as they are; an unknown material is a one-line usage error."""
+    from ionbook import dft as dftcmd
+    from ionbook.cli import run
+    tasks, res = dftcmd.load("grid", "AgCl", 16)
+    assert tasks and all(r is not None for r in res)
+    folder = dftcmd.cache.data_dir(dftcmd.SLUG) / "grid"
+    before = {p: p.read_text() for p in (folder / f"{dftcmd.cache.param_hash(t)}.json" for t in tasks)}
+    assert run(["dft", "grid", "AgCl", "--n", "16"]) == 0
+    after = {p: p.read_text() for p in before}
+    assert after == before
+    assert run(["dft", "grid", "NaCl"]) == 2
+    assert "material must be one of" in capsys.readouterr().err

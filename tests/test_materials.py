@@ -294,3 +294,13 @@ def test_dft_command_resumes_from_the_cached_points_and_refuses_unknown_material
     assert after == before
     assert run(["dft", "grid", "NaCl"]) == 2
     assert "material must be one of" in capsys.readouterr().err
+
+
+def test_chapter_parameters_outside_what_the_dft_points_serve_are_refused():
+    from ionbook.realmaterials import validate_parameters
+    validate_parameters(1 / 3, 500.0)
+    validate_parameters(5 / 12, 300.0)
+    with pytest.raises(ValueError, match="rmin_factor"):
+        validate_parameters(0.3, 500.0)
+    with pytest.raises(ValueError, match="temperature"):
+        validate_parameters(1 / 3, -5.0)

@@ -191,3 +191,20 @@ def validate_parameters(rmin_factor, temperature):
                          f"cover no smaller exclusion radius), got {rmin_factor!r}")
     if not (50.0 <= float(temperature) <= 5000.0):
         raise ValueError(f"temperature must be between 50 and 5000 K, got {temperature!r}")
+
+
+def same_grid_markdown(tables):
+    """A sentence comparing Eq. (47) from DFT-force and from interpolant Hessians on the same grid
+    ("" when no grid has both)."""
+    parts = []
+    for n, tab in tables.items():
+        dft_ = {g: mu for src, g, mu, *_ in tab if src == "DFT forces"}
+        ip = {g: mu for src, g, mu, *_ in tab if src == "interpolant"}
+        for g in sorted(set(dft_) & set(ip)):
+            parts.append(f"On the same $a/{g}$ points of {n}, the Hessians from DFT force "
+                         f"differences give μ = {dft_[g]:.3g} and those of the interpolant "
+                         f"{ip[g]:.3g} cm²/(V·s), a factor of {max(dft_[g], ip[g]) / min(dft_[g], ip[g]):.3g} "
+                         "apart: near det H = 0 the average is set by how exactly the smallest "
+                         "eigenvalue of H is computed, and a difference quotient over one grid "
+                         "step smooths it.")
+    return " ".join(parts)

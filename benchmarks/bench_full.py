@@ -13,7 +13,10 @@ python3 -m pytest benchmarks/bench_full.py --benchmark-only
 * the modal engine on the slowest chain pass of Fig. 2;
 * old versus new: the kernels as they were before the engines shared :mod:`ionmotion.engine`
   (kept below as the reference) against the current engines, timed in one run with the results
-  compared (``python3 benchmarks/bench_full.py`` prints the table).
+  compared (``python3 benchmarks/bench_full.py`` prints the table);
+* symmetry on versus off: the eight-corner kernel summed over the O_h wedge of wave vectors
+  against the half-space sum, and a slow Fig. 5 pass following one mass per C4v orbit against
+  every mass, timed in one run with the results compared (printed in the same table form).
 """
 import time
 
@@ -639,11 +642,12 @@ def _cases():
     ]
 
 
-def compare(rounds=3):
+def compare(rounds=3, cases=None):
     """Time old and new kernels alternately (best of `rounds`), check their results agree;
-    returns {case: (old s, new s, speed ratio old/new, max relative difference)}."""
+    returns {case: (old s, new s, speed ratio old/new, max relative difference)}. `cases`:
+    (name, old, new, tolerance) tuples, default :func:`_cases`."""
     out = {}
-    for name, old, new, tol in _cases():
+    for name, old, new, tol in (_cases() if cases is None else cases):
         a, b = old(), new()                       # compile both, compare
         diff = max(float(np.max(np.abs(x - y))) / max(float(np.max(np.abs(x))), 1e-300)
                    for x, y in zip(a, b))
@@ -660,19 +664,64 @@ def compare(rounds=3):
     return out
 
 
+def _report(benchmark, res, old="old", new="new"):
+    """Store and print {case: (old s, new s, ratio, max rel. diff)} of :func:`compare`."""
+    for name, (t_old, t_new, ratio, diff) in res.items():
+        benchmark.extra_info[name] = {f"{old}_s": t_old, f"{new}_s": t_new,
+                                      f"{old}_over_{new}": ratio, "max_rel_diff": diff}
+        print(f"{name:28s} {old} {t_old:8.4f} s  {new} {t_new:8.4f} s  {old}/{new} {ratio:5.2f}  "
+              f"max rel. diff {diff:.1e}")
+
+
 def test_bench_old_vs_new_kernels(benchmark):
     """The refactored engines against the former kernels, in one run: identical results
     (bitwise for the whole lattice and RK5, round-off for the response and modal engines, whose
     half kick now shares the whole-lattice engine's operation order) and the speed ratio."""
-    res = benchmark.pedantic(compare, kwargs={"rounds": 3}, rounds=1, iterations=1)
-    for name, (t_old, t_new, ratio, diff) in res.items():
-        benchmark.extra_info[name] = {"old_s": t_old, "new_s": t_new, "old_over_new": ratio,
-                                      "max_rel_diff": diff}
-        print(f"{name:28s} old {t_old:8.4f} s  new {t_new:8.4f} s  old/new {ratio:5.2f}  "
-              f"max rel. diff {diff:.1e}")
+    _report(benchmark, benchmark.pedantic(compare, kwargs={"rounds": 3}, rounds=1, iterations=1))
+
+
+def _symmetry_cases():
+    """(name, call with symmetry=False, call with symmetry=True, relative tolerance): the
+    eight-corner kernel on 24³ (2000 steps) and a slow eight-mass pass of rodin2024 Fig. 5
+    (λ = 4, 16³, σ̇ = 15: about 3900 steps; both through one precomputed kernel)."""
+    from ionmotion.papers import rodin2024 as r24
+    corners = [(i, j, k) for k in (0, 1) for j in (0, 1) for i in (0, 1)]
+    kern = (LAT, 24, corners, 1e-3, 2000)
+    lam, n, speed = 4.0, 16, 15.0
+    sites, z_first, stop, xy = r24._cubic_geometry("eight", lam, n, LAT.a)
+    steps = int(np.ceil(1.5 * (stop - z_first + 7 * lam) / (speed * 1e-3))) + 10
+    K = full.verlet_response_kernel(LAT, n, sites, 1e-3, steps)
+    pas = (LAT, n, Gaussian(r24.FIG5_PHI0, lam), sites, M0, (*xy(0.0), z_first - 7 * lam), speed,
+           stop, 1e-3)
+
+    def run_pass(sym):
+        o = full.pass_loss(*pas, kernel=K, symmetry=sym)
+        assert o["finished"]
+        return np.array([o["loss"], o["final_speed"]]), np.array([o["steps"]])
+
+    return [
+        ("kernel 8 corners 24³ 2000", lambda: full.verlet_response_kernel(*kern, symmetry=False),
+         lambda: full.verlet_response_kernel(*kern, symmetry=True), 1e-12),
+        ("pass 8 masses λ=4 16³", lambda: run_pass(False), lambda: run_pass(True), 1e-9),
+    ]
+
+
+def compare_symmetry(rounds=2):
+    """As :func:`compare` with old = symmetry=False, new = symmetry=True."""
+    return compare(rounds, _symmetry_cases())
+
+
+def test_bench_symmetry_on_vs_off(benchmark):
+    """O_h wedge kernel and C4v orbit pass against the unreduced routes: same results (round-off),
+    speed-up ratio off/on."""
+    _report(benchmark, benchmark.pedantic(compare_symmetry, kwargs={"rounds": 2}, rounds=1,
+                                          iterations=1), "off", "on")
 
 
 if __name__ == "__main__":
     for name, (t_old, t_new, ratio, diff) in compare().items():
         print(f"{name:28s} old {t_old:8.4f} s  new {t_new:8.4f} s  old/new {ratio:5.2f}  "
+              f"max rel. diff {diff:.1e}")
+    for name, (t_old, t_new, ratio, diff) in compare_symmetry().items():
+        print(f"{name:28s} off {t_old:8.4f} s  on {t_new:8.4f} s  off/on {ratio:5.2f}  "
               f"max rel. diff {diff:.1e}")

@@ -166,8 +166,11 @@ CASES = [
     (tl.integrate, (), _kw(TL_RUN, form="rodin2023"), "form"),
     (tl.integrate, (), _kw(TL_RUN, potential=None), "potential"),
     # ---- thermal time-local (thermal.trajectory) and sampling ----
-    (th.trajectory, (), _kw(TH_RUN, V0=(-200.0, -200.0, -200.0)),
+    (th.trajectory, (), _kw(TH_RUN, V0=(-200.0, -200.0, -200.0), max_substeps=1),
      "dt = 0.02 is unstable for the particle"),
+    (th.trajectory, (), _kw(TH_RUN, max_substeps=0), "max_substeps"),
+    (th.trajectory, (), _kw(TH_RUN, max_substeps=65), "max_substeps"),
+    (th.trajectory, (), _kw(TH_RUN, unstable="ignore"), "unstable"),
     (th.trajectory, (), _kw(TH_RUN, dt=0.05, V0=(0.0, 0.0, 0.0)), "fastest framework mode"),
     (th.trajectory, (), _kw(TH_RUN, n_steps=HUGE), "n_steps"),
     (th.trajectory, (), _kw(TH_RUN, save_every=-1), "save_every"),

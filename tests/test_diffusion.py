@@ -218,3 +218,20 @@ def test_mode_energy_ratio_of_a_particle_at_the_nominal_temperature():
     assert r.mean() == pytest.approx(expected, rel=0.03)
     with pytest.raises(ValueError, match="params"):
         dif.mode_energy_ratios(runs, params[:2], LAT)
+
+
+def test_corner_line_energies_linear_response_holds_far_and_diverges_near():
+    """On the cell-centre → corner line: at the centre (deformation small) the time-local energy
+    (second order in the forces) agrees with the exact relaxed energy within 2 meV; the exact
+    relaxed energy rises monotonically towards the mass, while the time-local one has a maximum
+    and then falls below zero (the linearised relaxation −½gᵀW0g grows as 1/d⁴)."""
+    from ionmotion.lattice import CubicLattice
+    lat = CubicLattice(**dif.PAPER_LATTICE)
+    d = np.linspace(0.9, lat.a * np.sqrt(3) / 2, 12)
+    e = dif.corner_line_energies(4000.0, 0.5, lat, d)
+    assert abs(e["relaxed"][-1] - e["timelocal"][-1]) < 2.0
+    assert np.all(np.diff(e["relaxed"]) < 0)                     # falls with distance from the mass
+    k = int(np.argmax(e["timelocal"]))
+    assert 0 < k < len(d) - 1 and e["timelocal"][0] < 0 < e["timelocal"][-1]
+    with pytest.raises(ValueError, match="distances"):
+        dif.corner_line_energies(4000.0, 0.5, lat, [3.0])

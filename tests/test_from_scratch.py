@@ -60,6 +60,12 @@ def test_from_scratch_matches_and_stamps_the_books_cache(book):
     assert m["verified"]["by"] == "from-scratch run" and m["code_version"].startswith("ionmotion-")
     saved = json.loads((book / "data" / "reproduction-from-scratch.json").read_text())
     assert saved["chapters"]["toy"]["matched"] and saved["all_matched"]
+    assert toy["tasks"] == 1 and toy["task_core_s"] >= 0          # the cost of its cached task
+    assert saved["last_run"]["chapters"] == ["toy"] and not saved["last_run"]["html_built"]
+    assert saved["whole_book"] is None                               # HTML not built: not whole
+    from ionbook.ledger import _cost_section
+    page = "\n".join(_cost_section(book))
+    assert "| {ref}`toy` | 1 |" in page and "cost grows with" in page
 
 
 def test_from_scratch_reports_a_record_that_differs(book):

@@ -333,3 +333,128 @@ def test_physical_units_rodin2025_lattice_with_yukawa():
     assert np.ptp(a["energy"]) / abs(a["energy"][0]) < 1e-3     # at rodin2025's δt = 5 fs
     with pytest.raises(ValueError, match="dt"):
         full.simulate_lattice(lat, 5, pot, sites, 0.7, r0, v0, 0.07, 10)
+
+
+# --- symmetry reductions: O_h wedge of wave vectors, C4v orbits of the interacting masses ---
+CORNERS8 = [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 1, 0),
+            (0, 0, 1), (1, 0, 1), (0, 1, 1), (1, 1, 1)]
+
+
+def test_point_group_is_cubic_group_of_the_dynamical_matrix():
+    """48 distinct orthogonal integer matrices, det ±1, closed under products, with the identity;
+    and the cubic lattice obeys D(gq) = g D(q) gᵀ, the property the wedge sum relies on."""
+    G = full.point_group()
+    assert G.shape == (48, 3, 3) and G.dtype.kind == "i"
+    keys = {g.tobytes() for g in G}
+    assert len(keys) == 48 and np.eye(3, dtype=G.dtype).tobytes() in keys
+    assert all((g @ h).tobytes() in keys for g in G for h in G)
+    np.testing.assert_array_equal(np.einsum("gij,gkj->gik", G, G),
+                                  np.broadcast_to(np.eye(3), G.shape))
+    assert set(np.rint(np.linalg.det(G)).astype(int)) == {1, -1}
+    assert (np.rint(np.linalg.det(G)) == 1).sum() == 24                  # the rotations O
+    q = np.random.default_rng(7).uniform(-np.pi, np.pi, 3) / CUBE.a
+    D = CUBE.dynamical_matrix(q)
+    for g in G:
+        np.testing.assert_allclose(CUBE.dynamical_matrix(g @ q), g @ D @ g.T, atol=1e-10)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 6, 7, 8])
+def test_wedge_wave_vectors_partition_the_grid(n):
+    """Canonical members n/2 ≥ Kx ≥ Ky ≥ Kz ≥ 0, one per class, counts sum to n³ and each count
+    equals the size of the orbit under the 48 signed permutations (mod n), found by brute force."""
+    K, count = full.wedge_wave_vectors(n)
+    assert count.sum() == n**3
+    assert np.all(2 * K[:, 0] <= n) and np.all(K[:, 0] >= K[:, 1])
+    assert np.all(K[:, 1] >= K[:, 2]) and np.all(K[:, 2] >= 0)
+    assert len({tuple(k) for k in K}) == len(K)
+    orbits = [{tuple(x) for x in (K[i] @ full.point_group().transpose(0, 2, 1)) % n}
+              for i in range(len(K))]
+    np.testing.assert_array_equal(count, [len(o) for o in orbits])
+    assert len(set().union(*orbits)) == n**3                             # disjoint, cover the grid
+    if n == 8:
+        assert len(K) == 35 and np.all(48 % count == 0)                  # C(5+2, 3) classes
+
+
+@pytest.mark.parametrize("n", [6, 7])
+@pytest.mark.parametrize("components,sites", [("full", CORNERS8), ("iso", [(1, 2, 3)])])
+def test_wedge_kernel_equals_half_space_sum(n, components, sites):
+    """The O_h-wedge kernel equals the half-space sum over all wave vectors (even and odd N)."""
+    a = full.verlet_response_kernel(CUBE, n, sites, 1e-3, 200, components=components)
+    b = full.verlet_response_kernel(CUBE, n, sites, 1e-3, 200, components=components,
+                                    symmetry=False)
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_array_equal(a[2], b[2])
+    scale = np.abs(b[0]).max()
+    assert scale > 0 and np.abs(a[0] - b[0]).max() < 1e-12 * scale
+    if components == "full":               # off-diagonal parts present (tested, not just zeros)
+        assert np.abs(b[0][:, :, 0, 1]).max() > 1e-6 * scale
+
+
+def test_wedge_kernel_non_cubic_box_falls_back():
+    a = full.verlet_response_kernel(CUBE, (6, 6, 8), CORNERS8, 1e-3, 200)
+    b = full.verlet_response_kernel(CUBE, (6, 6, 8), CORNERS8, 1e-3, 200, symmetry=False)
+    assert a[0].shape == (201, len(a[1]), 3, 3) and a.meta[1] == (6, 6, 8)
+    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-12 * np.abs(b[0]).max())
+
+
+def _check_orbit_maps(sites, r0, a, orbit, g, reps):
+    """g_I maps the representative's position relative to the line onto site I's."""
+    c = np.array([r0[0] / a, r0[1] / a, 0.0])
+    rel = np.asarray(sites, float) - c
+    for i in range(len(sites)):
+        assert reps[orbit[i]] <= i
+        np.testing.assert_allclose(g[i] @ rel[reps[orbit[i]]], rel[i], atol=1e-12)
+        np.testing.assert_allclose(g[i] @ g[i].T, np.eye(3), atol=1e-12)
+        assert g[i][2, 2] == 1                                           # z line kept
+
+
+@pytest.mark.parametrize("sites,xy,n_orbits", [
+    ([(4, 4, 4), (5, 4, 4), (4, 5, 4), (5, 5, 4)], (9.0, 9.0), 1),    # face about its centre
+    ([(4 + i, 4 + j, 4 + k) for i, j, k in CORNERS8], (9.0, 9.0), 2),  # cell: one per layer
+    ([(4, 4, 4), (5, 4, 4), (4, 5, 4), (5, 5, 4)], (9.6, 9.0), 2),    # mirror y only
+    ([(4, 4, 4), (5, 4, 4), (4, 5, 4), (5, 5, 4)], (9.6, 9.4), 4),    # no symmetry left
+    ([(4 + i, 4 + j, 4 + k) for i, j, k in CORNERS8], (9.6, 9.4), 8),
+])
+def test_site_orbits(sites, xy, n_orbits):
+    a = 2.0
+    orbit, g, reps = full.site_orbits(sites, (*xy, 3.0), a, (0.0, 0.0, 1.0))
+    assert len(reps) == n_orbits and len(set(orbit)) == n_orbits
+    _check_orbit_maps(sites, (*xy, 3.0), a, orbit, g, reps)
+    if n_orbits == 2 and len(sites) == 8:
+        assert all(orbit[i] == orbit[j] for i in range(8) for j in range(8)
+                   if sites[i][2] == sites[j][2])                        # the layers
+    off = full.site_orbits(sites, (*xy, 3.0), a, (1.0, 0.0, 0.0))      # not a z line
+    assert len(off[2]) == len(sites)
+
+
+def _fig5_pass(config, speed, dx=0.0, n=10, lam=0.5, Phi0=0.05):
+    """pass_loss with and without the orbit reduction, rodin2024 Fig. 4/5 geometry on n³."""
+    from ionmotion.papers import rodin2024 as r24
+    lat = CubicLattice(r24.M0, r24._P.a, r24._P.k1, r24._P.k2)
+    sites, z_first, stop, xy = r24._cubic_geometry(config, lam, n, r24._P.a)
+    x0, y0 = xy(dx) if config == "one" else (xy(0.0)[0] + dx, xy(0.0)[1])
+    start = (x0, y0, z_first - 7 * lam)
+    args = (lat, n, Gaussian(Phi0, lam), sites, r24.M0, start, speed, stop, 1e-3)
+    orbits = full.site_orbits(sites, start, lat.a, (0.0, 0.0, 1.0))[2]
+    return full.pass_loss(*args), full.pass_loss(*args, symmetry=False), len(orbits)
+
+
+@pytest.mark.parametrize("config,n_orbits", [("four", 1), ("eight", 2)])
+def test_pass_loss_orbit_reduction_equals_every_mass(config, n_orbits):
+    """Following one mass per C4v orbit gives the same pass as following every mass."""
+    for speed in (3.0, 8.0):
+        a, b, no = _fig5_pass(config, speed)
+        assert no == n_orbits and a["finished"] and b["finished"] and a["steps"] == b["steps"]
+        assert b["loss"] > 0
+        np.testing.assert_allclose(a["final_speed"], b["final_speed"], rtol=1e-12)
+        np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("config,dx,n_orbits", [("one", 0.3, 1), ("four", 0.3, 2),
+                                                ("eight", 0.3, 4)])
+def test_pass_loss_off_axis_start(config, dx, n_orbits):
+    """Off the face/cell centre only the surviving mirror reduces the masses; still exact."""
+    a, b, no = _fig5_pass(config, 8.0, dx=dx)
+    assert no == n_orbits and a["finished"] and b["loss"] > 0
+    np.testing.assert_allclose(a["final_speed"], b["final_speed"], rtol=1e-12)
+    np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-8)

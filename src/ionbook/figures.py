@@ -1100,6 +1100,34 @@ def drag_ratio(ratios, rel, marked):
     return fig
 
 
+def corner_line(e, window=(-150.0, 450.0)):
+    """diffusion: the particle's static energy on the line from the cell centre to a corner mass,
+    exact relaxed against the time-local (second order in the forces) form.
+
+    Parameters
+    ----------
+    e : dict
+        :func:`ionmotion.diffusion.corner_line_energies` (distance, relaxed, timelocal; meV).
+    window : (float, float), optional
+        Energy range shown (the time-local curve falls to −∞).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.plot(e["distance"], e["relaxed"], color="C0", label="framework relaxed exactly")
+    ax.plot(e["distance"], e["timelocal"], color="C3", ls="--",
+            label="time-local equation at rest (rodin2025 Eqs. (18)–(20))")
+    ax.axhline(e["timelocal"][-1], color="0.6", lw=0.8)
+    ax.set(xlabel="distance from the corner mass (Å)", ylabel="energy (meV)", ylim=window,
+           xlim=(e["distance"].min(), e["distance"].max()))
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
 def diffusion_trajectories(runs, keys):
     """diffusion: rodin2025 Fig. 5, trajectories projected on the x–y plane (2 × 2 panels).
 

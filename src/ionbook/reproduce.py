@@ -98,9 +98,20 @@ def reproduce_stale(scheduler=None, *, root=None, out=sys.stdout, **kw):
             os.environ[STALE_ENV] = old
 
 
+def _watch_progress(bar, weight, done, data, stop, every=5.0):
+    """Advance `bar` while chapters run: a finished chapter counts its whole expected cost, a
+    running one the wall times its cached tasks have written into `data`/<slug> so far (capped
+    at its expected cost). Runs until `stop` (a threading.Event) is set."""
+    while not stop.wait(every):
+        n = sum(weight[s] if s in done else min(weight[s], task_cost(data, s)[0])
+                for s in weight)
+        bar.n = min(bar.total, round(n))
+        bar.refresh()
+
+
 def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None,
                   parallel=None, build_html=True, root=None, out=sys.stdout, cost=None,
-                  times=None):
+                  times=None, watch=None):
     """Execute every chapter at `quality` (default "paper") as dask tasks, then print the
     reproduction table, regenerate `book/generated/reproduction.md` and build the HTML.
 
@@ -109,7 +120,8 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
     cell declares `scheduler` receive the cluster's address, so their sweeps run on the same
     cluster. At most `parallel` chapters (default: the number of workers) run at once.
     `cost` ({slug: expected seconds}) makes the progress bar count expected work instead of
-    chapters, so that its estimate of the time left means something.
+    chapters, so that its estimate of the time left means something; with `watch` (the data
+    folder the chapters cache into) the bar also advances as their cached tasks finish.
     Raises SystemExit if a chapter failed or a recorded check failed.
     """
     from dask.distributed import Client, LocalCluster, as_completed
@@ -151,8 +163,16 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
         else:
             weight = {s: 1 for s in slugs}
             bar = tqdm(total=len(todo), desc="chapters", unit="chapter", file=out)
+        done, stop = set(), None
+        if cost and watch is not None:
+            import threading
+            stop = threading.Event()
+            threading.Thread(target=_watch_progress, args=(bar, weight, done, watch, stop),
+                             daemon=True).start()
         running = as_completed()
-        queue = list(todo)
+        # the most expensive chapters first (longest-processing-time order), so that no long
+        # chapter starts last and leaves a worker idle at the end
+        queue = sorted(todo, key=lambda t: -weight[t[0]]) if cost else list(todo)
 
         def submit_next():
             slug, params = queue.pop(0)
@@ -164,12 +184,20 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
         for fut in running:
             slug, err, wall = fut.result()
             times[slug] = wall
+            done.add(slug)
             if err:
                 failures[slug] = err
             bar.set_postfix_str(f"{slug} {'FAILED' if err else 'done'} in {wall:.0f} s")
-            bar.update(round(weight[slug]) if cost else 1)
+            if cost:     # the watcher (if any) adds the running chapters' finished tasks
+                bar.n = min(bar.total, max(bar.n, round(sum(weight[s] for s in done))))
+                bar.refresh()
+            else:
+                bar.update(1)
             if queue:
                 submit_next()
+        if stop is not None:
+            stop.set()
+        bar.n = bar.total
         bar.close()
     finally:
         client.close()
@@ -252,8 +280,9 @@ def copy_inputs(book_data, data):
 
 
 def expected_cost(root=None):
-    """{slug: seconds}: the wall times recorded in the manifests of the book's cached results, the
-    cost model of a from-scratch reproduction (chapter execution itself adds tens of seconds)."""
+    """{slug: seconds}: the wall times recorded in the manifests of the book's cached results (the
+    latest from-scratch re-run's where a manifest records one), the cost model of a from-scratch
+    reproduction (chapter execution itself adds tens of seconds)."""
     import json
     from .paths import repo_root
 
@@ -263,8 +292,21 @@ def expected_cost(root=None):
         slug = man.relative_to(base).parts[0]
         if slug == "checks" or not man.with_suffix(".npz").exists() or _is_input(man, base):
             continue
-        cost[slug] = cost.get(slug, 0.0) + (json.loads(man.read_text()).get("wall_time_s") or 0.0)
+        m = json.loads(man.read_text())
+        wall = (m.get("verified") or {}).get("rerun_wall_time_s") or m.get("wall_time_s") or 0.0
+        cost[slug] = cost.get(slug, 0.0) + wall
     return cost
+
+
+def task_cost(data, slug):
+    """Core-seconds of the cached tasks a run left in `data`/<slug> (their manifests' wall
+    times; the external DFT inputs excluded) and their number."""
+    import json
+
+    base = Path(data)
+    mans = [m for m in (base / slug).rglob("*.json")
+            if m.with_suffix(".npz").exists() and not _is_input(m, base)]
+    return round(sum(json.loads(m.read_text()).get("wall_time_s") or 0.0 for m in mans), 1), len(mans)
 
 
 def compare_records(book, fresh):
@@ -370,6 +412,7 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
           f"{sum(cost.values()) / 3600:.2f} core-hours of cached work", file=stream)
     saved = {k: os.environ.get(k) for k in ("IONMOTION_DATA", SCRATCH_ENV)}
     os.environ["IONMOTION_DATA"], os.environ[SCRATCH_ENV] = str(data), str(out)
+    do_html = set(slugs) >= set(ex.chapter_slugs(root)) if build_html is None else build_html
     t0 = time.perf_counter()
     times = {}
     failure = None
@@ -377,9 +420,7 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
         try:
             # the HTML is built when the whole book was recomputed
             reproduce_all(scheduler, slugs=slugs, n_workers=n_workers, root=root, out=stream,
-                          cost=cost, times=times,
-                          build_html=(set(slugs) >= set(ex.chapter_slugs(root))
-                                      if build_html is None else build_html))
+                          cost=cost, times=times, build_html=do_html, watch=data)
         except SystemExit as e:
             failure = str(e)
     finally:
@@ -397,7 +438,9 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
         bookp = book_record_path(s, root)
         book = json.loads(bookp.read_text()) if bookp.exists() else []
         problems = compare_records(book, fresh) if fresh else [("*", "chapter did not run")]
+        core, n_tasks = task_cost(data, s)
         chapters[s] = {"wall_time_s": round(times.get(s, 0.0), 1), "resumed": resumed[s],
+                       "task_core_s": core, "tasks": n_tasks,
                        "code_version": chapter_version(s, root), "records": len(book),
                        "matched": not problems and caches[s]["differ"] == 0,
                        "cached_results": caches[s],
@@ -413,12 +456,19 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
         merged = dict(old.get("chapters", {}), **{s: dict(c, created=summary["created"],
                                                           cores=summary["cores"])
                                                   for s, c in chapters.items()})
-        full = {"chapters": merged,
-                "wall_time_s": round(sum(c["wall_time_s"] for c in merged.values()), 1),
+        run = {k: summary[k] for k in ("created", "cores", "n_workers", "wall_time_s",
+                                       "all_matched")}
+        run.update(chapters=slugs, html_built=bool(failure is None and do_html),
+                   task_core_s=round(sum(c["task_core_s"] for c in chapters.values()), 1))
+        whole = old.get("whole_book")
+        if run["html_built"]:
+            whole = run
+        full = {"chapters": merged, "last_run": run, "whole_book": whole,
                 "all_matched": all(c["matched"] for c in merged.values()),
-                "note": "per-chapter entries from `python -m ionbook reproduce --from-scratch`; "
-                        "wall_time_s in total is the sum over chapters, each entry says when and "
-                        "on how many cores it ran"}
+                "note": "per-chapter entries from `python -m ionbook reproduce --from-scratch` "
+                        "(each says when and on how many cores it ran; chapters run two at a "
+                        "time, so their wall times overlap); last_run: the latest invocation; "
+                        "whole_book: the latest run of every chapter, HTML included"}
         dst.write_text(json.dumps(full, indent=1, sort_keys=True) + "\n")
     for s, c in chapters.items():
         print(f"{s}: {c['wall_time_s']:.0f} s, {'matched' if c['matched'] else 'DIFFERS'}"

@@ -284,6 +284,36 @@ def static_barrier(U0, lam, lattice, relaxed=False, n_shell=6, n_quad=16, parts=
     return out if parts else out["barrier"]
 
 
+def corner_line_energies(U0, lam, lattice, distances, n_quad=40):
+    """Static energy of the particle on the line from the cell centre to a corner mass.
+
+    For each distance d from the mass (Å, 0 < d <= a√3/2): the exact relaxed energy of the
+    harmonic framework (:func:`relaxed_energy`, the masses moved until the forces balance) and
+    the energy the time-local equation of motion implies at rest, rodin2025 Eqs. (18)-(20) with
+    r_H = 0: the pair energy with the cell's 8 corners minus ½ gᵀ W0 g, g the forces on the
+    corners at their undisplaced positions and W0 their static response
+    (:func:`ionmotion.thermal.corner_response`). The second is the first expanded to second order
+    in the forces; it is accurate while the displacement W0 g is small against d, and
+    diverges to −∞ as d → 0 (g grows as U0/d², the correction as its square).
+    Returns dict(distance, relaxed, timelocal) in meV.
+    """
+    from . import thermal as th
+    d = np.atleast_1d(np.asarray(distances, float))
+    half = lattice.a * np.sqrt(3.0) / 2
+    if np.any(d <= 0) or np.any(d > half + 1e-12):
+        raise ValueError(f"distances must lie in (0, {half:.4g}] Å (cell centre to corner)")
+    pot = Yukawa(U0, positive("lam", lam))
+    W0 = th.corner_response(lattice, n_quad=n_quad)
+    corners = th.CORNER_OFFSETS * lattice.a
+    relaxed, local = np.empty_like(d), np.empty_like(d)
+    for i, x in enumerate(d):
+        r = np.full(3, x / np.sqrt(3.0))          # corner 0 at the origin, centre at (a/2)(1,1,1)
+        relaxed[i] = relaxed_energy(pot, r, lattice)["total"]
+        g = pot.gradient(r - corners).ravel()
+        local[i] = pot.value(r - corners).sum() - 0.5 * g @ W0 @ g
+    return {"distance": d, "relaxed": relaxed, "timelocal": local}
+
+
 # --------------------------------------------------------------------------------------------
 # One sweep task
 # --------------------------------------------------------------------------------------------
@@ -299,7 +329,7 @@ def _w0_drag(mass, a, k1, k2, n_quad):
 
 
 def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, M=0.7,
-                   save_dt=0.05, scheme="hermite", n_quad=40, lattice=None):
+                   save_dt=0.05, scheme="hermite", n_quad=40, lattice=None, stride=1):
     """One diffusion trajectory (rodin2025 Sec. VI): particle at rest at the cell centre,
     framework thermal modes from an n_grid³ grid at ħΩ_T = kT (meV), U0 (meV·Å), λ = lam.
 
@@ -314,7 +344,10 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     (the particle's kinetic temperature). The random stream is numpy's default_rng(seed).
     `lattice` is a dict of :class:`~ionmotion.lattice.CubicLattice` arguments (mass, a, k1, k2);
     None (the default) is rodin2025's model crystal. Passed explicitly, it is one of the task's
-    parameters and so part of the name of its cached result in a sweep.
+    parameters and so part of the name of its cached result in a sweep. `stride` (time-local
+    only): exact thermal-field values every `stride` steps (:func:`ionmotion.thermal.trajectory`);
+    with stride > 1 (the paper-quality runs) the run integrates on through passes where the fixed
+    step is unstable, as rodin2025's scheme does, and returns their number (`unstable_passes`).
     """
     from . import thermal as th
     choice("method", method, {"timelocal", "full"})
@@ -330,6 +363,8 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     every = max(1, int(round(save_dt / dt)))
     if method == "full":
         from . import full
+        if stride != 1:
+            raise ValueError(f"stride applies to method 'timelocal' only, got stride = {stride!r}")
         u0, w0 = th.field(modes, 0.0)
         t0 = time.perf_counter()
         out = full.simulate_lattice(lat, n_grid, Yukawa(U0, lam), "cell", M, np.full(3, lat.a / 2),
@@ -339,8 +374,10 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     W0, drag = _w0_drag(lat.mass, lat.a, lat.k1, lat.k2, n_quad)
     t0 = time.perf_counter()
     out = th.trajectory(np.full(3, lat.a / 2), np.zeros(3), M, Yukawa(U0, lam), modes, W0, drag,
-                        dt, n_steps, save_every=every, scheme=scheme)
-    return _compact(out.t, out.R, out.V, time.perf_counter() - t0, out["cell_changes"])
+                        dt, n_steps, save_every=every, scheme=scheme, stride=stride,
+                        unstable="count" if stride > 1 else "raise")
+    return _compact(out.t, out.R, out.V, time.perf_counter() - t0, out["cell_changes"],
+                    out["unstable_passes"] if stride > 1 else None)
 
 
 def mode_energy_ratios(runs, params, lattice=None):
@@ -381,8 +418,13 @@ def mode_energy_ratios(runs, params, lattice=None):
     return np.array(out)
 
 
-def _compact(t, R, V, wall, cell_changes):
-    """The stored form of one trajectory: R as float32 and only the mean of |V|²."""
-    return {"t": np.asarray(t), "R": np.asarray(R, np.float32),
-            "V2": np.array(np.mean(np.sum(np.asarray(V) ** 2, axis=1))),
-            "wall": np.array(wall), "cell_changes": np.array(cell_changes)}
+def _compact(t, R, V, wall, cell_changes, unstable=None):
+    """The stored form of one trajectory: R as float32 and only the mean of |V|² (and, for the
+    paper-quality time-local runs, the number of passes through steps where rodin2025's fixed
+    RK5 step is unstable, :func:`ionmotion.thermal.trajectory` with unstable="count")."""
+    out = {"t": np.asarray(t), "R": np.asarray(R, np.float32),
+           "V2": np.array(np.mean(np.sum(np.asarray(V) ** 2, axis=1))),
+           "wall": np.array(wall), "cell_changes": np.array(cell_changes)}
+    if unstable is not None:
+        out["unstable_passes"] = np.array(unstable)
+    return out

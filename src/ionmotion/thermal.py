@@ -36,9 +36,14 @@ coordinate is never folded.  Mode amplitudes are advanced in time by multiplying
   above Ω_max, so the error is bounded mode by mode: for a sinusoid of amplitude A and x = Ωh
   (h = k dt) the two-point Hermite remainder f⁽⁶⁾(ξ)/6!·(t−t_b)³(t−t_b−h)³ gives
   |δr_H| ≤ A x⁶/46080 and, differentiating it, |δṙ_H| ≤ AΩ (x⁵ √5/30000 + x⁶/322560).
-  Both stay below 1e-6 of the mode's own amplitude (A, AΩ; hence of Σ_j|A_j| for the sum) for
-  k·dt·Ω_max <= :data:`STRIDE_PHASE_LIMIT` = 0.42 (ṙ_H binds: r_H alone would allow 0.59), and
-  larger strides are refused. At the paper's dt = 5 fs (Ω_max dt = 0.157) that admits k <= 2.
+  Both stay below 1e-5 of the mode's own amplitude (A, AΩ; hence of Σ_j|A_j| for the sum) for
+  k·dt·Ω_max <= :data:`STRIDE_PHASE_LIMIT` = 0.66 (ṙ_H binds: r_H alone would allow 0.88), and
+  larger strides are refused. At the paper's dt = 5 fs (Ω_max dt = 0.157) that admits k <= 4.
+  The bound is reached only by the highest modes (it falls as (Ω/Ω_max)⁵ below them); it is a
+  deterministic error of the thermal field far below the statistical uncertainty of anything
+  a trajectory is used for (percent-level diffusion constants and temperatures). Stride 4 is
+  what the diffusion chapter's paper-quality runs use (benchmarks/bench_thermal.py times it
+  against stride 1).
 Random numbers are drawn outside the kernels from a seeded ``numpy.random.Generator``.
 """
 import functools
@@ -55,9 +60,9 @@ from .timelocal import (_acceleration, _rk5_finish, _rk5_stage_input,
 from .lattice import CELL_CORNERS
 from .units import HBAR
 
-STRIDE_PHASE_LIMIT = 0.42
+STRIDE_PHASE_LIMIT = 0.66
 """Largest k·dt·Ω_max for ``trajectory(..., stride=k)``: the quintic Hermite interpolant over a
-block of k steps keeps r_H and ṙ_H within 1e-6 of every mode's amplitude (module docstring)."""
+block of k steps keeps r_H and ṙ_H within 1e-5 of every mode's amplitude (module docstring)."""
 STRIDE_MAX = 16
 
 CORNER_OFFSETS = CELL_CORNERS
@@ -587,30 +592,61 @@ def _cell_changed(R, a, last):
 
 
 @njit(cache=True)
+def _rk5_part(step, c0, frac, ps, zs, cache, pair, model, ctrl, ctr, first):
+    """One Butcher RK5 step of length frac·dt from stage fraction c0 of step `step` (the whole
+    step: c0 = 0, frac = 1); first = (have, rate, growth): with have, stage 0 is already in
+    kR[0], kV[0] (:func:`_stage_zero`). Returns the particle's rate and this step's growth."""
+    R, V, last, sites, rH, vH, work = ps
+    g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
+    dt, a = ctrl[0], ctrl[1]
+    h = frac * dt
+    rate, growth = 0.0, 1.0
+    for s in range(6):
+        _rk5_stage_input(R, V, s, h, kR, kV, Rs, Vs)
+        if s == 0 and first[0]:
+            rate, growth = first[1], first[2]
+            continue
+        cx, cy, cz = _corner_cell(Rs, a, sites)
+        _stage_frame(cache, zs, cx, cy, cz, step, c0 + frac * _C[s], ctrl, rH, vH, ctr)
+        _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
+        if s == 0:
+            rate, growth = step_rate(Htot, model, _NO_LINE, h)
+        for c in range(3):
+            kR[s, c] = Vs[c]
+            kV[s, c] = acc[c]
+    _rk5_finish(R, V, h, kR, kV)
+    return rate, growth
+
+
+@njit(cache=True)
 def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
     """One RK5 step of the thermal time-local equation; returns the particle's rate and the step's
     growth factor at the step's start (stability guard, :func:`ionmotion.timelocal.step_rate`).
     ps = (R, V, last cell, corner sites, rH, vH, RK5 work);
-    ctrl = (dt, a, t0, save_every, hermite, resync, stride k). The amplitudes zs[3], zs[4] hold
-    the start of the current block of k steps: re-synchronised at the first block start at or
-    after every multiple of `resync` steps, rotated by zs[11], zs[12] after a block's last step."""
+    ctrl = (dt, a, t0, save_every, hermite, resync, stride k, max substeps, count unstable
+    passes instead of stopping). The amplitudes
+    zs[3], zs[4] hold the start of the current block of k steps: re-synchronised at the first
+    block start at or after every multiple of `resync` steps, rotated by zs[11], zs[12] after a
+    block's last step. A step at whose start dt·rate of the particle exceeds RK5's stability
+    limit (:data:`ionmotion.timelocal.STABILITY_LIMIT`, where the step stops being accurate and
+    soon stable) is replaced, when max substeps > 1 (hermite only), by m equal RK5 substeps with
+    dt·rate/m <= the limit, m <= max substeps; their stage values of r_H come from the same
+    interpolant."""
     R, V, last, sites, rH, vH, work = ps
-    g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
-    dt, a, t0, save_every, hermite, resync, k = ctrl
+    dt, a, t0, save_every, hermite, resync, k, max_sub, _ = ctrl
     if step > 0 and step % k == 0 and (step // k) % max(1, resync // k) == 0:
         _sync(zs[0], zs[1], zs[2], t0 + step * dt, zs[3], zs[4])
-    rate, growth = 0.0, 1.0
-    for s in range(6):
-        _rk5_stage_input(R, V, s, dt, kR, kV, Rs, Vs)
-        cx, cy, cz = _corner_cell(Rs, a, sites)
-        _stage_frame(cache, zs, cx, cy, cz, step, _C[s], ctrl, rH, vH, ctr)
-        _acceleration(Rs, Vs, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
-        if s == 0:
-            rate, growth = step_rate(Htot, model, _NO_LINE, dt)
-        for c in range(3):
-            kR[s, c] = Vs[c]
-            kV[s, c] = acc[c]
-    _rk5_finish(R, V, dt, kR, kV)
+    rate, growth = _stage_zero(step, ps, zs, cache, pair, model, ctrl, ctr)
+    if rate * dt <= tl.STABILITY_LIMIT or max_sub <= 1 or not hermite:
+        rate, growth = _rk5_part(step, 0.0, 1.0, ps, zs, cache, pair, model, ctrl, ctr,
+                                 (True, rate, growth))
+    else:
+        m = min(max_sub, int(np.ceil(rate * dt / tl.STABILITY_LIMIT)))
+        for i in range(m):
+            rate, growth = _rk5_part(step, i / m, 1.0 / m, ps, zs, cache, pair, model, ctrl,
+                                     ctr, (False, 0.0, 1.0))
+            rate = rate * m          # the guard multiplies by dt, not dt/m
+        ctr[4] += 1
     if step % k == k - 1:
         _advance_amplitudes(zs[3], zs[4], zs[11], zs[12])
     if _cell_changed(R, a, last):
@@ -619,17 +655,35 @@ def _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr):
 
 
 @njit(cache=True)
+def _stage_zero(step, ps, zs, cache, pair, model, ctrl, ctr):
+    """Stage 0 of the step (the state at its start): writes kR[0], kV[0]; returns (rate, growth)
+    of a full step dt (:func:`ionmotion.timelocal.step_rate`)."""
+    R, V, last, sites, rH, vH, work = ps
+    g, H, reff, Htot, kR, kV, Rs, Vs, acc = work
+    cx, cy, cz = _corner_cell(R, ctrl[1], sites)
+    _stage_frame(cache, zs, cx, cy, cz, step, 0.0, ctrl, rH, vH, ctr)
+    _acceleration(R, V, sites, rH, vH, pair, model, (g, H, reff, Htot), acc)
+    for c in range(3):
+        kR[0, c] = V[c]
+        kV[0, c] = acc[c]
+    return step_rate(Htot, model, _NO_LINE, ctrl[0])
+
+
+@njit(cache=True)
 def _thermal_chunk(n0, n1, ps, zs, cache, pair, model, ctrl, out, ctr, fl):
     """Steps n0 … n1−1 of :func:`trajectory` (the state carried between chunks: ps, the rotated
     amplitudes in zs, the corner cache). ctr = [next output row, mode evaluations, cell changes,
-    next cache slot]; fl = the stability guard's state (:func:`ionmotion.timelocal.guard`)."""
+    next cache slot, substepped steps, unstable passes]; fl = the stability guard's state (:func:`ionmotion.timelocal.guard`)."""
     R, V = ps[0], ps[1]
     dt, save_every = ctrl[0], ctrl[3]
     R_out, V_out = out
     for step in range(n0, n1):
         rate, growth = _thermal_step(step, ps, zs, cache, pair, model, ctrl, ctr)
         if tl.guard(rate * dt, growth, fl):
-            return UNSTABLE
+            if not ctrl[8]:
+                return UNSTABLE
+            if fl[1] - np.log(growth) <= np.log(tl.GROWTH_LIMIT):   # this step crossed it
+                ctr[5] += 1
         if (step + 1) % save_every == 0:
             R_out[ctr[0]] = R
             V_out[ctr[0]] = V
@@ -674,21 +728,22 @@ def _thermal_state(R0, V0, modes, dt, t0, stride=1):
 
 def _check_stride(stride, scheme, dt, omega_max):
     """stride as an int in 1..STRIDE_MAX, > 1 only for the hermite scheme and only while the
-    block's phase k·dt·Ω_max stays within STRIDE_PHASE_LIMIT (interpolation error <= 1e-6)."""
+    block's phase k·dt·Ω_max stays within STRIDE_PHASE_LIMIT (interpolation error <= 1e-5)."""
     k = integer_in("stride", stride, 1, STRIDE_MAX)
     if k > 1 and scheme != "hermite":
         raise ValueError(f"stride must be 1 for scheme {scheme!r} (stride > 1 interpolates r_H; "
                          f"use scheme='hermite')")
     if k > 1 and k * dt * omega_max > STRIDE_PHASE_LIMIT:
         raise ValueError(f"stride = {k} is too long a block: k·dt·Ω_max = {k * dt * omega_max:.3g} "
-                         f"> {STRIDE_PHASE_LIMIT} (quintic Hermite error of r_H, ṙ_H above 1e-6 "
+                         f"> {STRIDE_PHASE_LIMIT} (quintic Hermite error of r_H, ṙ_H above 1e-5 "
                          f"of the mode amplitude); use stride <= "
                          f"{max(1, int(STRIDE_PHASE_LIMIT / (dt * omega_max)))}")
     return k
 
 
 def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1, t0=0.0,
-               scheme="hermite", form="rodin2025", return_stats=False, stride=1):
+               scheme="hermite", form="rodin2025", return_stats=False, stride=1,
+               max_substeps=1, unstable="raise"):
     """Time-local stochastic trajectory: rodin2025 Eqs. (18)-(20) with thermal r_H, ṙ_H.
 
     R0, V0 (3,) initial state (the paper: cell centre, at rest); M particle mass; potential a
@@ -697,7 +752,15 @@ def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1,
     save_every output stride; t0 the time at which the mode phases start; scheme "hermite" or
     "exact" (module docstring); stride k (hermite only, integer 1..16, k·dt·Ω_max <=
     :data:`STRIDE_PHASE_LIMIT`): exact corner values every k steps, interpolated in between
-    (module docstring; k = 1 is the default scheme, unchanged). Returns a
+    (module docstring; k = 1 is the default scheme, unchanged); max_substeps (hermite only,
+    integer 1..64): a step at whose start dt·rate of the particle exceeds RK5's stability limit
+    0.85 (a close approach to a framework mass, where the fixed step is inaccurate and soon
+    amplifies the motion) is taken as m <= max_substeps equal RK5 substeps with
+    m·0.85 >= dt·rate; 1 (the default) keeps every step at dt, rodin2025's fixed step.
+    unstable: "raise" (default) stops the run with a ValueError when a pass through steps outside
+    RK5's stability region grows the linearised motion by more than
+    :data:`ionmotion.timelocal.GROWTH_LIMIT`; "count" integrates on, as rodin2025's fixed-step
+    scheme does, and counts such passes (stats "unstable_passes"). Returns a
     :class:`~ionmotion.engine.Trajectory` that unpacks as t, R, V (and, with return_stats, the
     stats {mode_evaluations, cell_changes} as a fourth item; they are also in its extras).
     Raises ValueError for a dt above the RK5 stability limit of the fastest framework mode or of
@@ -712,6 +775,9 @@ def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1,
         raise ValueError(f"scheme must be 'hermite' or 'exact', got {scheme!r}")
     t0 = float(finite_array("t0", t0))
     stride = _check_stride(stride, scheme, dt, float(modes.omega.max()))
+    max_substeps = integer_in("max_substeps", max_substeps, 1, 64)
+    if unstable not in ("raise", "count"):
+        raise ValueError(f"unstable must be 'raise' or 'count', got {unstable!r}")
     tl.check_time_step(dt, float(modes.omega.max()), "the fastest framework mode")
     cell = np.floor(R0 / modes.a)
     tl.check_time_step(dt, tl.fastest_rate(R0, V0, potential, (cell + CORNER_OFFSETS) * modes.a,
@@ -721,8 +787,9 @@ def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1,
     R_out[0], V_out[0] = st.R, st.V
     pair = (potential.code, float(potential.amp), float(potential.lam))
     model = tl.rk5_model(W0, drag, M, form)
-    ctrl = (dt, float(modes.a), t0, save_every, scheme == "hermite", 4096, stride)
-    stats = np.array([1, 0, 0, 0], np.int64)
+    ctrl = (dt, float(modes.a), t0, save_every, scheme == "hermite", 4096, stride, max_substeps,
+            unstable == "count")
+    stats = np.array([1, 0, 0, 0, 0, 0], np.int64)
 
     def chunk(n0, n1, fl):
         return _thermal_chunk(n0, n1, ps, zs, cache, pair, model, ctrl, (R_out, V_out), stats, fl)
@@ -731,7 +798,8 @@ def trajectory(R0, V0, M, potential, modes, W0, drag, dt, n_steps, save_every=1,
     if not (np.all(np.isfinite(R_out)) and np.all(np.isfinite(V_out))):
         raise ValueError("the trajectory diverged (non-finite values); reduce dt")
     st.step, st.t = n_steps, t0 + dt * n_steps
-    info = {"mode_evaluations": int(stats[1]), "cell_changes": int(stats[2])}
+    info = {"mode_evaluations": int(stats[1]), "cell_changes": int(stats[2]),
+            "substepped_steps": int(stats[4]), "unstable_passes": int(stats[5])}
     return Trajectory(t=t0 + dt * save_every * np.arange(n_out), R=R_out, V=V_out, R_final=st.R,
                       V_final=st.V, n_steps=n_steps, engine="thermal", extras=dict(info, stats=info),
                       unpack=("t", "R", "V", "stats") if return_stats else ("t", "R", "V"))

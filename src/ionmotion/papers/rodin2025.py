@@ -312,7 +312,8 @@ DIFFUSION_FIGURE_SETS = ((25.0, 4000.0), (50.0, 4000.0), (25.0, 8000.0), (50.0, 
 """The four (ħΩ_T, U0) of Figs. 5 and 6."""
 
 
-def diffusion_tasks(duration, n_grid, seeds, sets=DIFFUSION_SETS, method="timelocal", dt=5e-3):
+def diffusion_tasks(duration, n_grid, seeds, sets=DIFFUSION_SETS, method="timelocal", dt=5e-3,
+                    stride=None):
     """Parameter dicts of :func:`ionmotion.diffusion.diffusion_task` for a Sec. VI sweep.
 
     The paper's particle (M = 0.7, λ = 1/2 Å), δt = 5 fs and samples every 50 fs; one task per
@@ -333,6 +334,10 @@ def diffusion_tasks(duration, n_grid, seeds, sets=DIFFUSION_SETS, method="timelo
         Time-local equation (Fig. 7(a)) or the whole lattice (Fig. 7(b)).
     dt : float, optional
         Time step (ps).
+    stride : int, optional
+        Time-local runs only: exact thermal-field values every `stride` steps, quintic Hermite in
+        between (:func:`ionmotion.thermal.trajectory`); None leaves the key out (stride 1, the
+        name of the older cached sweeps).
 
     Returns
     -------
@@ -346,8 +351,12 @@ def diffusion_tasks(duration, n_grid, seeds, sets=DIFFUSION_SETS, method="timelo
     """
     choice("method", method, {"timelocal", "full"})
     positive("duration", duration), positive("dt", dt)     # validated, kept as given (cache keys)
+    if stride is not None and method != "timelocal":
+        raise ValueError(f"stride applies to method 'timelocal' only, got method {method!r}")
+    extra = {} if stride is None else {"stride": int(stride)}
     return [dict(method=method, dt=dt, lam=_PART.lam, M=_PART.M, save_dt=0.05, kT=kT, U0=U0,
-                 seed=s, duration=duration, n_grid=n_grid) for kT, U0 in sets for s in seeds]
+                 seed=s, duration=duration, n_grid=n_grid, **extra)
+            for kT, U0 in sets for s in seeds]
 
 
 WINDOW_FACTORS = (0.5, 1.0, 2.0, 4.0)

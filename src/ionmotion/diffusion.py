@@ -345,9 +345,9 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     `lattice` is a dict of :class:`~ionmotion.lattice.CubicLattice` arguments (mass, a, k1, k2);
     None (the default) is rodin2025's model crystal. Passed explicitly, it is one of the task's
     parameters and so part of the name of its cached result in a sweep. `stride` (time-local
-    only): exact thermal-field values every `stride` steps (:func:`ionmotion.thermal.trajectory`);
-    with stride > 1 (the paper-quality runs) the run integrates on through passes where the fixed
-    step is unstable, as rodin2025's scheme does, and returns their number (`unstable_passes`).
+    only): exact thermal-field values every `stride` steps (:func:`ionmotion.thermal.trajectory`).
+    A time-local run integrates on through passes where the fixed step is unstable, as rodin2025's
+    scheme does, and returns their number (`unstable_passes`).
     """
     from . import thermal as th
     choice("method", method, {"timelocal", "full"})
@@ -375,9 +375,9 @@ def diffusion_task(method, kT, U0, seed, duration, dt=5e-3, n_grid=20, lam=0.5, 
     t0 = time.perf_counter()
     out = th.trajectory(np.full(3, lat.a / 2), np.zeros(3), M, Yukawa(U0, lam), modes, W0, drag,
                         dt, n_steps, save_every=every, scheme=scheme, stride=stride,
-                        unstable="count" if stride > 1 else "raise")
+                        unstable="count")
     return _compact(out.t, out.R, out.V, time.perf_counter() - t0, out["cell_changes"],
-                    out["unstable_passes"] if stride > 1 else None)
+                    out["unstable_passes"])
 
 
 def mode_energy_ratios(runs, params, lattice=None):
@@ -420,8 +420,8 @@ def mode_energy_ratios(runs, params, lattice=None):
 
 def _compact(t, R, V, wall, cell_changes, unstable=None):
     """The stored form of one trajectory: R as float32 and only the mean of |V|² (and, for the
-    paper-quality time-local runs, the number of passes through steps where rodin2025's fixed
-    RK5 step is unstable, :func:`ionmotion.thermal.trajectory` with unstable="count")."""
+    time-local runs, the number of passes through steps where rodin2025's fixed RK5 step is
+    unstable, :func:`ionmotion.thermal.trajectory` with unstable="count")."""
     out = {"t": np.asarray(t), "R": np.asarray(R, np.float32),
            "V2": np.array(np.mean(np.sum(np.asarray(V) ** 2, axis=1))),
            "wall": np.array(wall), "cell_changes": np.array(cell_changes)}

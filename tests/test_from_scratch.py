@@ -85,3 +85,18 @@ def test_from_scratch_reports_a_record_that_differs(book):
 def test_from_scratch_never_writes_into_the_books_data(book):
     with pytest.raises(ValueError, match="outside the book's data"):
         reproduce.from_scratch(book / "data" / "fresh", ["toy"], root=book)
+
+
+def test_a_chapter_that_fails_after_its_checks_is_not_matched(book):
+    nb = book / "notebooks" / "toy.md"
+    nb.write_text(nb.read_text() + '\n```{code-cell} ipython3\nimport os\n'
+                  'if os.environ.get("IONBOOK_FROM_SCRATCH"):\n'
+                  '    raise ValueError("an exercise that fails late")\n```\n')
+    with pytest.raises(SystemExit, match="toy"):
+        reproduce.from_scratch(book / "scratch", ["toy"], n_workers=1, root=book,
+                               build_html=False)
+    saved = json.loads((book / "scratch" / "reproduction-from-scratch.json").read_text())
+    toy = saved["chapters"]["toy"]
+    # its one check was recorded and agrees, yet the chapter did not run through
+    assert not toy["matched"] and not saved["all_matched"]
+    assert toy["problems"][0].startswith("*: chapter failed") and "fails late" in toy["problems"][0]

@@ -111,7 +111,7 @@ def _watch_progress(bar, weight, done, data, stop, every=5.0):
 
 def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None,
                   parallel=None, build_html=True, root=None, out=sys.stdout, cost=None,
-                  times=None, watch=None):
+                  times=None, watch=None, failures=None):
     """Execute every chapter at `quality` (default "paper") as dask tasks, then print the
     reproduction table, regenerate `book/generated/reproduction.md` and build the HTML.
 
@@ -122,6 +122,8 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
     `cost` ({slug: expected seconds}) makes the progress bar count expected work instead of
     chapters, so that its estimate of the time left means something; with `watch` (the data
     folder the chapters cache into) the bar also advances as their cached tasks finish.
+    `times` and `failures` (dicts, filled per chapter with its wall time and, if it failed, the
+    error) let a caller see what happened to each chapter even when this raises.
     Raises SystemExit if a chapter failed or a recorded check failed.
     """
     from dask.distributed import Client, LocalCluster, as_completed
@@ -147,7 +149,7 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
     parallel = parallel or max(1, len(client.scheduler_info()["workers"]))
     print(f"reproducing {len(slugs)} chapter(s) at quality={quality!r} on {address} "
           f"({parallel} at a time; dashboard {client.dashboard_link})", file=out)
-    failures = {}
+    failures = {} if failures is None else failures
     times = {} if times is None else times
     try:
         todo = []
@@ -414,13 +416,14 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
     os.environ["IONMOTION_DATA"], os.environ[SCRATCH_ENV] = str(data), str(out)
     do_html = set(slugs) >= set(ex.chapter_slugs(root)) if build_html is None else build_html
     t0 = time.perf_counter()
-    times = {}
+    times, failed = {}, {}
     failure = None
     try:
         try:
             # the HTML is built when the whole book was recomputed
             reproduce_all(scheduler, slugs=slugs, n_workers=n_workers, root=root, out=stream,
-                          cost=cost, times=times, build_html=do_html, watch=data)
+                          cost=cost, times=times, build_html=do_html, watch=data,
+                          failures=failed)
         except SystemExit as e:
             failure = str(e)
     finally:
@@ -438,6 +441,8 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
         bookp = book_record_path(s, root)
         book = json.loads(bookp.read_text()) if bookp.exists() else []
         problems = compare_records(book, fresh) if fresh else [("*", "chapter did not run")]
+        if s in failed:     # its records may be complete and still the chapter stopped
+            problems.insert(0, ("*", f"chapter failed: {str(failed[s])[:300]}"))
         core, n_tasks = task_cost(data, s)
         chapters[s] = {"wall_time_s": round(times.get(s, 0.0), 1), "resumed": resumed[s],
                        "task_core_s": core, "tasks": n_tasks,

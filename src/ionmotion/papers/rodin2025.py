@@ -421,7 +421,7 @@ def edge_dissipation_windowed(factors=WINDOW_FACTORS, U0=_PART.U0_edge, lam=_PAR
     Returns
     -------
     dict
-        t, z_tl, v_tl, z_<i>, v_<i> for factors[i], factors, and wall times (s): kernel, wall_tl,
+        t, z_tl, v_tl, z_<i>, v_<i> for factors[i], factors, and wall times (s): wall_kernel, wall_tl,
         wall_<i> (integration only, after a warm-up call that compiles the kernels).
     """
     lat = paper_lattice(k1, k2)
@@ -444,7 +444,7 @@ def edge_dissipation_windowed(factors=WINDOW_FACTORS, U0=_PART.U0_edge, lam=_PAR
     # warm-up (numba compilation) on a few steps
     integrate_windowed(R0, V0, M, pot, pos, W0, Wk[:2], dt, 2, constrain=(0, 0, 1))
     timelocal.integrate(R0, V0, M, pot, pos, W0, lat.drag_matrix(), dt, 2, constrain=(0, 0, 1))
-    out = {"factors": factors, "kernel": np.array(wall_kernel)}
+    out = {"factors": factors, "wall_kernel": np.array(wall_kernel)}
     t0 = time.perf_counter()
     t, R, V = timelocal.integrate(R0, V0, M, pot, pos, W0, lat.drag_matrix(), dt, n_steps,
                             constrain=(0, 0, 1), save_every=record_every)

@@ -12,9 +12,13 @@ modes carry the framework's thermal motion, the displacement spectrum of the mas
 2 ε(ω) 𝓛_jk(ω), with ε = k_BT classically and (ħω/2) coth(ħω/2k_BT) for the quantum occupations
 rodin2025 Eq. (23) samples. A particle coupled linearly to the masses (force Σ_j H_j u_j, H_j the
 Hessian of its interaction with mass j) then feels a thermal force of spectrum
-2 ε(ω) Re γ(ω), Re γ(ω) = Σ_jk H_j 𝓛_jk(ω) H_k, while the time-local equation damps it with the
-frequency-independent γ₀ = Σ_j H_j 𝓛 H_j. Where Re γ(ω) < γ₀ at the frequencies the particle
-moves with, drag and noise are out of balance and the particle runs colder than the framework.
+2 ε(ω) Re γ(ω), Re γ(ω) = Σ_jk H_j 𝓛_jk(ω) H_k. The time-local equation
+(:mod:`ionmotion.timelocal`: to first order the drag −H𝓛H (Ṙ − ṙ_H) with H = Σ_j H_j) damps with
+the frequency-independent γ₀ = H𝓛H, which is Re γ(ω → 0): at long wavelengths all masses move
+together and 𝓛_jk(0) = 𝓛 for every pair. Where Re γ(ω) < γ₀ at the frequencies the particle
+moves with (above Ω_max Re γ vanishes), drag and noise are out of balance and the particle runs
+colder than the framework; where ε(ω) > k_BT (zero-point motion of the quantum modes) it runs
+hotter.
 
 Spectra here are bin averages over frequency bins (the δ functions of a finite mode set made
 into a density), so that the sum rules hold exactly on any binning; power spectra of time series
@@ -89,11 +93,12 @@ def drag_spectrum(lattice, separations, edges, *, n_grid=None, n_quad=None):
 
 
 def timelocal_drag(hessians, drag):
-    """γ₀ = Σ_j H_j 𝓛 H_j: the time-local equation's drag (meV·ps/Å²) for the Hessians H_j
-    (n, 3, 3, meV/Å²) of the particle's interaction with each mass and 𝓛 (3, 3)."""
-    H = _hessians(hessians)
+    """γ₀ = H𝓛H with H = Σ_j H_j: the time-local equation's drag (meV·ps/Å², first order of
+    rodin2025 Eq. (20)) for the Hessians H_j (n, 3, 3, meV/Å²) of the particle's interaction
+    with each mass and 𝓛 (3, 3)."""
+    H = _hessians(hessians).sum(0)
     Lm = finite_array("drag", drag, shape_tail=(3, 3))
-    return np.einsum("jab,bc,jcd->ad", H, Lm, H)
+    return H @ Lm @ H
 
 
 def _hessians(hessians):

@@ -151,6 +151,41 @@ def test_the_time_series_of_a_mass_has_the_drag_spectrum():
     assert abs(got.sum() / want.sum() - 1) < 0.1
 
 
+def test_force_rate_at_the_cell_centre_is_the_isotropic_curvature_times_velocity():
+    from ionmotion.potentials import Yukawa
+    pot = Yukawa(4000.0, 0.5)
+    R = np.tile(np.full(3, 0.5 * LAT.a), (4, 1)) + np.array([[0, 0, 0], [3, 0, 0], [0, -3, 3],
+                                                             [6, 3, 0]]) * LAT.a
+    V = np.random.default_rng(0).normal(size=(4, 3))
+    H = sum(pot.hessian(np.full(3, 0.5 * LAT.a) - c * LAT.a) for c in
+            np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]))
+    assert np.allclose(H, H[0, 0] * np.eye(3))                  # the centre: isotropic
+    np.testing.assert_allclose(sp.force_rate(R, V, pot, LAT.a), H[0, 0] * V, rtol=1e-12)
+
+
+def test_power_above_splits_two_lines():
+    t = 0.01 * np.arange(2 ** 14)
+    x = np.column_stack([np.cos(5.0 * t), 2 * np.sin(40.0 * t + 1), np.zeros_like(t)])
+    assert abs(sp.power_above(x, 0.01, 20.0) - 4 / 5) < 0.01
+    assert sp.power_above(x[:, 0], 0.01, 20.0) < 1e-4 and sp.power_above(x, 0.01, 50.0) < 1e-4
+
+
+def test_the_drag_acts_on_high_frequencies_the_velocity_does_not_show():
+    """Along a time-local trajectory at 50 meV (rodin2025's parameters, a short run on 10³
+    modes), the force rate H·V carries a good part of its power above Ω_max, the velocity
+    almost none: the instantaneous drag removes energy where the band-limited framework cannot
+    return it (the cooling of the time-local particle)."""
+    from ionmotion.potentials import Yukawa
+    pot = Yukawa(4000.0, 0.5)
+    m = th.sample_modes(LAT, 10, 50.0, np.random.default_rng(1))
+    W0 = th.corner_response(LAT, n_grid=10)
+    t, R, V = th.trajectory(np.full(3, 1.5), np.zeros(3), r25.RODIN2025_PARTICLE.M, pot, m, W0,
+                            LAT.drag_matrix(), 5e-3, 24000, stride=4, unstable="count")
+    R, V = R[4000:], V[4000:]
+    assert sp.power_above(V, 5e-3, OM) < 0.05
+    assert sp.power_above(sp.force_rate(R, V, pot, LAT.a), 5e-3, OM) > 0.2
+
+
 def test_thermal_energy_limits():
     w = np.array([1e-6, 1.0, 1e4])
     e = sp.thermal_energy(w, 25.0)
@@ -167,6 +202,8 @@ def test_thermal_energy_limits():
     (lambda: sp.power_spectrum(np.zeros(40), 0.1, n_segments=4), "n_segments"),
     (lambda: sp.power_spectrum(np.zeros(40), -0.1), "dt"),
     (lambda: sp.thermal_energy([1.0], 0.0), "kT"),
+    (lambda: sp.force_rate(np.zeros((3, 3)), np.zeros((2, 3)), None, 3.0), "R and V"),
+    (lambda: sp.power_above(np.ones(64), 0.1, -1.0, n_segments=2), "omega"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):

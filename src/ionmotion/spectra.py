@@ -27,10 +27,11 @@ use the same convention, S(ω) with (1/π) ∫_0^∞ S dω = ⟨x²⟩.
 import numpy as np
 
 from ._validate import finite_array, integer_in, positive
+from .lattice import CELL_CORNERS
 from .units import HBAR
 
 __all__ = ["drag_spectrum", "particle_drag_spectrum", "timelocal_drag", "thermal_energy",
-           "power_spectrum"]
+           "power_spectrum", "force_rate", "power_above"]
 
 
 def _edges(edges):
@@ -181,3 +182,29 @@ def power_spectrum(x, dt, n_segments=8):
     S = S * dt / (n_seg * np.sum(w ** 2))
     omega = 2 * np.pi * np.fft.rfftfreq(n, dt)
     return omega, (S if vec else S[:, 0, 0])
+
+
+def force_rate(R, V, potential, a):
+    """Ḟ = H(R)·V along a path (meV/(Å·ps), shape (T, 3)): the total Hessian H of the particle's
+    interaction with the eight corner masses of its current cubic cell (lattice constant `a`, the
+    masses at rest) times its velocity. The time-local drag acts on this signal: it dissipates
+    Ḟᵀ𝓛Ḟ at every frequency, while the framework can absorb and feed only the part of Ḟ below
+    its largest frequency."""
+    R = finite_array("R", R, shape_tail=(3,))
+    V = finite_array("V", V, shape_tail=(3,))
+    if R.ndim != 2 or R.shape != V.shape:
+        raise ValueError(f"R and V must both have shape (T, 3); got {R.shape} and {V.shape}")
+    a = positive("a", a)
+    cells = np.floor(R / a)
+    H = sum(potential.hessian(R - (cells + c) * a) for c in CELL_CORNERS)
+    return np.einsum("tab,tb->ta", H, V)
+
+
+def power_above(x, dt, omega, n_segments=8):
+    """The fraction of the power of the signal x ((T,) or (T, d), sampled every dt) at angular
+    frequencies above `omega` (:func:`power_spectrum`, traces for a vector signal)."""
+    om, S = power_spectrum(x, dt, n_segments)
+    if S.ndim == 3:
+        S = np.einsum("fii->f", S)
+    omega = positive("omega", omega)
+    return float(S[om > omega].sum() / S.sum())

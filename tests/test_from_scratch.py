@@ -62,6 +62,7 @@ def test_from_scratch_matches_and_stamps_the_books_cache(book):
     assert saved["chapters"]["toy"]["matched"] and saved["all_matched"]
     assert toy["tasks"] == 1 and toy["task_core_s"] >= 0          # the cost of its cached task
     assert saved["last_run"]["chapters"] == ["toy"] and not saved["last_run"]["html_built"]
+    assert saved["last_run"]["code_version"].startswith("ionmotion-")   # the whole package's
     assert saved["whole_book"] is None                               # HTML not built: not whole
     from ionbook.ledger import _cost_section
     page = "\n".join(_cost_section(book))

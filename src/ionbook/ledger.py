@@ -225,7 +225,9 @@ def _cost_section(root):
             f"`python -m ionbook reproduce --from-scratch` recomputed every paper-quality result "
             f"into an empty folder, executed every chapter on it and built the HTML in "
             f"**{whole['wall_time_s'] / 60:.0f} min** of wall time on {whole['n_workers']} worker "
-            f"processes ({whole['cores']} cores), run on {whole['created'][:10]}; the cached tasks "
+            f"processes ({whole['cores']} cores), run on {whole['created'][:10]}"
+            + (f" (code {whole['code_version']}, commit {whole['git_commit']})"
+               if whole.get("git_commit") else "") + "; the cached tasks "
             f"took {whole['task_core_s'] / 3600:.2f} core-hours. Every result "
             + ("matched the committed one (same verdict, value within the check's tolerance)."
                if whole["all_matched"] else "did **not** match the committed one (see below)."),

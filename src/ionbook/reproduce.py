@@ -61,7 +61,7 @@ def stale_chapters(root=None):
     (a record's `code_version` against :func:`ionbook.provenance.chapter_version`)."""
     from . import execute as ex
     from .checks import book_record_path
-    from .provenance import chapter_version
+    from .provenance import chapter_version, code_version
     import json
 
     root = Path(root or repo_root())
@@ -378,6 +378,21 @@ def _adopt_versions(fresh_dir, book_dir):
     return n
 
 
+def _git_commit(root):
+    """The checked-out commit of the book's repository (with "+changes" when tracked files differ
+    from it), or None outside a git checkout."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, text=True, capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
 def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=None,
                  stream=sys.stdout, record=True, build_html=None):
     """Recompute every paper-quality result into an empty cache folder (never the book's
@@ -385,6 +400,7 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
     book's (:func:`compare_records`) and write the summary (per chapter: wall time, cores, code
     version, whether every result matched) into `<out>/reproduction-from-scratch.json` and, with
     `record`, into the book's `data/reproduction-from-scratch.json` (chapter entries replaced,
+    the run's whole-package code version and git commit in `last_run`/`whole_book`,
     others kept). An interrupted run resumes from the results already in `<out>/data`; a chapter
     that started from such results is marked ``resumed`` (its wall time is then a part).
     The HTML is built (`build_html` None) when every chapter was recomputed.
@@ -396,7 +412,7 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
 
     from . import execute as ex
     from .checks import SCRATCH_ENV, book_record_path
-    from .provenance import chapter_version
+    from .provenance import chapter_version, code_version
 
     root = Path(root or repo_root()).resolve()
     out = Path(out or root / "build" / "from-scratch").resolve()
@@ -452,6 +468,7 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
                        "problems": [f"{q}: {p}" for q, p in problems][:20]}
     summary = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "cores": os.cpu_count(), "n_workers": n_workers or max(1, min(2, os.cpu_count() or 1)),
+               "code_version": code_version(), "git_commit": _git_commit(root),
                "wall_time_s": round(total, 1), "chapters": chapters,
                "all_matched": all(c["matched"] for c in chapters.values()) and failure is None}
     (out / "reproduction-from-scratch.json").write_text(json.dumps(summary, indent=1) + "\n")
@@ -461,8 +478,8 @@ def from_scratch(out=None, slugs=None, scheduler=None, *, n_workers=None, root=N
         merged = dict(old.get("chapters", {}), **{s: dict(c, created=summary["created"],
                                                           cores=summary["cores"])
                                                   for s, c in chapters.items()})
-        run = {k: summary[k] for k in ("created", "cores", "n_workers", "wall_time_s",
-                                       "all_matched")}
+        run = {k: summary[k] for k in ("created", "cores", "n_workers", "code_version",
+                                       "git_commit", "wall_time_s", "all_matched")}
         run.update(chapters=slugs, html_built=bool(failure is None and do_html),
                    task_core_s=round(sum(c["task_core_s"] for c in chapters.values()), 1))
         whole = old.get("whole_book")

@@ -26,7 +26,7 @@ use the same convention, S(ω) with (1/π) ∫_0^∞ S dω = ⟨x²⟩.
 """
 import numpy as np
 
-from ._validate import finite_array, integer_in, positive
+from ._validate import finite_array, integer_in, memory, positive
 from .lattice import CELL_CORNERS
 from .units import HBAR
 
@@ -77,6 +77,8 @@ def drag_spectrum(lattice, separations, edges, *, n_grid=None, n_quad=None):
     if L.shape[1] != 3 or np.any(L != np.round(L)):
         raise ValueError(f"separations must be integer lattice vectors, shape (K, 3); got {L.shape}")
     g = _modes(lattice, n_grid, n_quad)
+    name, value = ("n_grid", n_grid) if n_grid is not None else ("n_quad", n_quad)
+    memory(name, value, g.omega.size * 9 * 8 * 3)     # the 3×3 weights, a copy, the products
     om = g.omega
     if np.any(om <= 0):
         raise ValueError("a mode of zero frequency: the drag spectrum diverges at ω = 0")

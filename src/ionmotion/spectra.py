@@ -138,8 +138,9 @@ def thermal_energy(omega, kT, quantum=True):
     if not quantum:
         return np.full_like(w, kT)
     x = HBAR * w / (2 * kT)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(x > 1e-8, HBAR * w / 2 / np.tanh(np.maximum(x, 1e-300)), kT)
+    out = np.full_like(x, kT)                   # x coth x → 1 below x = 1e-8
+    big = x > 1e-8
+    out[big] = kT * x[big] / np.tanh(x[big])
     return out
 
 

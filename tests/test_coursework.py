@@ -327,6 +327,61 @@ def test_reproduce_all_runs_chapters_on_one_cluster_and_reports_failures(tmp_pat
     assert (tmp_path / "build" / "notebooks" / "plain.failed.ipynb").exists()
 
 
+CH_WRITER = HEADER + """
+# Writes a result another chapter reads
+
+```{code-cell} ipython3
+:tags: [parameters]
+quality = "draft"
+```
+
+```{code-cell} ipython3
+import time, pathlib
+time.sleep(3)
+pathlib.Path(r"OUT").write_text("written")
+```
+"""
+
+CH_READER = HEADER + """
+# Reads the writer's result
+
+```{code-cell} ipython3
+:tags: [parameters]
+quality = "draft"
+```
+
+```{code-cell} ipython3
+import pathlib
+from ionbook.checks import check
+check("the writer ran first", book=0, passed=pathlib.Path(r"OUT").exists(), chapter="reader",
+      quality=quality)
+```
+"""
+
+
+def test_reproduce_all_runs_a_chapter_after_the_chapters_it_reads(tmp_path, monkeypatch):
+    """CHAPTER_NEEDS: with two workers, the reader (listed first) still waits for the writer."""
+    import io
+
+    from ionbook import reproduce as rp
+    monkeypatch.setitem(rp.CHAPTER_NEEDS, "reader", ("writer",))
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n"
+        "  - file: book/generated/reader\n  - file: book/generated/writer\n")
+    out = tmp_path / "written.txt"
+    for slug, text in [("reader", CH_READER), ("writer", CH_WRITER)]:
+        (tmp_path / "notebooks" / f"{slug}.md").write_text(text.replace("OUT", str(out)))
+    reproduce_all(None, quality="draft", n_workers=2, build_html=False, root=tmp_path,
+                  out=io.StringIO())
+    recs = json.loads((tmp_path / "build" / "checks" / "reader.draft.json").read_text())
+    assert recs[0]["passed"]
+    monkeypatch.setitem(rp.CHAPTER_NEEDS, "writer", ("reader",))
+    with pytest.raises(ValueError, match="cycle"):
+        reproduce_all(None, quality="draft", n_workers=2, build_html=False, root=tmp_path,
+                      out=io.StringIO())
+
+
 # ---------------------------------------------------------------------------------------------
 # otter-grader assignments: plain Markdown, instructor notebooks, the whole teacher loop
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 MODULES = ("lattice", "potentials", "full", "timelocal", "thermal", "dissipation", "validation",
-           "diffusion", "spectra", "langevin", "mobility", "materials", "landscape", "dft", "hopping", "latticegas", "kmc", "meanfield",
+           "diffusion", "spectra", "limits", "pathforce", "fdtlocal", "ratecurves", "langevin", "mobility", "materials", "landscape", "dft", "hopping", "latticegas", "kmc", "meanfield",
            "derivation", "units", "papers.constants", "papers.rodin2022", "papers.rodin2024",
            "papers.rodin2025", "papers.hu2026")
 

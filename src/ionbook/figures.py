@@ -1364,3 +1364,192 @@ def dynamic_mobility(T, mu, mu0, experiment, eq47):
     axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# time-local-limits
+# ---------------------------------------------------------------------------------------------
+
+def noise_balance(x, curves, om_cage, measured):
+    """time-local-limits: the thermal force the framework supplies over the white 2k_BT γ0 that
+    the instantaneous drag needs, against ω/Ω_max: left, 2ε(ω) Re γ(ω) / 2k_BT γ0 at the cell
+    centre (traces; one line per temperature); right, the measured spectrum of the thermal force
+    along a time-local trajectory over 2k_BT⟨γ0⟩ along the same path.
+
+    Parameters
+    ----------
+    x : array
+        Bin centres ω/Ω_max of the left panel.
+    curves : dict
+        label → ratio per bin.
+    om_cage : float
+        The particle's cage frequency over Ω_max (a marker).
+    measured : tuple
+        (bin centres ω/Ω_max, ratio per bin, label) of the right panel.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), sharey=True)
+    ax = axes[0]
+    for i, (lab, y) in enumerate(curves.items()):
+        ax.plot(x, y, color=f"C{i}", label=lab)
+    xm, ym, lab = measured
+    axes[1].plot(xm, ym, color="C0", label=lab)
+    for ax in axes:
+        ax.axhline(1.0, color="k", lw=1, ls="--", label="what the time-local drag needs")
+        ax.axvline(1.0, color="0.5", lw=1, ls=":")
+        ax.axvline(om_cage, color="C3", lw=1, ls="-.", label="cage frequency at the centre")
+        ax.set_xlabel(r"$\omega/\Omega_\mathrm{max}$")
+        ax.set_xlim(0, None)
+        ax.legend(fontsize=7)
+    axes[0].set_ylim(0, None)
+    axes[0].set_ylabel("noise supplied / noise needed")
+    axes[0].set_title("held at the cell centre (analytic)", fontsize=10)
+    axes[1].set_title("along a time-local trajectory (measured)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def cooling_spectra(edges_over_max, spectra):
+    """time-local-limits: binned power spectra of V and of H·V along time-local trajectories,
+    each normalised to unit total power, against ω/Ω_max (Ω_max dotted).
+
+    spectra: label → (S_V, S_HV) per bin."""
+    import matplotlib.pyplot as plt
+
+    x = 0.5 * (edges_over_max[1:] + edges_over_max[:-1])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    for i, (lab, (sv, sh)) in enumerate(spectra.items()):
+        axes[0].semilogy(x, sv / sv.sum(), color=f"C{i}", label=lab)
+        axes[1].semilogy(x, sh / sh.sum(), color=f"C{i}", label=lab)
+    for ax, what in zip(axes, ("velocity $V$", r"force rate $\dot F = HV$ (what the drag acts on)")):
+        ax.axvline(1.0, color="0.4", ls=":", lw=1)
+        ax.set_xlabel(r"$\omega/\Omega_\mathrm{max}$")
+        ax.set_title(what, fontsize=10)
+        ax.set_ylim(1e-5, 1)
+    axes[0].set_ylabel("share of the power per bin")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def kinetic_temperatures(groups, markov):
+    """time-local-limits: the time-local particle's kinetic temperature over its framework's
+    against 1 − (share of the power of H·V above Ω_max), one marker style per varied parameter,
+    and the FDT-consistent equation's kinetic temperature over its noise temperature.
+
+    groups: label → (x, y) arrays (time-local runs); markov: (index, ratio) arrays."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), gridspec_kw={"width_ratios": [1.3, 1]})
+    marks = "osD^v<>"
+    for i, (lab, (x, y)) in enumerate(groups.items()):
+        axes[0].plot(x, y, marks[i % len(marks)], color=f"C{i}", label=lab, ms=5)
+    lo = min(min(np.min(x), np.min(y)) for x, y in groups.values())
+    hi = max(max(np.max(x), np.max(y)) for x, y in groups.values())
+    line = np.array([min(lo, 0.3), max(hi, 1.2)])
+    axes[0].plot(line, line, "k--", lw=1, label="$T_\\mathrm{kin}/T = 1 -$ share")
+    axes[0].set_xlabel(r"$1-$ share of the power of $HV$ above $\Omega_\mathrm{max}$")
+    axes[0].set_ylabel(r"$T_\mathrm{kin}$ / framework's mean mode energy")
+    axes[0].set_title("rodin2025's time-local equation", fontsize=10)
+    axes[0].legend(fontsize=7)
+    idx, ratio = markov
+    axes[1].plot(idx, ratio, "o", color="C3", ms=4)
+    axes[1].axhline(1.0, color="k", ls="--", lw=1)
+    axes[1].set_ylim(0.3, 1.4)
+    axes[1].set_xlabel("parameter set (as on the left)")
+    axes[1].set_ylabel(r"$T_\mathrm{kin}/T_\mathrm{noise}$")
+    axes[1].set_title("FDT-consistent equation, same sets", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def method_arrhenius(series, tkin=None):
+    """time-local-limits: ln D against 1/k_BT for several methods, each with its Arrhenius line,
+    and (optional right panel) their kinetic temperatures over the framework's.
+
+    series: label → dict(kT, D, D_err, line=(kT grid, D fit) or None, color, marker);
+    tkin: label → (kT, ratio, ratio_err)."""
+    import matplotlib.pyplot as plt
+
+    n = 2 if tkin else 1
+    fig, axes = plt.subplots(1, n, figsize=(5.3 * n, 3.9), squeeze=False)
+    ax = axes[0, 0]
+    for lab, s in series.items():
+        ax.errorbar(1 / np.asarray(s["kT"]), s["D"], yerr=s["D_err"], fmt=s.get("marker", "o"),
+                    color=s["color"], label=lab, ms=5, capsize=2)
+        if s.get("line") is not None:
+            ax.plot(1 / s["line"][0], s["line"][1], color=s["color"], lw=1, ls=s.get("ls", "-"))
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$1/k_BT$ (meV$^{-1}$)")
+    ax.set_ylabel(r"$D$ (Å$^2$/ps)")
+    ax.legend(fontsize=7)
+    if tkin:
+        ax = axes[0, 1]
+        for i, (lab, (kT, r, e)) in enumerate(tkin.items()):
+            ax.errorbar(kT, r, yerr=e, fmt="os^"[i % 3], color=series.get(lab, {}).get(
+                "color", f"C{i}"), label=lab, ms=5, capsize=2)
+        ax.axhline(1.0, color="k", ls="--", lw=1)
+        ax.set_xlabel(r"$\hbar\Omega_T$ (meV)")
+        ax.set_ylabel("kinetic T / framework's")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def stiffness_panels(curves, tkin):
+    """time-local-limits: D at fixed ħΩ_T against the stiffness factor for each method (log-log),
+    and the time-local particle's kinetic temperature over its framework's.
+
+    curves: label → dict(s, D, D_err, color, marker, fit=(s grid, D) or None); tkin: (s, r, e)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    for lab, c in curves.items():
+        axes[0].errorbar(c["s"], c["D"], yerr=c["D_err"], fmt=c.get("marker", "o"),
+                         color=c["color"], label=lab, ms=5, capsize=2)
+        if c.get("fit") is not None:
+            axes[0].plot(*c["fit"], color=c["color"], lw=1, ls="--")
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("stiffness factor $s$ ($k_1, k_2$ × $s$)")
+    axes[0].set_ylabel(r"$D$ (Å$^2$/ps)")
+    axes[0].legend(fontsize=7)
+    s, r, e = tkin
+    axes[1].errorbar(s, r, yerr=e, fmt="s", color="C2", ms=5, capsize=2,
+                     label="rodin2025's time-local equation")
+    axes[1].axhline(1.0, color="k", ls="--", lw=1)
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("stiffness factor $s$")
+    axes[1].set_ylabel(r"$T_\mathrm{kin}$ / framework's")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def cost_map(grids, cost, markov_cost, accuracy):
+    """time-local-limits: core-seconds per simulated ns against the lattice size N (N³ cells) for
+    each method, and each method's D against the full lattice's at the paper's parameters.
+
+    cost: label → per-N array (NaN where not measured); markov_cost: float;
+    accuracy: label → (kT, D/D_full, error)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    colors = {"full lattice": "k", "time-local (rodin2025)": "C2"}
+    for lab, c in cost.items():
+        axes[0].loglog(grids, c, "o-", color=colors.get(lab, "C0"), label=lab)
+    axes[0].axhline(markov_cost, color="C3", ls="--", label="FDT-consistent (no modes)")
+    axes[0].set_xlabel("lattice / mode grid $N$ ($N^3$ cells)")
+    axes[0].set_ylabel("core-s per simulated ns")
+    axes[0].legend(fontsize=7)
+    for i, (lab, (kT, r, e)) in enumerate(accuracy.items()):
+        axes[1].errorbar(kT, r, yerr=e, fmt="os"[i % 2], color=["C2", "C3"][i % 2], label=lab,
+                         ms=5, capsize=2)
+    axes[1].axhline(1.0, color="k", ls="--", lw=1)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel(r"$\hbar\Omega_T$ (meV)")
+    axes[1].set_ylabel(r"$D / D_\mathrm{full\ lattice}$")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

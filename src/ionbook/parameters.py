@@ -141,6 +141,10 @@ def chapter_source(slug, root=None):
 
 
 GENERATED_PAGES = {"reproduction"}
+
+CHAPTER_NEEDS = {"time-local-limits": ("diffusion",)}
+"""Chapters that read another chapter's cached sweeps (time-local-limits compares with the
+diffusion chapter's 3 ns runs): a whole-book reproduction runs them after the chapters they read."""
 """Pages in book/generated/ written by the pipeline itself rather than executed from a notebook."""
 
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .parameters import chapter_parameters
+from .parameters import CHAPTER_NEEDS, chapter_parameters
 from .paths import repo_root
 
 
@@ -176,17 +176,27 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
         # chapter starts last and leaves a worker idle at the end
         queue = sorted(todo, key=lambda t: -weight[t[0]]) if cost else list(todo)
 
-        def submit_next():
-            slug, params = queue.pop(0)
-            running.add(client.submit(_execute_chapter, slug, params, str(root), pure=False,
-                                      key=f"chapter-{slug}-{time.time_ns()}"))
+        active = set()
 
-        for _ in range(min(parallel, len(queue))):
-            submit_next()
+        def submit_ready():
+            # a chapter that reads another's cached results (CHAPTER_NEEDS) waits for it
+            while queue and len(active) < parallel:
+                ready = [t for t in queue if not (set(CHAPTER_NEEDS.get(t[0], ())) & set(slugs))
+                         - done]
+                if not ready:
+                    return
+                slug, params = ready[0]
+                queue.remove(ready[0])
+                active.add(slug)
+                running.add(client.submit(_execute_chapter, slug, params, str(root), pure=False,
+                                          key=f"chapter-{slug}-{time.time_ns()}"))
+
+        submit_ready()
         for fut in running:
             slug, err, wall = fut.result()
             times[slug] = wall
             done.add(slug)
+            active.discard(slug)
             if err:
                 failures[slug] = err
             bar.set_postfix_str(f"{slug} {'FAILED' if err else 'done'} in {wall:.0f} s")
@@ -195,8 +205,10 @@ def reproduce_all(scheduler=None, *, slugs=None, quality="paper", n_workers=None
                 bar.refresh()
             else:
                 bar.update(1)
-            if queue:
-                submit_next()
+            submit_ready()
+        if queue:
+            raise ValueError("CHAPTER_NEEDS: chapters wait for each other in a cycle: "
+                             + ", ".join(t[0] for t in queue))
         if stop is not None:
             stop.set()
         bar.n = bar.total

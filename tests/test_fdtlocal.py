@@ -160,8 +160,8 @@ def test_detailed_balance_in_an_asymmetric_double_well():
 
 
 def test_markov_task_is_reproducible_and_counts_cells():
-    a = fl.markov_task(40.0, 4000.0, 5, 40.0, n_grid=10, n_field=16)
-    b = fl.markov_task(40.0, 4000.0, 5, 40.0, n_grid=10, n_field=16)
+    a = fl.markov_task(40.0, 4000.0, 5, 40.0, n_grid=10, n_field=16, skip=10.0)
+    b = fl.markov_task(40.0, 4000.0, 5, 40.0, n_grid=10, n_field=16, skip=10.0)
     assert np.array_equal(a["R"], b["R"])
     assert a["cell_changes"] == fl.cell_changes(a["R"], 3.0) > 0
     assert a["kT_noise"] > 40.0                        # zero-point energy of the stiff modes
@@ -176,8 +176,61 @@ def test_markov_task_is_reproducible_and_counts_cells():
     (lambda W: fl.corner_field(scaled_lattice(1.0), POT, n=2), "n"),
     (lambda W: fl.markov_task(0.0, 4000.0, 0, 10.0), "kT"),
     (lambda W: fl.markov_task(30.0, 4000.0, 0, -1.0, n_field=16), "duration"),
+    (lambda W: fl.markov_task(30.0, 4000.0, 0, 50.0, n_field=16), "twice skip"),
+    (lambda W: fl.trajectory(fl.corner_field(scaled_lattice(1.0), POT, n=16), 0.7, 30.0, 1.0,
+                             noise="band"), "needs hessian"),
+    (lambda W: fl.trajectory(fl.corner_field(scaled_lattice(1.0), POT, n=16), 0.7, 30.0, 1.0,
+                             noise="pink"), "noise must"),
     (lambda W: scaled_lattice(0.0), "stiffness"),
 ])
 def test_bad_input(W0, call, match):
     with pytest.raises(ValueError, match=match):
         call(W0)
+
+
+# ---------------------------------------------------------------------------------------------
+# the band-limited counterpart: the same drag and landscape, the noise cut at Ω_max
+
+def _small():
+    lat = scaled_lattice(1.0)
+    return lat, fl.corner_field(lat, POT, n=16, n_quad=24), fl.corner_hessians(lat, POT, 16, 24)
+
+
+def test_band_kernel_matches_numpy_reference():
+    lat, f, H = _small()
+    z = fl.band_noise(301, 5e-3, 30.0, lat.drag_matrix(), lat.max_frequency,
+                      np.random.default_rng(0))
+    R, V = fl.band_reference(f, H, [1.2, 1.4, 1.5], [1.0, 0.0, -2.0], 0.7, 5e-3, z)
+    out = fl.trajectory(f, 0.7, 30.0, 1.5, dt=5e-3, save_dt=5e-3, R0=[1.2, 1.4, 1.5],
+                        V0=[1.0, 0.0, -2.0], noise="band", hessian=H, drag=lat.drag_matrix(),
+                        omega_c=lat.max_frequency, rng=np.random.default_rng(0))
+    assert np.allclose(out["R"], R, rtol=0, atol=1e-11)
+    assert np.allclose(out["V"], V, rtol=0, atol=1e-10)
+
+
+def test_band_noise_has_the_white_level_inside_its_band():
+    """Two-sided density 2k_BT𝓛 below omega_c: variance 2k_BT ℓ omega_c/π per component."""
+    L = 3e-5 * np.eye(3)
+    z = fl.band_noise(2 ** 18, 5e-3, 30.0, L, 31.35, np.random.default_rng(4))
+    assert np.var(z, axis=0) == pytest.approx(np.full(3, 2 * 30.0 * 3e-5 * 31.35 / np.pi),
+                                              rel=0.03)
+    white = fl.band_noise(2 ** 16, 5e-3, 30.0, L, np.pi / 5e-3, np.random.default_rng(4))
+    assert np.var(white, axis=0) == pytest.approx(np.full(3, 2 * 30.0 * 3e-5 / 5e-3), rel=0.03)
+
+
+def test_band_limited_noise_cools_and_white_noise_does_not():
+    """The explanation of the cooling, isolated: with the same landscape, drag and integrator,
+    noise cut at Ω_max leaves the particle colder than the noise temperature; the same scheme with
+    the cut at the Nyquist frequency (white noise) equipartitions (to O(γ dt/M))."""
+    lat, f, H = _small()
+    kT, M = 30.0, 0.7
+    ratios = {}
+    for name, wc in (("band", lat.max_frequency), ("white", np.pi / 5e-3)):
+        T = []
+        for seed in range(4):
+            out = fl.trajectory(f, M, kT, 300.0, dt=5e-3, save_dt=0.05, noise="band", hessian=H,
+                                drag=lat.drag_matrix(), omega_c=wc, rng=np.random.default_rng(seed))
+            T.append(M * np.mean(np.sum(out["V"][1000:] ** 2, 1)) / 3 / kT)
+        ratios[name] = (np.mean(T), np.std(T, ddof=1) / 2)
+    assert abs(ratios["white"][0] - 1) < 4 * ratios["white"][1] + 0.03
+    assert ratios["band"][0] < 0.9 and ratios["band"][0] < ratios["white"][0] - 0.1

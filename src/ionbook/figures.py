@@ -1433,33 +1433,35 @@ def cooling_spectra(edges_over_max, spectra):
     return fig
 
 
-def kinetic_temperatures(groups, markov):
-    """time-local-limits: the time-local particle's kinetic temperature over its framework's
-    against 1 − (share of the power of H·V above Ω_max), one marker style per varied parameter,
-    and the FDT-consistent equation's kinetic temperature over its noise temperature.
+def kinetic_temperatures(groups, compare):
+    """time-local-limits: left, the time-local particle's kinetic temperature over its framework's
+    against 1 − (share of the power of H·V above Ω_max), one marker per varied parameter; right,
+    at the same parameter sets, the FDT-consistent equation and its band-limited counterpart
+    (kinetic over noise temperature) against the time-local particle's ratio.
 
-    groups: label → (x, y) arrays (time-local runs); markov: (index, ratio) arrays."""
+    groups: label → (x, y, y_err) arrays (time-local runs); compare: label → (x, y, y_err)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0))
     marks = "osD^v<>"
-    for i, (lab, (x, y)) in enumerate(groups.items()):
-        axes[0].plot(x, y, marks[i % len(marks)], color=f"C{i}", label=lab, ms=5)
-    lo = min(min(np.min(x), np.min(y)) for x, y in groups.values())
-    hi = max(max(np.max(x), np.max(y)) for x, y in groups.values())
-    line = np.array([min(lo, 0.3), max(hi, 1.2)])
+    for i, (lab, (x, y, e)) in enumerate(groups.items()):
+        axes[0].errorbar(x, y, yerr=e, fmt=marks[i % len(marks)], color=f"C{i}", label=lab, ms=5,
+                         capsize=2)
+    line = np.array([0.2, 1.3])
     axes[0].plot(line, line, "k--", lw=1, label="$T_\\mathrm{kin}/T = 1 -$ share")
     axes[0].set_xlabel(r"$1-$ share of the power of $HV$ above $\Omega_\mathrm{max}$")
     axes[0].set_ylabel(r"$T_\mathrm{kin}$ / framework's mean mode energy")
     axes[0].set_title("rodin2025's time-local equation", fontsize=10)
     axes[0].legend(fontsize=7)
-    idx, ratio = markov
-    axes[1].plot(idx, ratio, "o", color="C3", ms=4)
+    for i, (lab, (x, y, e)) in enumerate(compare.items()):
+        axes[1].errorbar(x, y, yerr=e, fmt="os"[i % 2], color=["C3", "C1"][i % 2], label=lab,
+                         ms=5, capsize=2)
+    axes[1].plot(line, line, "k:", lw=1, label="equal to the time-local particle's")
     axes[1].axhline(1.0, color="k", ls="--", lw=1)
-    axes[1].set_ylim(0.3, 1.4)
-    axes[1].set_xlabel("parameter set (as on the left)")
+    axes[1].set_xlabel(r"time-local particle: $T_\mathrm{kin}/T$")
     axes[1].set_ylabel(r"$T_\mathrm{kin}/T_\mathrm{noise}$")
-    axes[1].set_title("FDT-consistent equation, same sets", fontsize=10)
+    axes[1].set_title("same landscape and drag: white or band-limited noise", fontsize=10)
+    axes[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
 

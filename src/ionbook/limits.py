@@ -52,23 +52,29 @@ def lattice_args(s):
 def cooling_tasks(quality):
     if quality == "paper":
         return [dict(kT=kT, U0=U0, lam=lam, stiffness=s, seed=seed, duration=300.0, n_grid=20)
-                for kT, U0, lam, s in cooling_sets() for seed in (0, 1)]
+                for kT, U0, lam, s in cooling_sets() for seed in range(4)]
     return [dict(kT=kT, U0=4000.0, lam=0.5, stiffness=s, seed=0, duration=110.0, n_grid=10)
             for kT, s in ((25.0, 1.0), (50.0, 1.0), (25.0, 4.0))]
 
 
-def markov_cooling_tasks(quality):
-    """The FDT-consistent equation at the cooling diagnosis' parameter sets."""
+def markov_cooling_tasks(quality, noise="white"):
+    """The FDT-consistent equation (or, noise="band", its band-limited counterpart) at the cooling
+    diagnosis' parameter sets."""
+    extra = {} if noise == "white" else {"noise": noise}
     return [dict(kT=p["kT"], U0=p["U0"], lam=p["lam"], lattice=lattice_args(p["stiffness"]),
-                 seed=p["seed"], duration=p["duration"], n_grid=p["n_grid"])
+                 seed=p["seed"], duration=p["duration"], n_grid=p["n_grid"], **extra)
             for p in cooling_tasks(quality)]
 
 
-def markov_tasks(quality, kTs=PAPER_KT, U0=4000.0, stiffness=1.0, n_seeds=8, dt=5e-3):
+def markov_tasks(quality, kTs=None, U0=4000.0, stiffness=1.0, n_seeds=8, dt=5e-3, noise="white"):
+    """The FDT-consistent equation, 3 ns, `n_seeds` seeds per ħΩ_T (default: rodin2025's seven;
+    a draft: 200 ps, one seed, three temperatures unless `kTs` is given)."""
     dur, ng, seeds = (3000.0, 20, range(n_seeds)) if quality == "paper" else (200.0, 10, (0,))
-    kTs = kTs if quality == "paper" else (25.0, 40.0, 50.0)
+    if kTs is None:
+        kTs = PAPER_KT if quality == "paper" else (25.0, 40.0, 50.0)
+    extra = {} if noise == "white" else {"noise": noise}
     return [dict(kT=kT, U0=U0, seed=s, duration=dur, n_grid=ng, lattice=lattice_args(stiffness),
-                 dt=dt) for kT in kTs for s in seeds]
+                 dt=dt, **extra) for kT in kTs for s in seeds]
 
 
 def stiffness_tasks(quality, method):
@@ -80,7 +86,7 @@ def stiffness_tasks(quality, method):
                 for s in (1.0, 4.0)]
     out = []
     for s in FULL_STIFFNESS if method == "full" else TIMELOCAL_STIFFNESS:
-        extra = {"stride": lm.largest_stride(lm.scaledlattice_args(s), 5e-3)} \
+        extra = {"stride": lm.largest_stride(lm.scaled_lattice(s), 5e-3)} \
             if method == "timelocal" else {}
         out += [dict(method=method, kT=STIFF_KT, U0=4000.0, seed=seed, duration=3000.0,
                      n_grid=20, lattice=lattice_args(s), **extra) for seed in (0, 1)]
@@ -111,7 +117,7 @@ def cost_tasks(quality, method):
     dur = 60.0 if quality == "paper" else 6.0
     grids = COST_GRIDS if quality == "paper" else (10,)
     if method == "markov":
-        return [dict(kT=STIFF_KT, U0=4000.0, seed=100, duration=dur * 10, n_grid=20)]
+        return [dict(kT=STIFF_KT, U0=4000.0, seed=100, duration=max(dur * 10, 200.0), n_grid=20)]
     extra = {"stride": 4} if method == "timelocal" else {}
     return [dict(method=method, kT=STIFF_KT, U0=4000.0, seed=100, duration=dur, n_grid=n,
                  **extra) for n in grids]
@@ -129,6 +135,8 @@ SWEEPS = {
     "cooling": (lm.cooling_task, cooling_tasks),
     "markov-cooling": (fl.markov_task, markov_cooling_tasks),
     "markov": (fl.markov_task, markov_tasks),
+    "band-cooling": (fl.markov_task, lambda q: markov_cooling_tasks(q, "band")),
+    "band": (fl.markov_task, lambda q: markov_tasks(q, noise="band")),
     "full-stiffness": (dif.diffusion_task, lambda q: stiffness_tasks(q, "full")),
     "timelocal-stiffness": (dif.diffusion_task, lambda q: stiffness_tasks(q, "timelocal")),
     "markov-stiffness": (fl.markov_task, markov_stiffness_tasks),
@@ -276,15 +284,25 @@ def cooling_group(row):
 
 
 def markov_rows(entry):
-    """The FDT-consistent equation's T_kin / T_noise per (ħΩ_T, U0, λ, lattice) set, averaged
-    over seeds, in the order of :func:`cooling_sets`."""
+    """The FDT-consistent equation's (or its band-limited counterpart's) T_kin / T_noise per
+    (ħΩ_T, U0, λ, stiffness) set: (mean over seeds, its standard error, number of seeds)."""
     import numpy as np
     rows = {}
     for r, p in zip(entry["results"], entry["tasks"]):
         s = 1.0 if p["lattice"] is None else p["lattice"]["k1"] / lm.PAPER["k1"]
         rows.setdefault((p["kT"], p["U0"], p["lam"], s), []).append(
             M_ION * float(r["V2"]) / 3 / float(r["kT_noise"]))
-    return {k: (float(np.mean(v)), len(v)) for k, v in rows.items()}
+    return {k: (float(np.mean(v)), float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1
+                else np.nan, len(v)) for k, v in rows.items()}
+
+
+def mode_temperature(kT, stiffness=1.0, n_grid=20):
+    """The mean energy per mode (meV) of the framework sampled at ħΩ_T = kT: the classical
+    temperature of the full-lattice reference and the FDT-consistent equation's noise temperature
+    (:func:`ionmotion.fdtlocal.noise_temperature`), for each kT."""
+    import numpy as np
+    lat = lm.scaled_lattice(stiffness)
+    return np.array([fl.noise_temperature(lat, float(k), n_grid) for k in np.atleast_1d(kT)])
 
 
 def unstable_per_run(entry, key):
@@ -316,7 +334,7 @@ def stiffness_table(st, unstable):
             "|---|---|---|---|---|---|---|"]
     for s in sorted(set(np.concatenate([v[0] for v in st.values()]))):
         u = f"{unstable[s]:.0f}" if s in unstable else "—"
-        rows.append(f"| {s:g} | {lm.scaledlattice_args(s).max_frequency:.1f} | {at(full_key, s)} | "
+        rows.append(f"| {s:g} | {lm.scaled_lattice(s).max_frequency:.1f} | {at(full_key, s)} | "
                     f"{at(tl_key, s)} | {at(tl_key, s, 3, err=False)} | {u} | {at(new_key, s)} |")
     return "\n".join(rows)
 
@@ -328,3 +346,14 @@ def binned(omega, S, edges):
     ok = (idx >= 0) & (idx < len(edges) - 1)
     tot = np.bincount(idx[ok], weights=S[ok], minlength=len(edges) - 1)
     return tot / np.maximum(np.bincount(idx[ok], minlength=len(edges) - 1), 1)
+
+
+def field_build_seconds(n=48):
+    """Wall time (s) to tabulate the FDT-consistent equation's fields for rodin2025's crystal on
+    an n³ grid from scratch (:func:`ionmotion.fdtlocal.tabulate`, W0 included)."""
+    import time
+
+    from ionmotion.potentials import Yukawa
+    t0 = time.perf_counter()
+    fl.tabulate(lm.scaled_lattice(1.0), Yukawa(4000.0, 0.5), n)
+    return time.perf_counter() - t0

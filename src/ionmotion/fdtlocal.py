@@ -2,9 +2,10 @@
 
 rodin2025's time-local equation (Eqs. (18)–(20), :mod:`ionmotion.thermal`) pairs an
 *instantaneous* drag γ(R) = H𝓛H, which removes energy from the particle at every frequency of
-the signal it acts on, with the thermal force of the framework, which has no power above the
-largest phonon frequency Ω_max. The two do not balance, and the particle runs colder than the
-framework (chapter ``time-local-limits``). This module builds the equation in which the noise
+the signal it acts on, with the thermal force of the framework, which has (almost) no power above
+the largest phonon frequency Ω_max. The two do not balance, and the particle runs colder than the
+framework (chapter ``time-local-limits``). (Along a moving path the thermal force, H(R(t)) r_H(t),
+has a little power above Ω_max; almost none.) This module builds the equation in which the noise
 is taken in the same limit as the drag, ω → 0 of the framework's response:
 
     M R̈ = −∇U_rel(R) − γ(R) Ṙ + H(R) ξ(t),    ⟨ξ(t) ξ(t')ᵀ⟩ = 2 k_BT 𝓛 δ(t − t'),
@@ -36,7 +37,10 @@ import time
 
 import numpy as np
 
+from numba import njit
+
 from ._validate import finite_array, integer_in, positive
+from .langevin import _eigh3, _frac, _interp, _unpack_k
 from .lattice import CELL_CORNERS, CubicLattice
 from .potentials import Yukawa
 
@@ -138,8 +142,9 @@ def relax_corners(points, potential, W0, a, tol=1e-10, max_iter=60,
             lam = np.where(worse, 0.5 * lam, lam)
         r = r + lam[:, None, None] * step
         F, g = residual(r)
-    if max_displacement is not None and np.abs(r).max() > max_displacement * a:
-        raise ValueError(f"the relaxed corners move by {np.abs(r).max():.3g} Å > "
+    dmax = float(np.linalg.norm(r, axis=-1).max())
+    if max_displacement is not None and dmax > max_displacement * a:
+        raise ValueError(f"the relaxed corners move by {dmax:.3g} Å > "
                          f"{max_displacement:g} a: the interaction is too strong for a "
                          "harmonic framework at these points")
     x = x0 - r
@@ -162,18 +167,38 @@ def _mirror(half, n, sign_axes):
     return out
 
 
-@functools.lru_cache(maxsize=8)
-def _field_cached(mass, a, k1, k2, U0, lam, n, n_quad):
+def tabulate(lattice, potential, n=48, n_quad=40):
+    """Tabulate the relaxed 8-corner fields over one cell (uncached; :func:`corner_field` caches).
+
+    Parameters
+    ----------
+    lattice : CubicLattice
+    potential : Yukawa
+    n : int
+        Even number of cell-centred grid points per direction.
+    n_quad : int
+        Quadrature order of W0.
+
+    Returns
+    -------
+    field : ionmotion.langevin.LangevinField
+        −∇U_rel, γ0 = H𝓛H and U_rel on the grid.
+    hessian : ndarray, shape (n, n, n, 3, 3)
+        H = Σ_i H_i at the relaxed corners (the noise amplitude of :func:`trajectory`).
+    displacement : ndarray, shape (n, n, n)
+        The largest relaxed corner displacement over a.
+    """
     from .langevin import LangevinField
     from .thermal import corner_response
-    lat = CubicLattice(mass, a, k1, k2)
-    pot = Yukawa(U0, lam)
+    a = lattice.a
     h = a / n
     c = (np.arange(n // 2) + 0.5) * h
     pts = np.stack(np.meshgrid(c, c, c, indexing="ij"), -1).reshape(-1, 3)
-    rel = relax_corners(pts, pot, corner_response(lat, n_quad=n_quad), a, max_displacement=None)
-    L = lat.drag_matrix()
-    gam = np.einsum("pab,bc,pcd->pad", rel["hessian"], L, rel["hessian"])
+    rel = relax_corners(pts, potential, corner_response(lattice, n_quad=n_quad), a,
+                        max_displacement=None)
+    L = lattice.drag_matrix()
+    H = rel["hessian"]
+    gam = np.einsum("pab,bc,pcd->pad", H, L, H)
     gam = 0.5 * (gam + np.swapaxes(gam, -1, -2))
     m = n // 2
     U = _mirror(rel["U"].reshape(m, m, m, 1), n, None)[..., 0]
@@ -181,10 +206,16 @@ def _field_cached(mass, a, k1, k2, U0, lam, n, n_quad):
     disp = _mirror(dmax.reshape(m, m, m, 1), n, None)[..., 0] / a
     eye = np.eye(3, dtype=bool)
     force = _mirror(rel["force"].reshape(m, m, m, 3), n, [eye[k] for k in range(3)])
-    flip = [np.logical_xor(eye[k][:, None], eye[k][None, :]) for k in range(3)]
-    gflat = _mirror(gam.reshape(m, m, m, 9), n, [f.ravel() for f in flip])
-    return LangevinField(np.eye(3) * a, force, gflat.reshape(n, n, n, 3, 3),
-                         origin=np.full(3, h / 2), U=U), disp
+    flip = [np.logical_xor(eye[k][:, None], eye[k][None, :]).ravel() for k in range(3)]
+    gflat = _mirror(gam.reshape(m, m, m, 9), n, flip).reshape(n, n, n, 3, 3)
+    hflat = _mirror(H.reshape(m, m, m, 9), n, flip).reshape(n, n, n, 3, 3)
+    fld = LangevinField(np.eye(3) * a, force, gflat, origin=np.full(3, h / 2), U=U)
+    return fld, hflat, disp
+
+
+@functools.lru_cache(maxsize=8)
+def _field_cached(mass, a, k1, k2, U0, lam, n, n_quad):
+    return tabulate(CubicLattice(mass, a, k1, k2), Yukawa(U0, lam), n, n_quad)
 
 
 def corner_field(lattice, potential, n=48, n_quad=40):
@@ -224,13 +255,20 @@ def corner_field(lattice, potential, n=48, n_quad=40):
                          integer_in("n_quad", n_quad, 4, 200))[0]
 
 
+def corner_hessians(lattice, potential, n=48, n_quad=40):
+    """H = Σ_i H_i at the relaxed corners on :func:`corner_field`'s grid, (n, n, n, 3, 3)."""
+    corner_field(lattice, potential, n, n_quad)
+    return _field_cached(lattice.mass, lattice.a, lattice.k1, lattice.k2,
+                         float(potential.amp), float(potential.lam), n, n_quad)[1]
+
+
 def corner_displacements(lattice, potential, n=48, n_quad=40):
     """The largest relaxed corner displacement over a, per node of :func:`corner_field`'s grid
     (n, n, n): where the harmonic relaxation is itself questionable (a large fraction of a
     lattice constant), which :func:`markov_task` checks a trajectory never visits."""
     corner_field(lattice, potential, n, n_quad)
     return _field_cached(lattice.mass, lattice.a, lattice.k1, lattice.k2,
-                         float(potential.amp), float(potential.lam), n, n_quad)[1]
+                         float(potential.amp), float(potential.lam), n, n_quad)[2]
 
 
 def visited_maximum(table, R, a):
@@ -256,8 +294,100 @@ def cell_changes(R, a):
     return int(np.count_nonzero(np.any(np.diff(c, axis=0) != 0, axis=1)))
 
 
-def trajectory(field, M, kT, duration, *, dt=5e-3, save_dt=0.05, R0=None, V0=None, rng=None):
-    """One trajectory of the FDT-consistent equation (BAOAB on ``field``).
+def band_noise(n, dt, kT, drag, omega_c, rng):
+    """ζ at n equally spaced times: a Gaussian process whose two-sided spectrum is 2k_BT𝓛 for
+    |ω| < omega_c and zero above (white noise drawn per step, its Fourier components above
+    omega_c removed; omega_c >= π/dt leaves it white). Returns (n, 3)."""
+    n = integer_in("n", n, 2)
+    dt, kT, omega_c = positive("dt", dt), positive("kT", kT), positive("omega_c", omega_c)
+    L = finite_array("drag", drag, shape_tail=(3, 3))
+    C = np.linalg.cholesky(2 * kT * L / dt)
+    xi = rng.standard_normal((n, 3)) @ C.T
+    if omega_c >= np.pi / dt:
+        return xi
+    X = np.fft.rfft(xi, axis=0)
+    X[2 * np.pi * np.fft.rfftfreq(n, dt) > omega_c] = 0.0
+    return np.fft.irfft(X, n, axis=0)
+
+
+@njit(cache=True)
+def _band_kernel(state, tables, geom, consts, zeta, out):
+    """Steps of M R̈ = F(R) − γ(R)Ṙ + H(R)ζ(t) for a smooth, given ζ (n + 1, 3): half kick with
+    F + Hζ_n, half drift, exact decay e^{−γdt/M} in γ's eigenbasis, half drift, half kick with
+    F + Hζ_{n+1}. state = (R, V) (3,); tables = (force, gamma6, hess6); out = (R_out, V_out,
+    first row, stride)."""
+    r, v = state
+    force, gamma6, hess6 = tables
+    origin, inv_cell = geom
+    M, dt = consts
+    out_r, out_v, k, stride = out
+    s = np.empty(3)
+    f = np.empty(3)
+    g6 = np.empty(6)
+    g = np.empty((3, 3))
+    h6 = np.empty(6)
+    h = np.empty((3, 3))
+    lam = np.empty(3)
+    V = np.empty((3, 3))
+    c = np.empty(3)
+    for n in range(zeta.shape[0] - 1):
+        for half in range(2):
+            if half == 1:
+                for i in range(3):
+                    r[i] += 0.5 * dt * v[i]
+                _frac(r, origin, inv_cell, s)
+                _interp(gamma6, s[0], s[1], s[2], g6)
+                _unpack_k(g6, g)
+                _eigh3(g, lam, V)
+                for a in range(3):
+                    c[a] = V[0, a] * v[0] + V[1, a] * v[1] + V[2, a] * v[2]
+                    c[a] *= np.exp(-(lam[a] if lam[a] > 0.0 else 0.0) * dt / M)
+                for i in range(3):
+                    v[i] = V[i, 0] * c[0] + V[i, 1] * c[1] + V[i, 2] * c[2]
+                for i in range(3):
+                    r[i] += 0.5 * dt * v[i]
+            _frac(r, origin, inv_cell, s)
+            _interp(force, s[0], s[1], s[2], f)
+            _interp(hess6, s[0], s[1], s[2], h6)
+            _unpack_k(h6, h)
+            z = n + half
+            for i in range(3):
+                kick = f[i] + h[i, 0] * zeta[z, 0] + h[i, 1] * zeta[z, 1] + h[i, 2] * zeta[z, 2]
+                v[i] += 0.5 * dt * kick / M
+        if (n + 1) % stride == 0:
+            for i in range(3):
+                out_r[k, i] = r[i]
+                out_v[k, i] = v[i]
+            k += 1
+
+
+def band_reference(field, hessian, R0, V0, M, dt, zeta):
+    """Plain NumPy steps of :func:`_band_kernel` (every step returned): R, V of shape
+    (len(zeta), 3), row 0 the start."""
+    from .langevin import _interp_np, _pack, _unpack
+    inv = np.linalg.inv(field.cell)
+    g6, h6 = _pack(field.gamma), _pack(hessian)
+    frac = lambda r: ((r - field.origin) @ inv)[None]                  # noqa: E731
+    r, v = np.array(R0, float), np.array(V0, float)
+    Rs, Vs = [r.copy()], [v.copy()]
+    for n in range(len(zeta) - 1):
+        for half in range(2):
+            if half:
+                r = r + 0.5 * dt * v
+                lam, W = np.linalg.eigh(_unpack(_interp_np(g6, frac(r)))[0])
+                v = W @ (np.exp(-np.maximum(lam, 0) * dt / M) * (W.T @ v))
+                r = r + 0.5 * dt * v
+            f = _interp_np(field.force, frac(r))[0]
+            H = _unpack(_interp_np(h6, frac(r)))[0]
+            v = v + 0.5 * dt * (f + H @ zeta[n + half]) / M
+        Rs.append(r.copy())
+        Vs.append(v.copy())
+    return np.array(Rs), np.array(Vs)
+
+
+def trajectory(field, M, kT, duration, *, dt=5e-3, save_dt=0.05, R0=None, V0=None, rng=None,
+               noise="white", hessian=None, drag=None, omega_c=None):
+    """One trajectory of the FDT-consistent equation, or of its band-limited counterpart.
 
     Parameters
     ----------
@@ -273,50 +403,110 @@ def trajectory(field, M, kT, duration, *, dt=5e-3, save_dt=0.05, R0=None, V0=Non
         Start (default: the cell centre, at rest, as in rodin2025 Sec. VI).
     rng : numpy.random.Generator, optional
         The noise stream.
+    noise : {"white", "band"}
+        "white": the FDT-consistent equation (BAOAB, :func:`ionmotion.langevin.run_underdamped`).
+        "band": the same drag and landscape with the noise H(R)ζ(t) of :func:`band_noise`, its
+        spectrum 2k_BT𝓛 cut at `omega_c` (the instantaneous drag paired with a band-limited
+        thermal force, as in rodin2025's equation); needs `hessian` (:func:`corner_hessians`)
+        and `drag` (𝓛, 3 × 3).
 
     Returns
     -------
     dict
         ``t`` (ps), ``R`` (n, 3) unfolded (Å), ``V`` (n, 3) (Å/ps), sampled every save_dt.
     """
-    from .langevin import run_underdamped
+    from .langevin import _pack, run_underdamped
     duration, dt, save_dt = (positive(k, x) for k, x in
                              (("duration", duration), ("dt", dt), ("save_dt", save_dt)))
+    M, kT = positive("M", M), positive("kT", kT)
+    if noise not in ("white", "band"):
+        raise ValueError(f"noise must be 'white' or 'band', got {noise!r}")
     every = max(1, int(round(save_dt / dt)))
     n_steps = every * max(1, int(round(duration / (dt * every))))
     a = float(field.cell[0, 0])
     R0 = np.full(3, a / 2) if R0 is None else finite_array("R0", R0, shape_tail=(3,)).reshape(3)
-    V0 = np.zeros(3) if V0 is None else V0
-    tr = run_underdamped(field, M, kT, r0=R0, v0=V0, dt=dt, n_steps=n_steps, stride=every,
-                         rng=np.random.default_rng() if rng is None else rng)
-    t = np.concatenate([[0.0], tr.t])
-    R = np.concatenate([R0[None], tr.r[:, 0]])
-    V = np.concatenate([np.asarray(V0, float).reshape(1, 3), tr.v[:, 0]])
-    return {"t": t, "R": R, "V": V}
+    V0 = np.zeros(3) if V0 is None else finite_array("V0", V0, shape_tail=(3,)).reshape(3)
+    rng = np.random.default_rng() if rng is None else rng
+    if noise == "white":
+        tr = run_underdamped(field, M, kT, r0=R0, v0=V0, dt=dt, n_steps=n_steps, stride=every,
+                             rng=rng)
+        R, V = tr.r[:, 0], tr.v[:, 0]
+    else:
+        if hessian is None or drag is None or omega_c is None:
+            raise ValueError("noise='band' needs hessian, drag and omega_c")
+        zeta = band_noise(n_steps + 1, dt, kT, drag, omega_c, rng)
+        R, V = np.empty((n_steps // every, 3)), np.empty((n_steps // every, 3))
+        r, v = R0.copy(), V0.astype(float).copy()
+        tables = (np.ascontiguousarray(field.force), np.ascontiguousarray(_pack(field.gamma)),
+                  np.ascontiguousarray(_pack(np.asarray(hessian, float))))
+        geom = (field.origin, np.linalg.inv(field.cell))
+        for k0 in range(0, n_steps, 100 * every):    # chunks: Ctrl-C is seen between them
+            k1 = min(n_steps, k0 + 100 * every)
+            _band_kernel((r, v), tables, geom, (M, dt), zeta[k0:k1 + 1],
+                         (R, V, k0 // every, every))
+    t = dt * every * np.arange(n_steps // every + 1)
+    return {"t": t, "R": np.concatenate([R0[None], R]), "V": np.concatenate([V0[None], V])}
 
 
 def markov_task(kT, U0, seed, duration, dt=5e-3, lam=0.5, M=0.7, save_dt=0.05, n_grid=20,
-                n_field=48, lattice=None, classical=False):
+                n_field=48, lattice=None, classical=False, noise="white", skip=50.0):
     """One diffusion trajectory of the FDT-consistent equation, stored like
-    :func:`ionmotion.diffusion.diffusion_task` (t, R as float32, V2, wall, cell_changes) plus
-    ``U_visited_max`` (the highest relaxed energy visited, meV above the cell's minimum),
-    ``displacement_visited_max`` (the largest relaxed corner displacement there, in units of a)
-    and ``kT_noise``: the noise temperature, :func:`noise_temperature` of the framework sampled at
-    ħΩ_T = kT on an n_grid³ grid (``classical=True``: kT itself). Starts at rest at the cell
-    centre; the noise stream is numpy's default_rng(seed). ``lattice`` a dict of CubicLattice
-    arguments (None: rodin2025's crystal)."""
+    :func:`ionmotion.diffusion.diffusion_task`.
+
+    Parameters
+    ----------
+    kT : float
+        ħΩ_T (meV) of the framework whose classical temperature the noise has.
+    U0, lam : float
+        Yukawa strength (meV·Å) and screening length (Å).
+    seed : int
+        numpy default_rng seed of the noise.
+    duration, dt, save_dt : float
+        Length, step and sampling interval (ps); the particle starts at rest at the cell centre.
+    M : float
+        Particle mass.
+    n_grid : int
+        Mode grid of the framework whose mean mode energy is the noise temperature.
+    n_field : int
+        Grid of the tabulated fields (:func:`corner_field`).
+    lattice : dict, optional
+        CubicLattice arguments (None: rodin2025's crystal).
+    classical : bool
+        Noise temperature kT itself instead of :func:`noise_temperature`.
+    noise : {"white", "band"}
+        The FDT-consistent equation, or the same with the noise cut at the framework's Ω_max
+        (:func:`trajectory`).
+    skip : float
+        The kinetic temperature ``V2`` averages over t >= skip (ps): from rest, the particle
+        needs M/γ0 to warm up, 20 ps on the stiffest frameworks.
+
+    Returns
+    -------
+    dict
+        ``t``, ``R`` (float32, unfolded), ``V2`` (mean |V|² after `skip`), ``wall`` (s, the
+        integration; the field is tabulated once per process, :func:`tabulate`),
+        ``cell_changes``, ``kT_noise``, ``U_visited_max`` (the highest relaxed energy visited,
+        meV above the cell's minimum), ``displacement_visited_max`` (the largest relaxed corner
+        displacement there, over a).
+    """
     from .diffusion import PAPER_LATTICE
     lat = CubicLattice(**dict(PAPER_LATTICE if lattice is None else lattice))
     kT = positive("kT", kT)
+    skip = positive("skip", skip)
+    if positive("duration", duration) <= 2 * skip:
+        raise ValueError(f"duration = {duration:g} ps must exceed twice skip = {skip:g} ps")
     kTn = kT if classical else noise_temperature(lat, kT, integer_in("n_grid", n_grid, 2))
     pot = Yukawa(positive("U0", U0), positive("lam", lam))
     fld = corner_field(lat, pot, n_field)
+    extra = {} if noise == "white" else dict(hessian=corner_hessians(lat, pot, n_field),
+                                              drag=lat.drag_matrix(), omega_c=lat.max_frequency)
     t0 = time.perf_counter()
     out = trajectory(fld, positive("M", M), kTn, duration, dt=dt, save_dt=save_dt,
-                     rng=np.random.default_rng(seed))
+                     rng=np.random.default_rng(seed), noise=noise, **extra)
     wall = time.perf_counter() - t0
+    late = out["t"] >= skip
     return {"t": out["t"], "R": out["R"].astype(np.float32),
-            "V2": np.array(np.mean(np.sum(out["V"][1:] ** 2, axis=1))), "wall": np.array(wall),
+            "V2": np.array(np.mean(np.sum(out["V"][late] ** 2, axis=1))), "wall": np.array(wall),
             "cell_changes": np.array(cell_changes(out["R"], lat.a)), "kT_noise": np.array(kTn),
             "U_visited_max": np.array(visited_maximum(fld.U, out["R"], lat.a) - fld.U.min()),
             "displacement_visited_max": np.array(visited_maximum(

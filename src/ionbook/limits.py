@@ -114,6 +114,25 @@ def soft_tasks(quality, method):
                  lattice=lattice_args(SOFT["stiffness"])) for kT in SOFT["kT"] for seed in range(4)]
 
 
+LAMBDAS = (0.35, 0.7)
+"""Screening lengths (Å) of the accuracy sweeps beside the paper's 0.5 (30 meV, U0 = 4 eV)."""
+
+
+def lambda_tasks(quality, method):
+    """3 ns at ħΩ_T = 30 meV, U0 = 4 eV for each λ in LAMBDAS: the full lattice and rodin2025's
+    equation (two seeds, :func:`ionmotion.diffusion.diffusion_task`) or the FDT-consistent
+    equation (eight seeds)."""
+    if method == "markov":
+        return [dict(t, lam=lam) for lam in (LAMBDAS if quality == "paper" else (0.7,))
+                for t in markov_tasks(quality, (STIFF_KT,))]
+    if quality != "paper":
+        return [dict(method=method, kT=STIFF_KT, U0=4000.0, seed=0, duration=60.0, n_grid=10,
+                     lam=0.7, **({"stride": 4} if method == "timelocal" else {}))]
+    extra = {"stride": 4} if method == "timelocal" else {}
+    return [dict(method=method, kT=STIFF_KT, U0=4000.0, seed=seed, duration=3000.0, n_grid=20,
+                 lam=lam, **extra) for lam in LAMBDAS for seed in (0, 1)]
+
+
 def cost_tasks(quality, method):
     """Short runs at ħΩ_T = 30 meV whose wall times give the cost per simulated ns against the
     lattice size (the FDT-consistent equation has no modes: one size)."""
@@ -146,6 +165,9 @@ SWEEPS = {
     "full-soft": (dif.diffusion_task, lambda q: soft_tasks(q, "full")),
     "markov-soft": (fl.markov_task, lambda q: soft_tasks(q, "markov")),
     "markov-dt": (fl.markov_task, dt_tasks),
+    "full-lambda": (dif.diffusion_task, lambda q: lambda_tasks(q, "full")),
+    "timelocal-lambda": (dif.diffusion_task, lambda q: lambda_tasks(q, "timelocal")),
+    "markov-lambda": (fl.markov_task, lambda q: lambda_tasks(q, "markov")),
     "cost-full": (dif.diffusion_task, lambda q: cost_tasks(q, "full")),
     "cost-timelocal": (dif.diffusion_task, lambda q: cost_tasks(q, "timelocal")),
     "cost-markov": (fl.markov_task, lambda q: cost_tasks(q, "markov")),
@@ -380,3 +402,24 @@ def wall_by(entry, key):
     for r, p in zip(entry["results"], entry["tasks"]):
         per.setdefault(key(p), []).append(float(r["wall"]))
     return {k: float(np.mean(v)) for k, v in per.items()}
+
+
+def accuracy_points(by_lam, by_s):
+    """D of each approximation over the full lattice's at every point of the accuracy map: the λ
+    sweep at s = 1 and the stiffness sweep at λ = 0.5 Å (both 30 meV, U0 = 4 eV).
+
+    by_lam, by_s: label -> {λ or s: :func:`summarise` entry}, "full lattice" among the labels.
+    Returns a list of dict(point, label, ratio, error) for the labels other than the full lattice,
+    where both it and the full lattice have runs."""
+    import numpy as np
+    out = []
+    for table, name in ((by_lam, "λ = {:g} Å, s = 1"), (by_s, "s = {:g}, λ = 0.5 Å")):
+        full = table["full lattice"]
+        for k in sorted(full):
+            for label, d in table.items():
+                if label == "full lattice" or k not in d:
+                    continue
+                r = d[k]["D"] / full[k]["D"]
+                e = r * np.hypot(d[k]["D_err"] / d[k]["D"], full[k]["D_err"] / full[k]["D"])
+                out.append(dict(point=name.format(k), label=label, ratio=r, error=e))
+    return out
